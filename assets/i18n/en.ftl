@@ -1,0 +1,144 @@
+# Pishkhan — English interface text.
+# Every id here must also exist in fa.ftl (a test checks).
+
+ui-app-title = Pishkhan enrolment station
+ui-demo-badge = DEMO — packets go to a demo authority key
+ui-sign-out = Sign out
+ui-other-language = فارسی
+ui-queue-length = Queued packets:
+ui-station-number = Station
+ui-not-configured = The station is not configured
+ui-not-configured-help = Pishkhan could not start with its configuration. Fix the problem below (see README, "Configuration") and start the station again.
+
+ui-setup-title = First start: create the supervisor account
+ui-setup-help = This station has no accounts yet. The supervisor signs in to enrol and later manages the operators.
+ui-full-name = Full name
+ui-username = Username
+ui-password = Password
+ui-password-repeat = Password again
+ui-create-supervisor = Create supervisor account
+ui-sign-in-title = Sign in
+ui-sign-in = Sign in
+
+step-applicant = Applicant
+step-documents = Documents
+step-portrait = Portrait
+step-fingerprints = Fingerprints
+step-review = Review
+step-done = Done
+
+ui-back = Back
+ui-next = Next
+ui-hint-documents = Confirm every document check to continue.
+ui-hint-portrait = Take the portrait to continue.
+ui-hint-fingerprints = { $count } fingers still to capture.
+
+ui-applicant-title = Applicant details
+ui-first-name = First name
+ui-last-name = Last name
+ui-father-name = Father's name
+ui-birth-date = Birth date (Jalali, year/month/day)
+ui-national-code = National code
+ui-national-code-repeat = National code again
+ui-postal-code = Postal code
+ui-address = Address
+ui-mobile = Mobile number
+ui-gender = Gender
+gender-female = Female
+gender-male = Male
+ui-request-type = Request
+request-first-card = First card
+request-lost-card = Lost card
+request-identity-correction = Identity correction
+request-replacement = Replacement of an old card
+ui-age = Age:
+ui-gregorian = Gregorian:
+
+ui-documents-title = Check the original documents
+ui-documents-help = Compare each item with the original birth certificate and the applicant's documents. Photocopies are not accepted.
+ui-typed-values = As typed:
+doc-birth-certificate = The original birth certificate with photo was presented
+doc-photo-matches = The photo on the birth certificate is of this person
+doc-names-match = Names and birth date match the birth certificate
+doc-national-code = The national code matches the birth certificate
+doc-address = Postal code and address were confirmed with the applicant
+doc-mobile = The mobile number was confirmed with the applicant
+
+ui-portrait-title = Live portrait
+ui-portrait-help = Ask the applicant to sit straight, look into the camera with a neutral expression, without glasses.
+ui-camera-starting = Starting the camera…
+ui-capture = Take portrait
+ui-retake = Retake
+ui-portrait-taken = Portrait taken.
+ui-camera-reconnect = Reconnect the camera
+err-camera-open = Camera { $index } could not be opened: { $detail }
+err-camera-lost = The camera stopped sending pictures: { $detail }
+err-camera-unsupported = This station was built without camera support.
+
+ui-fingerprints-title = Fingerprints
+ui-right-hand = Right hand
+ui-left-hand = Left hand
+finger-right-thumb = Right thumb
+finger-right-index = Right index
+finger-right-middle = Right middle
+finger-right-ring = Right ring
+finger-right-little = Right little
+finger-left-thumb = Left thumb
+finger-left-index = Left index
+finger-left-middle = Left middle
+finger-left-ring = Left ring
+finger-left-little = Left little
+ui-place-finger = Place the { $finger } on the scanner.
+ui-finger-on = Hold the { $finger } still…
+ui-fingers-count = { $count } of 10 fingers captured.
+ui-fingers-complete = All ten fingers are captured.
+ui-fingers-paused = Capture is paused.
+ui-resume = Continue capture
+ui-try-again = Try again
+err-scan-cancelled = The capture was cancelled.
+err-scan-timeout = No finger was placed within { $seconds } seconds.
+err-scan-disconnected = The scanner was disconnected: { $detail }
+err-scan-protocol = The scanner sent something unexpected: { $detail }
+
+ui-review-title = Review
+ui-documents-confirmed = { $count } document checks confirmed.
+ui-seal-help = Sealing signs and encrypts the enrolment and puts it in the upload queue. It cannot be changed afterwards.
+ui-seal = Confirm and seal
+err-seal-failed = The enrolment could not be sealed; nothing was lost, try again. ({ $detail })
+
+ui-done-title = Enrolment sealed
+ui-tracking-code = Tracking code for the applicant's receipt:
+ui-queued-size = The encrypted packet ({ $kib } KiB) is in the upload queue.
+ui-done-help = Give the applicant the tracking code. It serves as their interim proof of enrolment.
+ui-next-applicant = Next applicant
+ui-not-sealed = Nothing has been sealed yet.
+
+err-required = This field is required.
+err-name-letter = Use Persian letters only ("{ $char }" is not one).
+err-choose-gender = Choose a gender.
+err-choose-request = Choose the request type.
+err-birth-in-future = The birth date is in the future.
+err-too-young = The applicant is { $age } and must be 15 full years old; they can enrol from { $date }.
+err-national-code-mismatch = The two national codes differ.
+err-nc-length = A national code has 10 digits; this has { $count }.
+err-nc-not-digit = Character { $pos } is not a digit.
+err-nc-repeated = A national code cannot be one digit repeated.
+err-nc-zero-middle = Digits 4 to 9 of a national code cannot all be zero.
+err-nc-check-digit = The check digit should be { $expected }, not { $found }.
+err-digits-only = Use digits only.
+err-postal-length = A postal code has 10 digits; this has { $count }.
+err-postal-zero-two = The first five digits of a postal code never contain { $digit }.
+err-address-short = Write the full address.
+err-mobile-format = A mobile number looks like 0912 345 6789.
+err-mobile-operator = No mobile operator uses 098.
+err-date-format = Write the date as year/month/day, for example 1380/05/12.
+err-date-year = The year { $year } is out of range.
+err-date-month = There is no month { $month }.
+err-date-day = Month { $month } of that year has { $days } days.
+err-full-name-required = Write the supervisor's full name.
+err-username-format = Usernames use lowercase Latin letters, digits, dot, dash or underscore.
+err-password-short = The password needs at least { $min } characters.
+err-password-mismatch = The two passwords differ.
+err-username-taken = That username is already taken.
+err-wrong-credentials = Wrong username or password.
+err-internal = Something went wrong inside the station: { $detail }

@@ -1,0 +1,144 @@
+# پیشخوان — متن‌های رابط فارسی.
+# هر شناسه‌ای که اینجاست باید در en.ftl هم باشد (آزمون بررسی می‌کند).
+
+ui-app-title = ایستگاه ثبت‌نام پیشخوان
+ui-demo-badge = نمایشی — بسته‌ها با کلید نمایشی رمز می‌شوند
+ui-sign-out = خروج
+ui-other-language = English
+ui-queue-length = بسته‌های در صف:
+ui-station-number = ایستگاه
+ui-not-configured = ایستگاه پیکربندی نشده است
+ui-not-configured-help = پیشخوان با پیکربندی فعلی راه‌اندازی نشد. مشکل زیر را برطرف کنید (راهنما: README، بخش Configuration) و ایستگاه را دوباره باز کنید.
+
+ui-setup-title = نخستین راه‌اندازی: ساخت حساب سرپرست
+ui-setup-help = این ایستگاه هنوز حسابی ندارد. سرپرست با این حساب وارد می‌شود و بعدها اپراتورها را مدیریت می‌کند.
+ui-full-name = نام و نام خانوادگی
+ui-username = نام کاربری
+ui-password = گذرواژه
+ui-password-repeat = تکرار گذرواژه
+ui-create-supervisor = ساخت حساب سرپرست
+ui-sign-in-title = ورود
+ui-sign-in = ورود
+
+step-applicant = متقاضی
+step-documents = مدارک
+step-portrait = عکس
+step-fingerprints = اثر انگشت
+step-review = بازبینی
+step-done = پایان
+
+ui-back = قبلی
+ui-next = بعدی
+ui-hint-documents = برای ادامه همهٔ موارد مدارک را تأیید کنید.
+ui-hint-portrait = برای ادامه عکس را بگیرید.
+ui-hint-fingerprints = { $count } انگشت دیگر باید ثبت شود.
+
+ui-applicant-title = مشخصات متقاضی
+ui-first-name = نام
+ui-last-name = نام خانوادگی
+ui-father-name = نام پدر
+ui-birth-date = تاریخ تولد (سال/ماه/روز)
+ui-national-code = کد ملی
+ui-national-code-repeat = تکرار کد ملی
+ui-postal-code = کد پستی
+ui-address = نشانی
+ui-mobile = شمارهٔ همراه
+ui-gender = جنسیت
+gender-female = زن
+gender-male = مرد
+ui-request-type = نوع درخواست
+request-first-card = صدور کارت برای نخستین بار
+request-lost-card = کارت مفقودی
+request-identity-correction = اصلاح مشخصات
+request-replacement = تعویض کارت قدیمی
+ui-age = سن:
+ui-gregorian = میلادی:
+
+ui-documents-title = بررسی اصل مدارک
+ui-documents-help = هر مورد را با اصل شناسنامه و مدارک متقاضی مقایسه کنید. کپی مدارک پذیرفته نیست.
+ui-typed-values = آنچه وارد شده:
+doc-birth-certificate = اصل شناسنامهٔ عکس‌دار ارائه شد
+doc-photo-matches = عکس شناسنامه متعلق به همین شخص است
+doc-names-match = نام‌ها و تاریخ تولد با شناسنامه یکی است
+doc-national-code = کد ملی با شناسنامه یکی است
+doc-address = کد پستی و نشانی با متقاضی تأیید شد
+doc-mobile = شمارهٔ همراه با متقاضی تأیید شد
+
+ui-portrait-title = عکس زنده
+ui-portrait-help = از متقاضی بخواهید صاف بنشیند، بدون عینک و با چهرهٔ عادی به دوربین نگاه کند.
+ui-camera-starting = در حال روشن کردن دوربین…
+ui-capture = گرفتن عکس
+ui-retake = گرفتن دوباره
+ui-portrait-taken = عکس گرفته شد.
+ui-camera-reconnect = اتصال دوبارهٔ دوربین
+err-camera-open = دوربین { $index } باز نشد: { $detail }
+err-camera-lost = دوربین دیگر تصویر نمی‌فرستد: { $detail }
+err-camera-unsupported = این ایستگاه بدون پشتیبانی دوربین ساخته شده است.
+
+ui-fingerprints-title = اثر انگشت
+ui-right-hand = دست راست
+ui-left-hand = دست چپ
+finger-right-thumb = شست راست
+finger-right-index = اشارهٔ راست
+finger-right-middle = میانی راست
+finger-right-ring = حلقهٔ راست
+finger-right-little = کوچک راست
+finger-left-thumb = شست چپ
+finger-left-index = اشارهٔ چپ
+finger-left-middle = میانی چپ
+finger-left-ring = حلقهٔ چپ
+finger-left-little = کوچک چپ
+ui-place-finger = انگشت { $finger } را روی حسگر بگذارید.
+ui-finger-on = انگشت { $finger } را بی‌حرکت نگه دارید…
+ui-fingers-count = { $count } انگشت از ۱۰ انگشت ثبت شده است.
+ui-fingers-complete = هر ده انگشت ثبت شد.
+ui-fingers-paused = ثبت اثر انگشت متوقف است.
+ui-resume = ادامهٔ ثبت
+ui-try-again = تلاش دوباره
+err-scan-cancelled = ثبت لغو شد.
+err-scan-timeout = در { $seconds } ثانیه انگشتی روی حسگر گذاشته نشد.
+err-scan-disconnected = اتصال حسگر قطع شد: { $detail }
+err-scan-protocol = حسگر پاسخ نامنتظره فرستاد: { $detail }
+
+ui-review-title = بازبینی
+ui-documents-confirmed = { $count } مورد از بررسی مدارک تأیید شده است.
+ui-seal-help = با مهر و موم، ثبت‌نام امضا و رمز می‌شود و در صف ارسال قرار می‌گیرد و پس از آن تغییرپذیر نیست.
+ui-seal = تأیید و مهر و موم
+err-seal-failed = مهر و موم انجام نشد؛ چیزی از دست نرفته است، دوباره تلاش کنید. ({ $detail })
+
+ui-done-title = ثبت‌نام مهر و موم شد
+ui-tracking-code = کد رهگیری برای رسید متقاضی:
+ui-queued-size = بستهٔ رمزشده ({ $kib } کیلوبایت) در صف ارسال است.
+ui-done-help = کد رهگیری را به متقاضی بدهید؛ تا رسیدن کارت، رسید ثبت‌نام اوست.
+ui-next-applicant = متقاضی بعدی
+ui-not-sealed = هنوز چیزی مهر و موم نشده است.
+
+err-required = پر کردن این خانه الزامی است.
+err-name-letter = فقط حروف فارسی بنویسید («{ $char }» حرف فارسی نیست).
+err-choose-gender = جنسیت را انتخاب کنید.
+err-choose-request = نوع درخواست را انتخاب کنید.
+err-birth-in-future = تاریخ تولد در آینده است.
+err-too-young = متقاضی { $age } سال دارد و باید ۱۵ سال تمام داشته باشد؛ از { $date } می‌تواند ثبت‌نام کند.
+err-national-code-mismatch = دو کد ملی وارد شده یکی نیستند.
+err-nc-length = کد ملی ۱۰ رقم دارد؛ این { $count } رقم است.
+err-nc-not-digit = نویسهٔ { $pos } رقم نیست.
+err-nc-repeated = کد ملی نمی‌تواند تکرار یک رقم باشد.
+err-nc-zero-middle = رقم‌های ۴ تا ۹ کد ملی نمی‌توانند همه صفر باشند.
+err-nc-check-digit = رقم کنترل باید { $expected } باشد، نه { $found }.
+err-digits-only = فقط رقم بنویسید.
+err-postal-length = کد پستی ۱۰ رقم دارد؛ این { $count } رقم است.
+err-postal-zero-two = در پنج رقم اول کد پستی هیچ‌وقت { $digit } نمی‌آید.
+err-address-short = نشانی کامل را بنویسید.
+err-mobile-format = شمارهٔ همراه به شکل ۰۹۱۲ ۳۴۵ ۶۷۸۹ است.
+err-mobile-operator = هیچ اپراتور همراهی پیش‌شمارهٔ ۰۹۸ ندارد.
+err-date-format = تاریخ را به شکل سال/ماه/روز بنویسید، مثلاً ۱۳۸۰/۰۵/۱۲.
+err-date-year = سال { $year } در محدودهٔ پذیرفتنی نیست.
+err-date-month = ماه { $month } وجود ندارد.
+err-date-day = ماه { $month } آن سال { $days } روز دارد.
+err-full-name-required = نام و نام خانوادگی سرپرست را بنویسید.
+err-username-format = نام کاربری فقط از حروف کوچک لاتین، رقم، نقطه، خط تیره یا زیرخط تشکیل می‌شود.
+err-password-short = گذرواژه دست‌کم { $min } نویسه لازم دارد.
+err-password-mismatch = دو گذرواژه یکی نیستند.
+err-username-taken = این نام کاربری قبلاً گرفته شده است.
+err-wrong-credentials = نام کاربری یا گذرواژه نادرست است.
+err-internal = خطای داخلی ایستگاه: { $detail }

@@ -1,0 +1,283 @@
+//! The station's configuration: `pishkhan.toml` in the data directory.
+//!
+//! Unknown keys are reported as warnings (a typo must not silently fall
+//! back to a default); bad values are errors that the GUI shows on a
+//! "station not configured" screen instead of crashing.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::i18n::Lang;
+
+pub const FILE_NAME: &str = "pishkhan.toml";
+
+/// The whole configuration file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Language of the interface at start-up: "fa" or "en".
+    pub language: Lang,
+    pub station: StationConfig,
+    pub authority: AuthorityConfig,
+    pub devices: DeviceConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StationConfig {
+    /// The office this station enrols for.
+    pub office: String,
+    /// The station's number within the authority (0–9999); printed inside
+    /// every tracking code. Derived from the station id when not set.
+    pub number: Option<u16>,
+}
+
+impl Default for StationConfig {
+    fn default() -> Self {
+        Self {
+            office: "DEMO-OFFICE".into(),
+            number: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthorityConfig {
+    /// The authority's age X25519 recipient (`age1…`). Packets are
+    /// encrypted to it. Without it the station runs in demo mode with a
+    /// locally generated demo authority key.
+    pub recipient: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DeviceConfig {
+    /// "auto" (a real camera when one is attached), "synthetic", or a
+    /// camera index such as "0".
+    pub camera: CameraChoice,
+    /// "virtual" (real drivers come with the drivers work).
+    pub scanner: ScannerChoice,
+    /// How long the virtual scanner's applicant takes to place a finger.
+    pub virtual_scanner_delay_ms: u64,
+    /// How long to wait for a finger before reporting a timeout.
+    pub capture_timeout_s: u64,
+}
+
+impl Default for DeviceConfig {
+    fn default() -> Self {
+        Self {
+            camera: CameraChoice::Auto,
+            scanner: ScannerChoice::Virtual,
+            virtual_scanner_delay_ms: 300,
+            capture_timeout_s: 30,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum CameraChoice {
+    Auto,
+    Synthetic,
+    Index(u32),
+}
+
+impl TryFrom<String> for CameraChoice {
+    type Error = String;
+    fn try_from(value: String) -> Result<Self, String> {
+        match value.as_str() {
+            "auto" => Ok(Self::Auto),
+            "synthetic" => Ok(Self::Synthetic),
+            other => other.parse().map(Self::Index).map_err(|_| {
+                format!("camera must be \"auto\", \"synthetic\" or a number, not {other:?}")
+            }),
+        }
+    }
+}
+
+impl From<CameraChoice> for String {
+    fn from(value: CameraChoice) -> String {
+        match value {
+            CameraChoice::Auto => "auto".into(),
+            CameraChoice::Synthetic => "synthetic".into(),
+            CameraChoice::Index(i) => i.to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ScannerChoice {
+    Virtual,
+}
+
+/// Why the configuration cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {reason}")]
+    Read { path: String, reason: String },
+    #[error("{path} is not valid: {reason}")]
+    Invalid { path: String, reason: String },
+}
+
+const TEMPLATE: &str = r#"# Pishkhan station configuration. See README.md, "Configuration".
+
+# Interface language at start-up: "fa" (Persian) or "en" (English).
+language = "fa"
+
+[station]
+# The office this station enrols for.
+office = "DEMO-OFFICE"
+# The station number assigned by the authority (0-9999).
+# number = 42
+
+[authority]
+# The authority's age X25519 public key. Without it the station runs in
+# DEMO mode and encrypts to a demo key kept in this directory.
+# recipient = "age1..."
+
+[devices]
+# "auto", "synthetic" or a camera index such as "0".
+camera = "auto"
+scanner = "virtual"
+virtual_scanner_delay_ms = 300
+capture_timeout_s = 30
+"#;
+
+impl Config {
+    /// Loads `dir/pishkhan.toml`, writing the commented default first when
+    /// there is none. Returns the configuration and warnings about unknown
+    /// keys.
+    pub fn load_or_create(dir: &Path) -> Result<(Config, Vec<String>), ConfigError> {
+        let path = dir.join(FILE_NAME);
+        let shown = path.display().to_string();
+        if !path.exists() {
+            std::fs::write(&path, TEMPLATE).map_err(|e| ConfigError::Read {
+                path: shown.clone(),
+                reason: e.to_string(),
+            })?;
+        }
+        let text = std::fs::read_to_string(&path).map_err(|e| ConfigError::Read {
+            path: shown.clone(),
+            reason: e.to_string(),
+        })?;
+        Self::parse(&text).map_err(|reason| ConfigError::Invalid {
+            path: shown,
+            reason,
+        })
+    }
+
+    /// Parses configuration text; unknown keys become warnings.
+    pub fn parse(text: &str) -> Result<(Config, Vec<String>), String> {
+        let mut unknown = Vec::new();
+        let value: toml::Value = toml::from_str(text).map_err(|e| e.to_string())?;
+        let lenient = strip_unknown(value, &mut unknown);
+        let config: Config = lenient.try_into().map_err(|e: toml::de::Error| e.to_string())?;
+        config.validate()?;
+        let warnings = unknown
+            .into_iter()
+            .map(|k| format!("unknown setting ignored: {k}"))
+            .collect();
+        Ok((config, warnings))
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        if let Some(recipient) = &self.authority.recipient {
+            recipient
+                .parse::<age::x25519::Recipient>()
+                .map_err(|e| format!("authority.recipient is not an age X25519 key: {e}"))?;
+        }
+        if self.station.number.is_some_and(|n| n > 9999) {
+            return Err("station.number must be between 0 and 9999".into());
+        }
+        if self.devices.capture_timeout_s == 0 {
+            return Err("devices.capture_timeout_s must be at least 1".into());
+        }
+        Ok(())
+    }
+}
+
+/// Removes keys the schema does not know, recording their dotted paths, so
+/// that a typo warns instead of failing or being silently ignored.
+fn strip_unknown(value: toml::Value, unknown: &mut Vec<String>) -> toml::Value {
+    const KNOWN: &[(&str, &[&str])] = &[
+        ("", &["language", "station", "authority", "devices"]),
+        ("station", &["office", "number"]),
+        ("authority", &["recipient"]),
+        (
+            "devices",
+            &["camera", "scanner", "virtual_scanner_delay_ms", "capture_timeout_s"],
+        ),
+    ];
+    let allowed = |section: &str| {
+        KNOWN
+            .iter()
+            .find(|(s, _)| *s == section)
+            .map(|(_, keys)| *keys)
+            .unwrap_or(&[])
+    };
+    let toml::Value::Table(top) = value else {
+        return value;
+    };
+    let mut out = toml::Table::new();
+    for (key, value) in top {
+        if !allowed("").contains(&key.as_str()) {
+            unknown.push(key);
+            continue;
+        }
+        let value = match value {
+            toml::Value::Table(section) => {
+                let keys = allowed(&key);
+                let mut kept = toml::Table::new();
+                for (k, v) in section {
+                    if keys.contains(&k.as_str()) {
+                        kept.insert(k, v);
+                    } else {
+                        unknown.push(format!("{key}.{k}"));
+                    }
+                }
+                toml::Value::Table(kept)
+            }
+            other => other,
+        };
+        out.insert(key, value);
+    }
+    toml::Value::Table(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn template_parses_to_defaults() {
+        let (config, warnings) = Config::parse(TEMPLATE).expect("template is valid");
+        assert_eq!(config, Config::default());
+        assert!(warnings.is_empty());
+    }
+
+    #[test]
+    fn unknown_keys_warn() {
+        let (_, warnings) =
+            Config::parse("langauge = \"en\"\n[devices]\ncamra = \"0\"\n").expect("valid");
+        assert_eq!(
+            warnings,
+            vec![
+                "unknown setting ignored: langauge".to_owned(),
+                "unknown setting ignored: devices.camra".to_owned()
+            ]
+        );
+    }
+
+    #[test]
+    fn bad_values_are_errors_with_the_reason() {
+        let err = Config::parse("[authority]\nrecipient = \"age1nope\"\n").expect_err("bad key");
+        assert!(err.contains("authority.recipient"), "{err}");
+        let err = Config::parse("[devices]\ncamera = \"front\"\n").expect_err("bad camera");
+        assert!(err.contains("front"), "{err}");
+        let err = Config::parse("language = \"de\"\n").expect_err("bad language");
+        assert!(err.contains("de"), "{err}");
+    }
+}

@@ -1,0 +1,17 @@
+//! The enrolment domain: who the applicant is, what was checked and
+//! captured, and the session that carries it all to sealing. No UI here.
+
+pub mod applicant;
+pub mod digits;
+pub mod documents;
+pub mod jalali;
+pub mod national_code;
+pub mod session;
+pub mod tenprint;
+pub mod tracking;
+
+pub use applicant::{Applicant, ApplicantForm, Gender, RequestType};
+pub use documents::{DocumentCheck, DocumentChecks};
+pub use jalali::JalaliDate;
+pub use session::{Portrait, Session, Step};
+pub use tracking::TrackingCode;

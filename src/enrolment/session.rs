@@ -1,0 +1,180 @@
+//! One applicant's enrolment, from the first field typed to sealing.
+
+use std::collections::BTreeMap;
+
+use pishkhan_scanner::{Finger, FingerImage};
+use uuid::Uuid;
+
+use super::{Applicant, DocumentChecks};
+
+/// The steps of the enrolment wizard, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Step {
+    Applicant,
+    Documents,
+    Portrait,
+    Fingerprints,
+    Review,
+    Done,
+}
+
+impl Step {
+    pub const ALL: [Step; 6] = [
+        Step::Applicant,
+        Step::Documents,
+        Step::Portrait,
+        Step::Fingerprints,
+        Step::Review,
+        Step::Done,
+    ];
+
+    pub fn index(self) -> usize {
+        Step::ALL.iter().position(|s| *s == self).unwrap_or(0)
+    }
+
+    pub fn next(self) -> Option<Step> {
+        Step::ALL.get(self.index() + 1).copied()
+    }
+
+    pub fn previous(self) -> Option<Step> {
+        self.index().checked_sub(1).map(|i| Step::ALL[i])
+    }
+
+    pub fn text_id(self) -> &'static str {
+        match self {
+            Step::Applicant => "step-applicant",
+            Step::Documents => "step-documents",
+            Step::Portrait => "step-portrait",
+            Step::Fingerprints => "step-fingerprints",
+            Step::Review => "step-review",
+            Step::Done => "step-done",
+        }
+    }
+}
+
+/// The captured portrait, JPEG-encoded, held only in memory until sealing.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Portrait {
+    pub jpeg: Vec<u8>,
+    pub width: u32,
+    pub height: u32,
+    /// Which camera took it.
+    pub source: String,
+}
+
+impl std::fmt::Debug for Portrait {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Portrait")
+            .field("bytes", &self.jpeg.len())
+            .field("width", &self.width)
+            .field("height", &self.height)
+            .field("source", &self.source)
+            .finish()
+    }
+}
+
+impl Portrait {
+    /// Encodes a camera frame as a JPEG (quality 92).
+    pub fn from_frame(frame: &image::RgbImage, source: String) -> Result<Self, image::ImageError> {
+        let mut jpeg = Vec::new();
+        let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 92);
+        frame.write_with_encoder(encoder)?;
+        Ok(Self {
+            jpeg,
+            width: frame.width(),
+            height: frame.height(),
+            source,
+        })
+    }
+}
+
+/// Everything gathered for one applicant. Lives in memory only: nothing
+/// personal touches the disk until it is sealed and encrypted.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// Becomes the packet id (UUIDv7: sortable by creation time).
+    pub id: Uuid,
+    /// Username of the operator who runs this enrolment.
+    pub operator: String,
+    pub started_at: chrono::DateTime<chrono::Utc>,
+    /// A technician's self-test, not a real applicant.
+    pub test: bool,
+    pub applicant: Option<Applicant>,
+    pub documents: DocumentChecks,
+    pub portrait: Option<Portrait>,
+    pub fingers: BTreeMap<Finger, FingerImage>,
+    /// Scanner used for the fingers.
+    pub scanner: Option<String>,
+}
+
+impl Session {
+    pub fn new(operator: impl Into<String>, test: bool) -> Self {
+        Self {
+            id: Uuid::now_v7(),
+            operator: operator.into(),
+            started_at: chrono::Utc::now(),
+            test,
+            applicant: None,
+            documents: DocumentChecks::default(),
+            portrait: None,
+            fingers: BTreeMap::new(),
+            scanner: None,
+        }
+    }
+
+    /// Whether everything `step` needs from the steps before it is there.
+    pub fn can_enter(&self, step: Step) -> bool {
+        match step {
+            Step::Applicant => true,
+            Step::Documents => self.applicant.is_some(),
+            Step::Portrait => self.can_enter(Step::Documents) && self.documents.is_complete(),
+            Step::Fingerprints => self.can_enter(Step::Portrait) && self.portrait.is_some(),
+            Step::Review | Step::Done => {
+                self.can_enter(Step::Fingerprints) && self.missing_fingers().is_empty()
+            }
+        }
+    }
+
+    /// Fingers without an image yet, in capture order.
+    pub fn missing_fingers(&self) -> Vec<Finger> {
+        Finger::ALL
+            .into_iter()
+            .filter(|f| !self.fingers.contains_key(f))
+            .collect()
+    }
+
+    /// Whether the session holds all that a packet needs.
+    pub fn is_complete(&self) -> bool {
+        self.can_enter(Step::Review)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_walk_in_order() {
+        assert_eq!(Step::Applicant.next(), Some(Step::Documents));
+        assert_eq!(Step::Done.next(), None);
+        assert_eq!(Step::Applicant.previous(), None);
+        assert_eq!(Step::Review.previous(), Some(Step::Fingerprints));
+    }
+
+    #[test]
+    fn later_steps_need_earlier_data() {
+        let s = Session::new("op", false);
+        assert!(s.can_enter(Step::Applicant));
+        assert!(!s.can_enter(Step::Documents));
+        assert!(!s.can_enter(Step::Review));
+        assert_eq!(s.missing_fingers().len(), 10);
+    }
+
+    #[test]
+    fn portrait_encodes_as_jpeg() {
+        let frame = image::RgbImage::from_pixel(32, 24, image::Rgb([200, 150, 120]));
+        let p = Portrait::from_frame(&frame, "test".into()).expect("encode");
+        assert_eq!(&p.jpeg[..3], &[0xFF, 0xD8, 0xFF]);
+        assert_eq!((p.width, p.height), (32, 24));
+    }
+}

@@ -1,0 +1,19 @@
+//! Pishkhan: an enrolment station for smart national ID cards.
+//!
+//! The library holds everything the `pishkhan` binary does, so that tests
+//! can drive the same code: the domain ([`enrolment`]), the packet and the
+//! outbox ([`packet`], [`store`], [`station`]), the devices ([`devices`]),
+//! and the iced user interface ([`ui`]), which is the only module that
+//! imports iced.
+
+pub mod config;
+pub mod devices;
+pub mod enrolment;
+pub mod environment;
+pub mod i18n;
+pub mod packet;
+pub mod selftest;
+pub mod station;
+pub mod store;
+pub mod text;
+pub mod ui;

@@ -1,0 +1,102 @@
+//! `pishkhan self-test`: one complete enrolment of a built-in test
+//! applicant through the same session code the GUI uses, with the
+//! station's configured devices, sealed as a test packet.
+
+use std::time::{Duration, Instant};
+
+use crate::devices::Devices;
+use crate::enrolment::tenprint::{Status, TenPrint};
+use crate::enrolment::{ApplicantForm, DocumentCheck, Gender, JalaliDate, Portrait, RequestType, Session};
+use crate::station::{Receipt, SealError, Station};
+use crate::text::Text;
+
+/// The built-in test applicant (fictional; valid national code).
+pub fn test_applicant() -> ApplicantForm {
+    ApplicantForm {
+        first_name: "آزمون".into(),
+        last_name: "ایستگاه‌پیشخوان".into(),
+        father_name: "آزمایش".into(),
+        gender: Some(Gender::Female),
+        birth_date: "1380/01/01".into(),
+        national_code: "0499370899".into(),
+        national_code_repeat: "0499370899".into(),
+        postal_code: "1345913456".into(),
+        address: "تهران، خیابان آزمایش، پلاک ۱".into(),
+        mobile: "09121234567".into(),
+        request_type: Some(RequestType::FirstCard),
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SelfTestError {
+    #[error("the test applicant was refused: {0:?}")]
+    Applicant(Vec<Text>),
+    #[error("camera: {0}")]
+    Camera(#[from] pishkhan_camera::CameraError),
+    #[error("portrait encoding: {0}")]
+    Portrait(#[from] image::ImageError),
+    #[error("scanner: {0}")]
+    Scanner(String),
+    #[error("sealing: {0}")]
+    Seal(#[from] SealError),
+}
+
+/// How long each step took.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub receipt: Receipt,
+    pub steps: Vec<(&'static str, Duration)>,
+}
+
+/// Runs one enrolment of the test applicant and seals it as a test packet.
+pub fn run_once(station: &Station, devices: &Devices) -> Result<Report, SelfTestError> {
+    let mut steps = Vec::new();
+    let mut lap = {
+        let mut last = Instant::now();
+        move |name: &'static str, steps: &mut Vec<(&'static str, Duration)>| {
+            let now = Instant::now();
+            steps.push((name, now - last));
+            last = now;
+        }
+    };
+    let mut session = Session::new("self-test", true);
+
+    let applicant = test_applicant()
+        .validate(JalaliDate::today())
+        .map_err(|errors| SelfTestError::Applicant(errors.into_iter().map(|e| e.text).collect()))?;
+    session.applicant = Some(applicant);
+    lap("applicant", &mut steps);
+
+    for check in DocumentCheck::ALL {
+        session.documents.set(check, true);
+    }
+    lap("documents", &mut steps);
+
+    let camera = pishkhan_camera::CameraController::start(devices.camera.clone());
+    let frame = camera.wait_frame()?;
+    session.portrait = Some(Portrait::from_frame(&frame, camera.description())?);
+    drop(camera);
+    lap("portrait", &mut steps);
+
+    let scanner = &devices.scanner;
+    let timeout = Duration::from_secs(station.config.devices.capture_timeout_s);
+    let mut tenprint = TenPrint::new(timeout);
+    tenprint.start(&session, scanner);
+    while tenprint.is_running() {
+        let (stamp, event) = scanner
+            .wait(timeout + Duration::from_secs(5))
+            .ok_or_else(|| SelfTestError::Scanner("the scanner stopped answering".into()))?;
+        tenprint.handle(&mut session, scanner, stamp, event);
+        if let Status::Failed(finger, error) = &tenprint.status {
+            return Err(SelfTestError::Scanner(format!(
+                "finger {}: {error}",
+                finger.position()
+            )));
+        }
+    }
+    lap("fingerprints", &mut steps);
+
+    let receipt = station.seal(&session)?;
+    lap("seal", &mut steps);
+    Ok(Report { receipt, steps })
+}

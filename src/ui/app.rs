@@ -1,0 +1,254 @@
+//! The root of the interface: which screen is showing, the bars around it,
+//! and routing. It decides nothing about enrolment itself.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use iced::widget::{button, column, container, text};
+use iced::{Element, Length, Subscription, Task, Theme};
+
+use super::widget::{self, row};
+use super::{setup, sign_in, wizard};
+use crate::devices::Devices;
+use crate::enrolment::Step;
+use crate::i18n::{I18n, Lang};
+use crate::station::Station;
+use crate::store::outbox;
+
+/// How the window starts.
+#[derive(Clone)]
+pub struct Start {
+    /// The opened station, or why it could not be opened.
+    pub station: Result<(Arc<Station>, Devices), String>,
+    /// Language override from the command line.
+    pub lang: Option<Lang>,
+    /// For documentation screenshots: open signed in as a demo operator at
+    /// this step, with the built-in test applicant filled in.
+    pub demo_step: Option<Step>,
+}
+
+pub enum Screen {
+    /// The station cannot start; shows why and where to fix it.
+    NotConfigured(String),
+    /// First run: create the supervisor account.
+    Setup(setup::Setup),
+    SignIn(sign_in::SignIn),
+    Wizard(Box<wizard::Wizard>),
+}
+
+#[derive(Debug, Clone)]
+pub enum Message {
+    Setup(setup::Message),
+    SignIn(sign_in::Message),
+    Wizard(wizard::Message),
+    ToggleLanguage,
+    SignOut,
+    /// Periodic poll of devices while a step shows live device output.
+    Tick,
+}
+
+pub struct App {
+    pub i18n: I18n,
+    station: Option<(Arc<Station>, Devices)>,
+    pub screen: Screen,
+    /// Packets waiting for upload, refreshed after anything but a tick.
+    queued: Option<u64>,
+}
+
+impl App {
+    pub fn new(start: Start) -> Self {
+        match start.station {
+            Err(reason) => Self {
+                i18n: I18n::new(start.lang.unwrap_or_default()),
+                station: None,
+                screen: Screen::NotConfigured(reason),
+                queued: None,
+            },
+            Ok((station, devices)) => {
+                let i18n = I18n::new(start.lang.unwrap_or(station.config.language));
+                let screen = match (start.demo_step, station.has_accounts()) {
+                    (Some(step), _) => Screen::Wizard(Box::new(wizard::Wizard::demo(
+                        station.clone(),
+                        devices.clone(),
+                        step,
+                    ))),
+                    (None, Ok(false)) => Screen::Setup(setup::Setup::default()),
+                    (None, Ok(true)) => Screen::SignIn(sign_in::SignIn::default()),
+                    (None, Err(e)) => Screen::NotConfigured(e.to_string()),
+                };
+                let mut app = Self {
+                    i18n,
+                    station: Some((station, devices)),
+                    screen,
+                    queued: None,
+                };
+                app.refresh_queue();
+                app
+            }
+        }
+    }
+
+    pub fn title(&self) -> String {
+        self.i18n.tr("ui-app-title")
+    }
+
+    pub fn theme(&self) -> Theme {
+        Theme::Light
+    }
+
+    fn refresh_queue(&mut self) {
+        self.queued = self
+            .station
+            .as_ref()
+            .and_then(|(station, _)| station.with_db(|db| outbox::pending(db)).ok());
+    }
+
+    pub fn update(&mut self, message: Message) -> Task<Message> {
+        if !matches!(message, Message::Tick) {
+            let task = self.route(message);
+            self.refresh_queue();
+            return task;
+        }
+        self.route(message)
+    }
+
+    fn route(&mut self, message: Message) -> Task<Message> {
+        match message {
+            Message::ToggleLanguage => {
+                self.i18n.set_lang(self.i18n.lang().other());
+            }
+            Message::SignOut => {
+                if self.station.is_some() {
+                    self.screen = Screen::SignIn(sign_in::SignIn::default());
+                }
+            }
+            Message::Setup(message) => {
+                let (Screen::Setup(setup), Some((station, _))) = (&mut self.screen, &self.station)
+                else {
+                    return Task::none();
+                };
+                if let Some(setup::Event::Created) = setup.update(message, station) {
+                    self.screen = Screen::SignIn(sign_in::SignIn::default());
+                }
+            }
+            Message::SignIn(message) => {
+                let (Screen::SignIn(sign_in), Some((station, devices))) =
+                    (&mut self.screen, &self.station)
+                else {
+                    return Task::none();
+                };
+                if let Some(sign_in::Event::SignedIn(account)) = sign_in.update(message, station) {
+                    self.screen = Screen::Wizard(Box::new(wizard::Wizard::new(
+                        station.clone(),
+                        devices.clone(),
+                        account.username,
+                        account.full_name,
+                    )));
+                }
+            }
+            Message::Wizard(message) => {
+                if let Screen::Wizard(wizard) = &mut self.screen {
+                    return wizard.update(message).map(Message::Wizard);
+                }
+            }
+            Message::Tick => {
+                if let Screen::Wizard(wizard) = &mut self.screen {
+                    return wizard.update(wizard::Message::Tick).map(Message::Wizard);
+                }
+            }
+        }
+        Task::none()
+    }
+
+    pub fn subscription(&self) -> Subscription<Message> {
+        match &self.screen {
+            Screen::Wizard(wizard) if wizard.needs_ticks() => {
+                iced::time::every(Duration::from_millis(50)).map(|_| Message::Tick)
+            }
+            _ => Subscription::none(),
+        }
+    }
+
+    pub fn view(&self) -> Element<'_, Message> {
+        let i18n = &self.i18n;
+        let body: Element<'_, Message> = match &self.screen {
+            Screen::NotConfigured(reason) => column![
+                widget::heading(i18n, i18n.tr("ui-not-configured")),
+                widget::line(i18n, i18n.tr("ui-not-configured-help")),
+                container(text(reason.clone()).size(14))
+                    .padding(12)
+                    .width(Length::Fill)
+                    .style(container::bordered_box),
+            ]
+            .spacing(16)
+            .padding(24)
+            .into(),
+            Screen::Setup(setup) => setup.view(i18n).map(Message::Setup),
+            Screen::SignIn(sign_in) => sign_in.view(i18n).map(Message::SignIn),
+            Screen::Wizard(wizard) => wizard.view(i18n).map(Message::Wizard),
+        };
+        column![self.top_bar(), container(body).height(Length::Fill), self.status_bar()].into()
+    }
+
+    fn top_bar(&self) -> Element<'_, Message> {
+        let i18n = &self.i18n;
+        let mut items: Vec<Element<'_, Message>> = vec![text(i18n.tr("ui-app-title")).size(22).into()];
+        if self.station.as_ref().is_some_and(|(s, _)| s.demo) {
+            items.push(
+                container(text(i18n.tr("ui-demo-badge")).size(14))
+                    .padding([2, 10])
+                    .style(container::danger)
+                    .into(),
+            );
+        }
+        items.push(iced::widget::space().width(Length::Fill).into());
+        if let Screen::Wizard(wizard) = &self.screen {
+            items.push(text(wizard.operator_name().to_owned()).size(14).into());
+            items.push(
+                button(text(i18n.tr("ui-sign-out")).size(14))
+                    .style(button::secondary)
+                    .on_press(Message::SignOut)
+                    .into(),
+            );
+        }
+        items.push(
+            button(text(i18n.tr("ui-other-language")).size(14))
+                .style(button::secondary)
+                .on_press(Message::ToggleLanguage)
+                .into(),
+        );
+        container(row(i18n, items))
+            .padding([8, 16])
+            .width(Length::Fill)
+            .style(container::rounded_box)
+            .into()
+    }
+
+    fn status_bar(&self) -> Element<'_, Message> {
+        let i18n = &self.i18n;
+        let mut items: Vec<Element<'_, Message>> = Vec::new();
+        if let Some((station, _)) = &self.station {
+            let queued = self
+                .queued
+                .map(|n| i18n.digits(&n.to_string()))
+                .unwrap_or_else(|| "?".into());
+            items.push(text(format!("{} {queued}", i18n.tr("ui-queue-length"))).size(13).into());
+            items.push(
+                text(format!(
+                    "{} {}",
+                    i18n.tr("ui-station-number"),
+                    i18n.digits(&format!("{:04}", station.number))
+                ))
+                .size(13)
+                .into(),
+            );
+        }
+        items.push(iced::widget::space().width(Length::Fill).into());
+        items.push(text(format!("Pishkhan {}", crate::environment::VERSION)).size(13).into());
+        container(row(i18n, items))
+            .padding([4, 16])
+            .width(Length::Fill)
+            .style(container::rounded_box)
+            .into()
+    }
+}

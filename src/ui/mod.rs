@@ -1,0 +1,43 @@
+//! The iced user interface. The only module that imports iced.
+//!
+//! Halloy-style: every screen and wizard step is a module with its own
+//! `Message`, state, `update` and `view`; [`app::App`] only routes.
+
+pub mod app;
+mod setup;
+mod sign_in;
+pub mod widget;
+pub mod wizard;
+
+pub use app::{App, Message, Screen};
+
+use iced::Font;
+
+/// Vazirmatn Regular, bundled (SIL OFL 1.1, see assets/fonts/OFL.txt).
+pub const VAZIRMATN: &[u8] = include_bytes!("../../assets/fonts/Vazirmatn-Regular.ttf");
+/// Vazirmatn Bold.
+pub const VAZIRMATN_BOLD: &[u8] = include_bytes!("../../assets/fonts/Vazirmatn-Bold.ttf");
+/// The interface font.
+pub const FONT: Font = Font::with_name("Vazirmatn");
+
+/// Fonts and default font for a window or a test simulator.
+pub fn settings() -> iced::Settings {
+    iced::Settings {
+        fonts: vec![VAZIRMATN.into(), VAZIRMATN_BOLD.into()],
+        default_font: FONT,
+        ..iced::Settings::default()
+    }
+}
+
+/// Opens the station window.
+pub fn run(start: app::Start) -> iced::Result {
+    iced::application(move || App::new(start.clone()), App::update, App::view)
+        .title(App::title)
+        .subscription(App::subscription)
+        .theme(App::theme)
+        .font(VAZIRMATN)
+        .font(VAZIRMATN_BOLD)
+        .default_font(FONT)
+        .window_size((1280.0, 860.0))
+        .run()
+}

@@ -1,0 +1,136 @@
+//! First run: the station has no accounts, so the first supervisor is
+//! created here.
+
+use iced::widget::{button, column, container, text, text_input};
+use iced::{Element, Length};
+
+use super::widget;
+use crate::i18n::I18n;
+use crate::station::Station;
+use crate::store::accounts::{self, Role};
+use crate::text::Text;
+
+#[derive(Debug, Default)]
+pub struct Setup {
+    full_name: String,
+    username: String,
+    password: String,
+    repeat: String,
+    problem: Option<Text>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Message {
+    FullName(String),
+    Username(String),
+    Password(String),
+    Repeat(String),
+    Create,
+}
+
+pub enum Event {
+    Created,
+}
+
+/// The smallest password we accept for a supervisor.
+pub const MIN_PASSWORD: usize = 8;
+
+fn check(setup: &Setup) -> Result<(), Text> {
+    if setup.full_name.trim().is_empty() {
+        return Err(Text::new("err-full-name-required"));
+    }
+    let username = setup.username.trim();
+    if username.is_empty()
+        || !username
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
+    {
+        return Err(Text::new("err-username-format"));
+    }
+    if setup.password.chars().count() < MIN_PASSWORD {
+        return Err(Text::new("err-password-short").arg("min", MIN_PASSWORD.to_string()));
+    }
+    if setup.password != setup.repeat {
+        return Err(Text::new("err-password-mismatch"));
+    }
+    Ok(())
+}
+
+impl Setup {
+    pub fn update(&mut self, message: Message, station: &Station) -> Option<Event> {
+        match message {
+            Message::FullName(v) => self.full_name = v,
+            Message::Username(v) => self.username = v,
+            Message::Password(v) => self.password = v,
+            Message::Repeat(v) => self.repeat = v,
+            Message::Create => {
+                if let Err(problem) = check(self) {
+                    self.problem = Some(problem);
+                    return None;
+                }
+                let created = station.with_db(|db| {
+                    accounts::create(
+                        db,
+                        self.username.trim(),
+                        self.full_name.trim(),
+                        Role::Supervisor,
+                        &self.password,
+                    )
+                });
+                match created {
+                    Ok(_) => return Some(Event::Created),
+                    Err(accounts::AccountError::Taken) => {
+                        self.problem = Some(Text::new("err-username-taken"));
+                    }
+                    Err(e) => {
+                        self.problem = Some(Text::new("err-internal").arg("detail", e.to_string()));
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    pub fn view(&self, i18n: &I18n) -> Element<'_, Message> {
+        let mut form = column![
+            widget::heading(i18n, i18n.tr("ui-setup-title")),
+            widget::line(i18n, i18n.tr("ui-setup-help")),
+            widget::field(i18n, "setup-full-name", "ui-full-name", &self.full_name, Message::FullName, None),
+            widget::field(i18n, "setup-username", "ui-username", &self.username, Message::Username, None),
+            column![
+                widget::line(i18n, i18n.tr("ui-password")),
+                text_input(&i18n.tr("ui-password"), &self.password)
+                    .id("setup-password")
+                    .secure(true)
+                    .padding(8)
+                    .on_input(Message::Password),
+            ]
+            .spacing(4),
+            column![
+                widget::line(i18n, i18n.tr("ui-password-repeat")),
+                text_input(&i18n.tr("ui-password-repeat"), &self.repeat)
+                    .id("setup-repeat")
+                    .secure(true)
+                    .padding(8)
+                    .on_input(Message::Repeat)
+                    .on_submit(Message::Create),
+            ]
+            .spacing(4),
+        ]
+        .spacing(14);
+        if let Some(problem) = &self.problem {
+            form = form.push(widget::error(i18n, problem));
+        }
+        form = form.push(widget::aligned(
+            i18n,
+            button(text(i18n.tr("ui-create-supervisor")))
+                .padding([8, 20])
+                .style(button::primary)
+                .on_press(Message::Create),
+        ));
+        container(form.max_width(520))
+            .center_x(Length::Fill)
+            .padding(32)
+            .into()
+    }
+}

@@ -1,0 +1,89 @@
+//! Small layout helpers that make right-to-left screens out of iced's
+//! left-to-right widgets.
+//!
+//! iced has no layout direction, so for Persian we reverse rows ourselves
+//! and align to the right. Single-line right-to-left text must not be given
+//! `Length::Fill` (iced 0.14 then draws it on the wrong side or not at all);
+//! we keep text at its natural width and let a container align it.
+
+use iced::widget::{Row, column, container, text, text_input};
+use iced::{Alignment, Element, Length, alignment};
+
+use crate::i18n::I18n;
+use crate::text::Text;
+
+/// A row whose children run right-to-left in Persian.
+pub fn row<'a, M: 'a>(i18n: &I18n, mut children: Vec<Element<'a, M>>) -> Row<'a, M> {
+    if i18n.lang().is_rtl() {
+        children.reverse();
+    }
+    Row::with_children(children)
+        .spacing(12)
+        .align_y(Alignment::Center)
+}
+
+/// The horizontal alignment of the reading start (right in Persian).
+pub fn start(i18n: &I18n) -> alignment::Horizontal {
+    if i18n.lang().is_rtl() {
+        alignment::Horizontal::Right
+    } else {
+        alignment::Horizontal::Left
+    }
+}
+
+/// A line of text aligned to the reading start of a full-width box.
+pub fn line<'a, M: 'a>(i18n: &I18n, content: impl Into<String>) -> Element<'a, M> {
+    aligned(i18n, text(content.into()))
+}
+
+/// Any element placed at the reading start of a full-width box.
+pub fn aligned<'a, M: 'a>(i18n: &I18n, content: impl Into<Element<'a, M>>) -> Element<'a, M> {
+    container(content)
+        .width(Length::Fill)
+        .align_x(start(i18n))
+        .into()
+}
+
+/// A heading at the reading start.
+pub fn heading<'a, M: 'a>(i18n: &I18n, content: impl Into<String>) -> Element<'a, M> {
+    aligned(i18n, text(content.into()).size(26))
+}
+
+/// An error line in the danger colour.
+pub fn error<'a, M: 'a>(i18n: &I18n, message: &Text) -> Element<'a, M> {
+    aligned(i18n, text(i18n.text(message)).style(text::danger).size(14))
+}
+
+/// A labelled text input with its error, if any.
+pub fn field<'a, M: Clone + 'a>(
+    i18n: &I18n,
+    id: &'static str,
+    label_id: &str,
+    value: &str,
+    on_input: impl Fn(String) -> M + 'a,
+    problem: Option<&Text>,
+) -> Element<'a, M> {
+    let input = text_input(&i18n.tr(label_id), value)
+        .id(id)
+        .on_input(on_input)
+        .padding(8)
+        .align_x(start(i18n));
+    let mut col = column![line(i18n, i18n.tr(label_id)), input].spacing(4);
+    if let Some(problem) = problem {
+        col = col.push(error(i18n, problem));
+    }
+    col.width(Length::Fill).into()
+}
+
+/// RGBA pixels from 8-bit grey, for showing a finger image.
+pub fn grey_to_rgba(pixels: &[u8]) -> Vec<u8> {
+    pixels.iter().flat_map(|&v| [v, v, v, 255]).collect()
+}
+
+/// RGBA pixels from RGB, for showing a camera frame.
+pub fn rgb_to_rgba(pixels: &[u8]) -> Vec<u8> {
+    pixels
+        .chunks_exact(3)
+        .flat_map(|p| [p[0], p[1], p[2], 255])
+        .collect()
+}

@@ -1,0 +1,336 @@
+//! The enrolment wizard: the step header, Back/Next, and routing to the
+//! step modules. The enrolment data itself lives in the domain
+//! [`Session`]; the steps keep only what the screen needs.
+
+mod applicant;
+mod documents;
+mod done;
+mod fingerprints;
+mod portrait;
+mod review;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use iced::widget::{button, column, container, scrollable, text};
+use iced::{Element, Length, Task};
+
+use super::widget::{self, row};
+use crate::devices::Devices;
+use crate::enrolment::{JalaliDate, Session, Step};
+use crate::i18n::I18n;
+use crate::station::{Receipt, Station};
+use crate::text::Text;
+
+#[derive(Debug, Clone)]
+pub enum Message {
+    Applicant(applicant::Message),
+    Documents(documents::Message),
+    Portrait(portrait::Message),
+    Fingerprints(fingerprints::Message),
+    Review(review::Message),
+    Done(done::Message),
+    Back,
+    Next,
+    GoTo(Step),
+    Tick,
+}
+
+pub use fingerprints::Message as FingerprintsMessage;
+
+pub struct Wizard {
+    station: Arc<Station>,
+    devices: Devices,
+    operator_name: String,
+    pub session: Session,
+    pub step: Step,
+    applicant: applicant::State,
+    portrait: portrait::State,
+    pub fingerprints: fingerprints::State,
+    review: review::State,
+    receipt: Option<Receipt>,
+}
+
+impl Wizard {
+    pub fn new(station: Arc<Station>, devices: Devices, username: String, full_name: String) -> Self {
+        let timeout = Duration::from_secs(station.config.devices.capture_timeout_s);
+        Self {
+            station,
+            devices,
+            operator_name: full_name,
+            session: Session::new(username, false),
+            step: Step::Applicant,
+            applicant: applicant::State::default(),
+            portrait: portrait::State::default(),
+            fingerprints: fingerprints::State::new(timeout),
+            review: review::State::default(),
+            receipt: None,
+        }
+    }
+
+    /// A wizard at `step` with the built-in test applicant, for screenshots
+    /// and demonstrations. What the step needs from earlier steps is filled
+    /// in by the same code the self-test uses.
+    pub fn demo(station: Arc<Station>, devices: Devices, step: Step) -> Self {
+        let mut wizard = Self::new(station, devices, "demo".into(), "اپراتور نمایشی".into());
+        wizard.session.test = true;
+        wizard.applicant.form = crate::selftest::test_applicant();
+        if step > Step::Applicant {
+            wizard.submit_applicant();
+        }
+        if step > Step::Documents {
+            for check in crate::enrolment::DocumentCheck::ALL {
+                wizard.session.documents.set(check, true);
+            }
+        }
+        if step > Step::Portrait {
+            wizard.portrait.use_frame(
+                &mut wizard.session,
+                &pishkhan_camera::SyntheticFace::new(640, 480, 15).render(0),
+                "synthetic face 640x480".into(),
+            );
+        }
+        if step >= Step::Fingerprints {
+            let keep = if step == Step::Fingerprints { 6 } else { 10 };
+            wizard.fingerprints.demo_fill(&mut wizard.session, keep);
+        }
+        if step == Step::Done {
+            match wizard.station.seal(&wizard.session) {
+                Ok(receipt) => wizard.receipt = Some(receipt),
+                Err(e) => tracing::error!("demo seal failed: {e}"),
+            }
+        }
+        wizard.enter(step);
+        wizard
+    }
+
+    pub fn operator_name(&self) -> &str {
+        &self.operator_name
+    }
+
+    /// Whether device output must be polled now.
+    pub fn needs_ticks(&self) -> bool {
+        match self.step {
+            Step::Portrait => self.portrait.is_live(),
+            Step::Fingerprints => self.fingerprints.is_running(),
+            _ => false,
+        }
+    }
+
+    fn can_go_next(&self) -> bool {
+        match self.step {
+            Step::Applicant => true,
+            Step::Review | Step::Done => false,
+            step => step.next().is_some_and(|next| self.session.can_enter(next)),
+        }
+    }
+
+    fn can_go_to(&self, step: Step) -> bool {
+        self.receipt.is_none() && step != Step::Done && self.session.can_enter(step)
+    }
+
+    fn submit_applicant(&mut self) -> bool {
+        match self.applicant.submit(JalaliDate::today()) {
+            Some(applicant) => {
+                self.session.applicant = Some(applicant);
+                true
+            }
+            None => {
+                // The typed data changed and no longer validates: later
+                // steps must not use the old copy.
+                self.session.applicant = None;
+                false
+            }
+        }
+    }
+
+    fn leave(&mut self) {
+        match self.step {
+            Step::Portrait => self.portrait.leave(),
+            Step::Fingerprints => self.fingerprints.leave(&self.devices.scanner),
+            _ => {}
+        }
+    }
+
+    fn enter(&mut self, step: Step) {
+        self.step = step;
+        match step {
+            Step::Portrait => self.portrait.enter(&self.session, &self.devices.camera),
+            Step::Fingerprints => self.fingerprints.enter(&self.session, &self.devices.scanner),
+            _ => {}
+        }
+    }
+
+    fn go_to(&mut self, step: Step) {
+        if step == self.step {
+            return;
+        }
+        self.leave();
+        self.enter(step);
+    }
+
+    pub fn update(&mut self, message: Message) -> Task<Message> {
+        match message {
+            Message::Applicant(message) => self.applicant.update(message),
+            Message::Documents(message) => documents::update(&mut self.session, message),
+            Message::Portrait(message) => self.portrait.update(message, &mut self.session),
+            Message::Fingerprints(message) => {
+                self.fingerprints
+                    .update(message, &mut self.session, &self.devices.scanner);
+            }
+            Message::Review(review::Message::Seal) => {
+                if self.receipt.is_some() {
+                    return Task::none();
+                }
+                match self.station.seal(&self.session) {
+                    Ok(receipt) => {
+                        self.receipt = Some(receipt);
+                        self.review.problem = None;
+                        self.go_to(Step::Done);
+                    }
+                    Err(e) => {
+                        tracing::error!("sealing failed: {e}");
+                        self.review.problem =
+                            Some(Text::new("err-seal-failed").arg("detail", e.to_string()));
+                    }
+                }
+            }
+            Message::Done(done::Message::NextApplicant) => {
+                let station = self.station.clone();
+                let devices = self.devices.clone();
+                let name = std::mem::take(&mut self.operator_name);
+                let username = self.session.operator.clone();
+                self.leave();
+                *self = Self::new(station, devices, username, name);
+            }
+            Message::Back => {
+                if let Some(previous) = self.step.previous().filter(|_| self.receipt.is_none()) {
+                    self.go_to(previous);
+                }
+            }
+            Message::Next => {
+                if self.step == Step::Applicant && !self.submit_applicant() {
+                    return Task::none();
+                }
+                if let Some(next) = self.step.next().filter(|_| self.can_go_next()) {
+                    self.go_to(next);
+                }
+            }
+            Message::GoTo(step) => {
+                if self.step == Step::Applicant && step > Step::Applicant && !self.submit_applicant() {
+                    return Task::none();
+                }
+                if self.can_go_to(step) {
+                    self.go_to(step);
+                }
+            }
+            Message::Tick => match self.step {
+                Step::Portrait => self.portrait.update(portrait::Message::Tick, &mut self.session),
+                Step::Fingerprints => {
+                    for (stamp, event) in self.devices.scanner.drain() {
+                        self.fingerprints.update(
+                            fingerprints::Message::Device(stamp, event),
+                            &mut self.session,
+                            &self.devices.scanner,
+                        );
+                    }
+                }
+                _ => {}
+            },
+        }
+        Task::none()
+    }
+
+    pub fn view<'a>(&'a self, i18n: &I18n) -> Element<'a, Message> {
+        let body: Element<'a, Message> = match self.step {
+            Step::Applicant => self.applicant.view(i18n).map(Message::Applicant),
+            Step::Documents => documents::view(&self.session, i18n).map(Message::Documents),
+            Step::Portrait => self.portrait.view(&self.session, i18n).map(Message::Portrait),
+            Step::Fingerprints => self
+                .fingerprints
+                .view(&self.session, i18n)
+                .map(Message::Fingerprints),
+            Step::Review => self
+                .review
+                .view(&self.session, &self.portrait, &self.fingerprints, i18n)
+                .map(Message::Review),
+            Step::Done => done::view(self.receipt.as_ref(), i18n).map(Message::Done),
+        };
+        column![
+            self.header(i18n),
+            container(scrollable(container(body).padding([16, 24])).height(Length::Fill))
+                .height(Length::Fill),
+            self.footer(i18n),
+        ]
+        .into()
+    }
+
+    fn header<'a>(&self, i18n: &I18n) -> Element<'a, Message> {
+        let steps = Step::ALL
+            .iter()
+            .map(|&step| {
+                let number = i18n.digits(&(step.index() + 1).to_string());
+                let label = text(format!("{number}. {}", i18n.tr(step.text_id()))).size(15);
+                let style = if step == self.step {
+                    button::primary
+                } else if step < self.step || self.session.can_enter(step.next().unwrap_or(step)) && step != Step::Done {
+                    button::secondary
+                } else {
+                    button::text
+                };
+                button(label)
+                    .padding([6, 12])
+                    .style(style)
+                    .on_press_maybe(self.can_go_to(step).then_some(Message::GoTo(step)))
+                    .into()
+            })
+            .collect();
+        container(row(i18n, steps).spacing(6))
+            .padding([10, 16])
+            .width(Length::Fill)
+            .into()
+    }
+
+    fn footer<'a>(&self, i18n: &I18n) -> Element<'a, Message> {
+        let back_allowed = self.step != Step::Applicant && self.receipt.is_none();
+        let back = button(text(i18n.tr("ui-back")))
+            .padding([8, 24])
+            .style(button::secondary)
+            .on_press_maybe(back_allowed.then_some(Message::Back));
+        let mut items: Vec<Element<'a, Message>> = vec![back.into()];
+        items.push(iced::widget::space().width(Length::Fill).into());
+        if let Some(hint) = self.blocked_hint() {
+            items.push(text(i18n.text(&hint)).size(14).style(text::secondary).into());
+        }
+        if !matches!(self.step, Step::Review | Step::Done) {
+            items.push(
+                button(text(i18n.tr("ui-next")))
+                    .padding([8, 24])
+                    .style(button::primary)
+                    .on_press_maybe(self.can_go_next().then_some(Message::Next))
+                    .into(),
+            );
+        }
+        container(widget::row(i18n, items))
+            .padding([10, 24])
+            .width(Length::Fill)
+            .style(container::rounded_box)
+            .into()
+    }
+
+    /// Why Next is not available yet.
+    fn blocked_hint(&self) -> Option<Text> {
+        if self.can_go_next() {
+            return None;
+        }
+        match self.step {
+            Step::Documents => Some(Text::new("ui-hint-documents")),
+            Step::Portrait => Some(Text::new("ui-hint-portrait")),
+            Step::Fingerprints => Some(
+                Text::new("ui-hint-fingerprints")
+                    .arg("count", self.session.missing_fingers().len().to_string()),
+            ),
+            _ => None,
+        }
+    }
+}

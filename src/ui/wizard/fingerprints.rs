@@ -1,0 +1,223 @@
+//! Step 4: ten flat fingers through the scanner, one after another.
+//!
+//! The capture runs only while this step shows: leaving it cancels the
+//! capture in progress, and whatever the scanner still reports for that
+//! capture arrives with an old stamp and is dropped as stale.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use iced::widget::{button, column, container, image, text};
+use iced::{Alignment, ContentFit, Element, Length};
+use pishkhan_scanner::{Finger, ScanError, VirtualScanner};
+
+use crate::devices::{CaptureStamp, DeviceEvent, ScannerWorker};
+use crate::enrolment::Session;
+use crate::enrolment::tenprint::{Handled, Status, TenPrint};
+use crate::i18n::I18n;
+use crate::text::Text;
+use crate::ui::widget::{self, grey_to_rgba, row};
+
+pub struct State {
+    pub tenprint: TenPrint,
+    thumbnails: BTreeMap<Finger, image::Handle>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Message {
+    /// An event from the scanner worker, with the stamp of its capture.
+    Device(CaptureStamp, DeviceEvent),
+    Retake(Finger),
+    Resume,
+}
+
+pub fn finger_text_id(finger: Finger) -> &'static str {
+    match finger {
+        Finger::RightThumb => "finger-right-thumb",
+        Finger::RightIndex => "finger-right-index",
+        Finger::RightMiddle => "finger-right-middle",
+        Finger::RightRing => "finger-right-ring",
+        Finger::RightLittle => "finger-right-little",
+        Finger::LeftThumb => "finger-left-thumb",
+        Finger::LeftIndex => "finger-left-index",
+        Finger::LeftMiddle => "finger-left-middle",
+        Finger::LeftRing => "finger-left-ring",
+        Finger::LeftLittle => "finger-left-little",
+    }
+}
+
+fn scan_error_text(e: &ScanError) -> Text {
+    match e {
+        ScanError::Cancelled => Text::new("err-scan-cancelled"),
+        ScanError::Timeout(d) => Text::new("err-scan-timeout").arg("seconds", d.as_secs().to_string()),
+        ScanError::Disconnected(detail) => Text::new("err-scan-disconnected").arg("detail", detail.clone()),
+        ScanError::Protocol(detail) => Text::new("err-scan-protocol").arg("detail", detail.clone()),
+    }
+}
+
+impl State {
+    pub fn new(timeout: Duration) -> Self {
+        Self {
+            tenprint: TenPrint::new(timeout),
+            thumbnails: BTreeMap::new(),
+        }
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.tenprint.is_running()
+    }
+
+    pub fn enter(&mut self, session: &Session, scanner: &ScannerWorker) {
+        if !self.tenprint.is_running() {
+            self.tenprint.start(session, scanner);
+        }
+    }
+
+    pub fn leave(&mut self, scanner: &ScannerWorker) {
+        self.tenprint.stop(scanner);
+    }
+
+    /// Fills the first `count` fingers from a virtual scanner (demo screens).
+    pub fn demo_fill(&mut self, session: &mut Session, count: usize) {
+        use pishkhan_scanner::{CancelToken, CaptureRequest, Scanner};
+        let mut scanner = VirtualScanner::new(Duration::ZERO);
+        for finger in Finger::ALL.into_iter().take(count) {
+            let request = CaptureRequest {
+                finger,
+                timeout: Duration::from_secs(1),
+            };
+            if let Ok(img) = scanner.capture(&request, &CancelToken::new(), &mut |_| {}) {
+                self.thumbnails.insert(finger, thumbnail(&img));
+                session.fingers.insert(finger, img);
+            }
+        }
+        session.scanner = Some(scanner.info().name.clone());
+    }
+
+    pub fn thumbnail(&self, finger: Finger) -> Option<&image::Handle> {
+        self.thumbnails.get(&finger)
+    }
+
+    pub fn update(&mut self, message: Message, session: &mut Session, scanner: &ScannerWorker) {
+        match message {
+            Message::Device(stamp, event) => {
+                if let Handled::Captured(finger) = self.tenprint.handle(session, scanner, stamp, event)
+                    && let Some(img) = session.fingers.get(&finger)
+                {
+                    self.thumbnails.insert(finger, thumbnail(img));
+                }
+            }
+            Message::Retake(finger) => self.tenprint.capture(finger, scanner),
+            Message::Resume => {
+                self.tenprint.start(session, scanner);
+            }
+        }
+    }
+
+    fn status_line<'a>(&self, session: &Session, i18n: &I18n) -> Element<'a, Message> {
+        let finger_name = |f: Finger| i18n.tr(finger_text_id(f));
+        match &self.tenprint.status {
+            Status::Idle if session.missing_fingers().is_empty() => {
+                text(i18n.tr("ui-fingers-complete")).style(text::success).into()
+            }
+            Status::Idle => row(
+                i18n,
+                vec![
+                    text(i18n.tr("ui-fingers-paused")).into(),
+                    button(text(i18n.tr("ui-resume")))
+                        .style(button::primary)
+                        .on_press(Message::Resume)
+                        .into(),
+                ],
+            )
+            .into(),
+            Status::WaitingFor(f) => text(i18n.text(
+                &Text::new("ui-place-finger").arg("finger", finger_name(*f)),
+            ))
+            .size(20)
+            .into(),
+            Status::FingerOn(f) => text(i18n.text(
+                &Text::new("ui-finger-on").arg("finger", finger_name(*f)),
+            ))
+            .size(20)
+            .into(),
+            Status::Failed(f, e) => row(
+                i18n,
+                vec![
+                    text(format!("{}: {}", finger_name(*f), i18n.text(&scan_error_text(e))))
+                        .style(text::danger)
+                        .into(),
+                    button(text(i18n.tr("ui-try-again")))
+                        .style(button::primary)
+                        .on_press(Message::Retake(*f))
+                        .into(),
+                ],
+            )
+            .into(),
+            Status::Complete => text(i18n.tr("ui-fingers-complete")).style(text::success).into(),
+        }
+    }
+
+    fn card<'a>(&self, finger: Finger, session: &Session, i18n: &I18n) -> Element<'a, Message> {
+        let current = self.tenprint.current_finger() == Some(finger);
+        let picture: Element<'a, Message> = match self.thumbnails.get(&finger) {
+            Some(handle) => image(handle.clone())
+                .content_fit(ContentFit::Contain)
+                .height(120)
+                .into(),
+            None => container(text(if current { "…" } else { "—" }).size(28))
+                .center(Length::Fill)
+                .height(120)
+                .into(),
+        };
+        let mut col = column![text(i18n.tr(finger_text_id(finger))).size(14), picture]
+            .spacing(6)
+            .align_x(Alignment::Center);
+        if session.fingers.contains_key(&finger) && !current {
+            col = col.push(
+                button(text(i18n.tr("ui-retake")).size(13))
+                    .style(button::secondary)
+                    .on_press(Message::Retake(finger)),
+            );
+        }
+        container(col)
+            .padding(8)
+            .width(Length::Fill)
+            .style(if current {
+                container::primary
+            } else {
+                container::bordered_box
+            })
+            .into()
+    }
+
+    pub fn view<'a>(&'a self, session: &'a Session, i18n: &I18n) -> Element<'a, Message> {
+        let hand = |fingers: &[Finger], label: &str| {
+            column![
+                widget::line(i18n, i18n.tr(label)),
+                row(
+                    i18n,
+                    fingers.iter().map(|&f| self.card(f, session, i18n)).collect()
+                )
+            ]
+            .spacing(6)
+        };
+        let count = i18n.digits(&session.fingers.len().to_string());
+        column![
+            widget::heading(i18n, i18n.tr("ui-fingerprints-title")),
+            widget::aligned(i18n, self.status_line(session, i18n)),
+            widget::line(
+                i18n,
+                i18n.text(&Text::new("ui-fingers-count").arg("count", count))
+            ),
+            hand(&Finger::ALL[..5], "ui-right-hand"),
+            hand(&Finger::ALL[5..], "ui-left-hand"),
+        ]
+        .spacing(14)
+        .into()
+    }
+}
+
+fn thumbnail(img: &pishkhan_scanner::FingerImage) -> image::Handle {
+    image::Handle::from_rgba(img.width, img.height, grey_to_rgba(&img.pixels))
+}

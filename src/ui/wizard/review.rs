@@ -1,0 +1,104 @@
+//! Step 5: everything at a glance, then the operator seals.
+
+use iced::widget::{button, column, container, image, text};
+use iced::{ContentFit, Element, Length};
+use pishkhan_scanner::Finger;
+
+use super::fingerprints::{self, finger_text_id};
+use super::portrait;
+use crate::enrolment::Session;
+use crate::i18n::I18n;
+use crate::text::Text;
+use crate::ui::widget::{self, row};
+
+#[derive(Debug, Default)]
+pub struct State {
+    pub problem: Option<Text>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Message {
+    Seal,
+}
+
+impl State {
+    pub fn view<'a>(
+        &'a self,
+        session: &'a Session,
+        portrait: &'a portrait::State,
+        fingerprints: &'a fingerprints::State,
+        i18n: &I18n,
+    ) -> Element<'a, Message> {
+        let mut details = column![].spacing(6);
+        if let Some(a) = &session.applicant {
+            for (label, value) in [
+                ("ui-request-type", i18n.tr(a.request_type.text_id())),
+                ("ui-first-name", a.first_name.clone()),
+                ("ui-last-name", a.last_name.clone()),
+                ("ui-father-name", a.father_name.clone()),
+                ("ui-birth-date", i18n.date(a.birth_date)),
+                ("ui-national-code", i18n.digits(a.national_code.as_str())),
+                ("ui-postal-code", i18n.digits(&a.postal_code)),
+                ("ui-mobile", i18n.digits(&a.mobile)),
+                ("ui-address", a.address.clone()),
+            ] {
+                details = details.push(row(
+                    i18n,
+                    vec![
+                        text(format!("{}:", i18n.tr(label))).style(text::secondary).into(),
+                        text(value).into(),
+                    ],
+                ));
+            }
+        }
+        let photo: Element<'a, Message> = match portrait.captured() {
+            Some(h) => image(h.clone()).content_fit(ContentFit::Contain).height(220).into(),
+            None => text("—").into(),
+        };
+        let fingers = Finger::ALL
+            .iter()
+            .map(|&f| {
+                let picture: Element<'a, Message> = match fingerprints.thumbnail(f) {
+                    Some(h) => image(h.clone()).content_fit(ContentFit::Contain).height(70).into(),
+                    None => text("—").into(),
+                };
+                column![picture, text(i18n.tr(finger_text_id(f))).size(11)]
+                    .spacing(2)
+                    .align_x(iced::Alignment::Center)
+                    .width(Length::Fill)
+                    .into()
+            })
+            .collect();
+        let mut col = column![
+            widget::heading(i18n, i18n.tr("ui-review-title")),
+            row(
+                i18n,
+                vec![
+                    container(details).width(Length::Fill).into(),
+                    container(photo).padding(6).style(container::bordered_box).into(),
+                ]
+            ),
+            widget::line(
+                i18n,
+                i18n.text(
+                    &Text::new("ui-documents-confirmed")
+                        .arg("count", session.documents.confirmed.len().to_string())
+                )
+            ),
+            row(i18n, fingers),
+            widget::line(i18n, i18n.tr("ui-seal-help")),
+        ]
+        .spacing(14);
+        if let Some(problem) = &self.problem {
+            col = col.push(widget::error(i18n, problem));
+        }
+        col.push(widget::aligned(
+            i18n,
+            button(text(i18n.tr("ui-seal")).size(18))
+                .padding([10, 28])
+                .style(button::success)
+                .on_press_maybe(session.is_complete().then_some(Message::Seal)),
+        ))
+        .into()
+    }
+}
