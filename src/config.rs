@@ -260,13 +260,14 @@ mod tests {
 
     #[test]
     fn unknown_keys_warn() {
-        let (_, warnings) =
+        let (_, mut warnings) =
             Config::parse("langauge = \"en\"\n[devices]\ncamra = \"0\"\n").expect("valid");
+        warnings.sort();
         assert_eq!(
             warnings,
             vec![
+                "unknown setting ignored: devices.camra".to_owned(),
                 "unknown setting ignored: langauge".to_owned(),
-                "unknown setting ignored: devices.camra".to_owned()
             ]
         );
     }

@@ -17,7 +17,7 @@ ui-username = Username
 ui-password = Password
 ui-password-repeat = Password again
 ui-create-supervisor = Create supervisor account
-ui-sign-in-title = Sign in
+ui-sign-in-title = Sign in to the station
 ui-sign-in = Sign in
 
 step-applicant = Applicant

@@ -17,7 +17,7 @@ ui-username = نام کاربری
 ui-password = گذرواژه
 ui-password-repeat = تکرار گذرواژه
 ui-create-supervisor = ساخت حساب سرپرست
-ui-sign-in-title = ورود
+ui-sign-in-title = ورود به ایستگاه
 ui-sign-in = ورود
 
 step-applicant = متقاضی

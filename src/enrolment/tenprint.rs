@@ -55,6 +55,11 @@ impl TenPrint {
         self.current.is_some()
     }
 
+    /// The stamp of the capture in progress.
+    pub fn current_stamp(&self) -> Option<CaptureStamp> {
+        self.current.map(|(s, _)| s)
+    }
+
     /// The finger being captured now.
     pub fn current_finger(&self) -> Option<Finger> {
         self.current.map(|(_, f)| f)

@@ -87,3 +87,39 @@ pub fn rgb_to_rgba(pixels: &[u8]) -> Vec<u8> {
         .flat_map(|p| [p[0], p[1], p[2], 255])
         .collect()
 }
+
+/// One option of a single choice: a radio dot and its label, both
+/// clickable, with the dot at the reading start.
+pub fn choice<'a, M: Clone + 'a>(
+    i18n: &I18n,
+    label: String,
+    selected: bool,
+    on_select: M,
+) -> Element<'a, M> {
+    let dot = iced::widget::radio("", (), selected.then_some(()), {
+        let on_select = on_select.clone();
+        move |()| on_select
+    })
+    .spacing(0);
+    iced::widget::button(row(i18n, vec![dot.into(), text(label).into()]).spacing(6))
+        .style(iced::widget::button::text)
+        .padding([2, 4])
+        .on_press(on_select)
+        .into()
+}
+
+/// A "label: value" line at the reading start.
+pub fn detail<'a, M: 'a>(i18n: &I18n, label_id: &str, value: String) -> Element<'a, M> {
+    aligned(
+        i18n,
+        row(
+            i18n,
+            vec![
+                text(format!("{}:", i18n.tr(label_id)))
+                    .style(text::secondary)
+                    .into(),
+                text(value).into(),
+            ],
+        ),
+    )
+}

@@ -86,7 +86,7 @@ impl Wizard {
         if step > Step::Portrait {
             wizard.portrait.use_frame(
                 &mut wizard.session,
-                &pishkhan_camera::SyntheticFace::new(640, 480, 15).render(0),
+                &pishkhan_camera::SyntheticFace::new(640, 480, 15).render(10),
                 "synthetic face 640x480".into(),
             );
         }

@@ -1,6 +1,6 @@
 //! Step 1: who the applicant is.
 
-use iced::widget::{column, radio, text};
+use iced::widget::{column, text};
 use iced::{Element, Length};
 
 use crate::enrolment::applicant::{Field, FieldError};
@@ -103,7 +103,9 @@ impl State {
         let gender = {
             let options = [(Gender::Female, "gender-female"), (Gender::Male, "gender-male")]
                 .into_iter()
-                .map(|(g, id)| radio(i18n.tr(id), g, self.form.gender, Message::Gender).into())
+                .map(|(g, id)| {
+                    widget::choice(i18n, i18n.tr(id), self.form.gender == Some(g), Message::Gender(g))
+                })
                 .collect();
             let mut col = column![widget::line(i18n, i18n.tr("ui-gender")), widget::aligned(i18n, row(i18n, options))]
                 .spacing(6);
@@ -115,7 +117,14 @@ impl State {
         let request = {
             let options = RequestType::ALL
                 .into_iter()
-                .map(|r| radio(i18n.tr(r.text_id()), r, self.form.request_type, Message::Request).into())
+                .map(|r| {
+                    widget::choice(
+                        i18n,
+                        i18n.tr(r.text_id()),
+                        self.form.request_type == Some(r),
+                        Message::Request(r),
+                    )
+                })
                 .collect();
             let mut col = column![
                 widget::line(i18n, i18n.tr("ui-request-type")),

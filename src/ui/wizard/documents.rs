@@ -32,13 +32,7 @@ pub fn view<'a>(session: &'a Session, i18n: &I18n) -> Element<'a, Message> {
             ("ui-address", a.address.clone()),
             ("ui-mobile", i18n.digits(&a.mobile)),
         ] {
-            typed = typed.push(row(
-                i18n,
-                vec![
-                    text(format!("{}:", i18n.tr(label))).style(text::secondary).into(),
-                    text(value).size(17).into(),
-                ],
-            ));
+            typed = typed.push(widget::detail(i18n, label, value));
         }
     }
     // The whole line is a button, so the label toggles as well as the box,

@@ -42,13 +42,7 @@ impl State {
                 ("ui-mobile", i18n.digits(&a.mobile)),
                 ("ui-address", a.address.clone()),
             ] {
-                details = details.push(row(
-                    i18n,
-                    vec![
-                        text(format!("{}:", i18n.tr(label))).style(text::secondary).into(),
-                        text(value).into(),
-                    ],
-                ));
+                details = details.push(widget::detail(i18n, label, value));
             }
         }
         let photo: Element<'a, Message> = match portrait.captured() {

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Regenerates the screenshots in docs/screens/: every wizard step, in Persian
+# and English, from the real station window under Xvfb.
+# Usage: bash docs/screens/make.sh        (from the repository root)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+out=docs/screens
+
+need=()
+command -v Xvfb >/dev/null || need+=(xvfb)
+command -v import >/dev/null || need+=(imagemagick)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
+  else
+    echo "Missing: ${need[*]}. Run: sudo apt-get install -y ${need[*]}" >&2
+    exit 1
+  fi
+fi
+
+cargo build --quiet --bin pishkhan
+bin=target/debug/pishkhan
+display=:${SCREENS_DISPLAY:-97}
+Xvfb "$display" -screen 0 1280x860x24 -nolisten tcp >/dev/null 2>&1 &
+xvfb=$!
+trap 'kill $xvfb 2>/dev/null || true' EXIT
+sleep 1
+
+shot() { # name, data dir, extra args...
+  local name=$1 dir=$2
+  shift 2
+  DISPLAY=$display PISHKHAN_LOG=warn "$bin" --data-dir "$dir" "$@" &
+  local pid=$!
+  sleep "${SCREENS_WAIT:-4}"
+  DISPLAY=$display import -window root "$out/$name.png"
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  echo "wrote $out/$name.png"
+}
+
+for lang in fa en; do
+  fresh=$(mktemp -d)
+  shot "$lang-0-setup" "$fresh" --lang "$lang"
+  rm -rf "$fresh"
+  data=$(mktemp -d)
+  n=1
+  for step in applicant documents portrait fingerprints review done; do
+    shot "$lang-$n-$step" "$data" --lang "$lang" --demo-step "$step"
+    n=$((n + 1))
+  done
+  rm -rf "$data"
+done

@@ -1,0 +1,415 @@
+//! The whole enrolment, driven through the real interface headlessly
+//! (iced_test Simulator, tiny-skia), with the virtual devices.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use iced::Size;
+use iced_test::{Simulator, selector};
+use pishkhan::devices::{DeviceEvent, Devices};
+use pishkhan::enrolment::Step;
+use pishkhan::packet;
+use pishkhan::station::{self, Station};
+use pishkhan::store::outbox;
+use pishkhan::ui::app::Start;
+use pishkhan::ui::{App, Message, Screen, wizard};
+use pishkhan_scanner::{Finger, FingerImage, ScanEvent};
+
+const NAME: &str = "مریم";
+const SURNAME: &str = "کریمی‌نژاد";
+const NATIONAL_CODE: &str = "0790419904";
+const PASSWORD: &str = "چهار-اسب-درست";
+
+struct Harness {
+    app: App,
+    station: Arc<Station>,
+    dir: tempfile::TempDir,
+}
+
+impl Harness {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            dir.path().join("pishkhan.toml"),
+            "[devices]\ncamera = \"synthetic\"\nvirtual_scanner_delay_ms = 120\n",
+        )
+        .expect("config");
+        let station = Arc::new(Station::open(dir.path()).expect("station opens"));
+        let devices = Devices::from_config(&station.config);
+        let app = App::new(Start {
+            station: Ok((station.clone(), devices)),
+            lang: None,
+            demo_step: None,
+        });
+        Self { app, station, dir }
+    }
+
+    fn tr(&self, id: &str) -> String {
+        self.app.i18n.tr(id)
+    }
+
+    /// Builds the interface, lets `f` act on it, then feeds the messages it
+    /// produced back into the application. Returns how many there were.
+    fn interact(&mut self, f: impl FnOnce(&mut Simulator<'_, Message>)) -> usize {
+        let messages: Vec<Message> = {
+            let mut ui = Simulator::with_size(
+                pishkhan::ui::settings(),
+                Size::new(1280.0, 1100.0),
+                self.app.view(),
+            );
+            f(&mut ui);
+            ui.into_messages().collect()
+        };
+        let count = messages.len();
+        for message in messages {
+            let _ = self.app.update(message);
+        }
+        count
+    }
+
+    fn click(&mut self, label: &str) -> usize {
+        let label = label.to_owned();
+        self.interact(|ui| {
+            ui.click(label.as_str())
+                .unwrap_or_else(|e| panic!("no {label:?} to click: {e}"));
+        })
+    }
+
+    fn type_into(&mut self, id: &'static str, text: &str) {
+        let text = text.to_owned();
+        self.interact(|ui| {
+            ui.click(selector::id(id))
+                .unwrap_or_else(|e| panic!("no input {id}: {e}"));
+            ui.typewrite(&text);
+        });
+    }
+
+    fn sees(&mut self, label: &str) -> bool {
+        let label = label.to_owned();
+        let mut found = false;
+        self.interact(|ui| found = ui.find(label.as_str()).is_ok());
+        found
+    }
+
+    fn wizard(&self) -> &wizard::Wizard {
+        match &self.app.screen {
+            Screen::Wizard(w) => w,
+            _ => panic!("not on the wizard"),
+        }
+    }
+
+    /// Lets device output arrive the way the window's timer would.
+    fn tick_until(&mut self, what: &str, done: impl Fn(&Self) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !done(self) {
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            std::thread::sleep(Duration::from_millis(15));
+            let _ = self.app.update(Message::Tick);
+        }
+    }
+
+    fn sign_up_and_in(&mut self) {
+        assert!(matches!(self.app.screen, Screen::Setup(_)), "first run shows set-up");
+        self.type_into("setup-full-name", "سارا مدیری");
+        self.type_into("setup-username", "sara");
+        self.type_into("setup-password", PASSWORD);
+        self.type_into("setup-repeat", PASSWORD);
+        self.click(&self.tr("ui-create-supervisor"));
+        assert!(matches!(self.app.screen, Screen::SignIn(_)), "set-up leads to sign-in");
+
+        self.type_into("sign-in-username", "sara");
+        self.type_into("sign-in-password", "wrong password");
+        self.click(&self.tr("ui-sign-in"));
+        assert!(self.sees(&self.tr("err-wrong-credentials")));
+
+        self.type_into("sign-in-password", PASSWORD);
+        self.click(&self.tr("ui-sign-in"));
+        assert_eq!(self.wizard().step, Step::Applicant);
+    }
+
+    fn fill_applicant(&mut self) {
+        // Next with an empty form stays and explains.
+        self.click(&self.tr("ui-next"));
+        assert_eq!(self.wizard().step, Step::Applicant);
+        assert!(self.sees(&self.tr("err-choose-request")));
+
+        self.click(&self.tr("request-first-card"));
+        self.click(&self.tr("gender-female"));
+        // Arabic yeh and kaf, as typed on an old keyboard layout.
+        self.type_into("first-name", "مريم");
+        self.type_into("last-name", SURNAME);
+        self.type_into("father-name", "علي");
+        self.type_into("birth-date", "۱۳۸۵/۰۶/۳۱");
+        self.type_into("national-code", "0790419905");
+        self.type_into("national-code-repeat", NATIONAL_CODE);
+        self.type_into("postal-code", "13451-13456");
+        self.type_into("mobile", "۰۹۱۲۳۴۵۶۷۸۹");
+        self.type_into("address", "اصفهان، خیابان چهارباغ، کوچهٔ ۱۲، پلاک ۷");
+
+        self.click(&self.tr("ui-next"));
+        assert_eq!(self.wizard().step, Step::Applicant, "wrong check digit blocks");
+        let hint = self.app.i18n.text(
+            &pishkhan::text::Text::new("err-nc-check-digit")
+                .arg("expected", "4")
+                .arg("found", "5"),
+        );
+        assert!(self.sees(&hint), "specific message: {hint}");
+
+        self.interact(|ui| {
+            ui.click(selector::id("national-code")).expect("input");
+            ui.tap_key(iced::keyboard::Key::Named(iced::keyboard::key::Named::End));
+            ui.tap_key(iced::keyboard::Key::Named(iced::keyboard::key::Named::Backspace));
+            ui.typewrite("4");
+        });
+        self.click(&self.tr("ui-next"));
+        assert_eq!(self.wizard().step, Step::Documents);
+    }
+
+    fn check_documents(&mut self) {
+        self.click(&self.tr("ui-next"));
+        assert_eq!(self.wizard().step, Step::Documents, "unchecked documents block");
+        for check in pishkhan::enrolment::DocumentCheck::ALL {
+            self.click(&self.tr(check.text_id()));
+        }
+        self.click(&self.tr("ui-next"));
+        assert_eq!(self.wizard().step, Step::Portrait);
+    }
+
+    fn take_portrait(&mut self) {
+        let capture = self.tr("ui-capture");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        // The button is enabled once the live preview has a frame.
+        while self.click(&capture) == 0 {
+            assert!(Instant::now() < deadline, "no camera frame arrived");
+            std::thread::sleep(Duration::from_millis(30));
+            let _ = self.app.update(Message::Tick);
+        }
+        assert!(self.wizard().session.portrait.is_some());
+        self.click(&self.tr("ui-next"));
+        assert_eq!(self.wizard().step, Step::Fingerprints);
+    }
+
+    fn outbox(&self) -> Vec<outbox::Entry> {
+        self.station.with_db(outbox::list).expect("outbox lists")
+    }
+}
+
+/// A finger image nobody would capture: all black.
+fn late_image(finger: Finger) -> FingerImage {
+    FingerImage {
+        finger,
+        width: 256,
+        height: 288,
+        resolution_ppi: 500,
+        pixels: vec![0; 256 * 288],
+        device_quality: Some(99),
+    }
+}
+
+/// Walks the whole wizard, leaving the fingerprint step mid-capture and
+/// coming back; returns the harness after sealing.
+fn enrol() -> Harness {
+    let mut h = Harness::new();
+    h.sign_up_and_in();
+    h.fill_applicant();
+    h.check_documents();
+    h.take_portrait();
+
+    // Capture runs on entry; wait for two fingers, then walk away mid-capture.
+    h.tick_until("two fingers", |h| h.wizard().session.fingers.len() >= 2);
+    let stale = h
+        .wizard()
+        .fingerprints
+        .tenprint
+        .current_stamp()
+        .expect("a capture is in progress");
+    let pending = h.wizard().fingerprints.tenprint.current_finger().expect("finger");
+    let before = h.wizard().session.fingers.len();
+    h.click(&h.tr("ui-back"));
+    assert_eq!(h.wizard().step, Step::Portrait);
+    assert!(!h.wizard().fingerprints.is_running(), "leaving stops the capture");
+
+    // The scanner delivers the abandoned capture late: it must be ignored.
+    let _ = h.app.update(Message::Wizard(wizard::Message::Fingerprints(
+        wizard::FingerprintsMessage::Device(stale, DeviceEvent::Scan(ScanEvent::Captured(late_image(pending)))),
+    )));
+    assert_eq!(h.wizard().session.fingers.len(), before, "stale image ignored");
+
+    h.click(&h.tr("ui-next"));
+    assert_eq!(h.wizard().step, Step::Fingerprints);
+    assert_ne!(h.wizard().fingerprints.tenprint.current_stamp(), Some(stale));
+    h.tick_until("ten fingers", |h| h.wizard().session.missing_fingers().is_empty());
+    assert!(
+        h.wizard().fingerprints.tenprint.stale_dropped >= 2,
+        "the injected image and the cancelled capture's own report were dropped"
+    );
+    assert!(h.sees(&h.tr("ui-fingers-complete")));
+
+    h.click(&h.tr("ui-next"));
+    assert_eq!(h.wizard().step, Step::Review);
+    assert!(h.sees(SURNAME));
+    h.click(&h.tr("ui-seal"));
+    assert_eq!(h.wizard().step, Step::Done);
+    let entries = h.outbox();
+    assert_eq!(entries.len(), 1);
+    let shown = h.app.i18n.digits(
+        &pishkhan::enrolment::TrackingCode::parse(&entries[0].tracking_code)
+            .expect("valid tracking code")
+            .grouped(),
+    );
+    assert!(h.sees(&shown), "the done screen shows {shown}");
+    h
+}
+
+#[test]
+fn walking_the_wizard_seals_one_verifiable_packet() {
+    let h = enrol();
+    let entries = h.outbox();
+    assert_eq!(entries.len(), 1, "exactly one packet");
+    let entry = &entries[0];
+    assert!(!entry.test);
+    assert_eq!(entry.status, "pending");
+
+    let (ciphertext, signature) = h
+        .station
+        .with_db(|db| outbox::payload(db, &entry.id))
+        .expect("payload");
+    packet::verify_sealed(&ciphertext, &signature, &h.station.verifying_key())
+        .expect("the station signed the ciphertext");
+
+    let identity = station::demo_identity(h.dir.path()).expect("demo identity");
+    let opened = packet::open(&ciphertext, &identity).expect("decrypts with the authority key");
+    opened
+        .verify(&h.station.verifying_key())
+        .expect("manifest signature and file hashes verify");
+
+    let m = &opened.manifest;
+    assert_eq!(m.packet_id, entry.id);
+    assert_eq!(m.tracking_code.as_str(), entry.tracking_code);
+    assert_eq!(m.operator, "sara");
+    assert_eq!(m.applicant.first_name, NAME, "Arabic yeh normalised");
+    assert_eq!(m.applicant.last_name, SURNAME, "ZWNJ kept");
+    assert_eq!(m.applicant.father_name, "علی");
+    assert_eq!(m.applicant.national_code.as_str(), NATIONAL_CODE);
+    assert_eq!(m.applicant.mobile, "09123456789");
+    assert_eq!(m.applicant.postal_code, "1345113456");
+    assert_eq!(m.applicant.birth_date_gregorian, "2006-09-22");
+    assert_eq!(m.documents_checked.len(), 6);
+
+    assert_eq!(m.fingers.len(), 10, "ten finger images");
+    let positions: Vec<u8> = m.fingers.iter().map(|f| f.position).collect();
+    assert_eq!(positions, (1..=10).collect::<Vec<u8>>());
+    for finger in &m.fingers {
+        let png = &opened.files[&finger.image.path];
+        let img = image::load_from_memory(png).expect("finger PNG decodes");
+        assert_eq!((img.width(), img.height()), (256, 288));
+        assert!(
+            img.to_luma8().pixels().any(|p| p.0[0] > 128),
+            "finger {} is not the injected all-black stale image",
+            finger.position
+        );
+    }
+    let jpeg = &opened.files[&m.portrait.path];
+    let portrait = image::load_from_memory(jpeg).expect("portrait decodes");
+    assert_eq!((portrait.width(), portrait.height()), (640, 480));
+}
+
+#[test]
+fn another_key_cannot_open_the_packet_and_tampering_is_caught() {
+    let h = enrol();
+    let entry = &h.outbox()[0];
+    let (mut ciphertext, signature) = h
+        .station
+        .with_db(|db| outbox::payload(db, &entry.id))
+        .expect("payload");
+    let stranger = age::x25519::Identity::generate();
+    assert!(packet::open(&ciphertext, &stranger).is_err());
+    let last = ciphertext.len() - 1;
+    ciphertext[last] ^= 1;
+    assert!(packet::verify_sealed(&ciphertext, &signature, &h.station.verifying_key()).is_err());
+    let identity = station::demo_identity(h.dir.path()).expect("identity");
+    assert!(packet::open(&ciphertext, &identity).is_err(), "age detects the flip");
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+fn files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("readable") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            out.extend(files(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+#[test]
+fn the_data_dir_holds_nothing_personal_in_clear() {
+    let h = enrol();
+    // What the packet really contains, to be sure the needles are real.
+    let entry = &h.outbox()[0];
+    let (ciphertext, _) = h.station.with_db(|db| outbox::payload(db, &entry.id)).expect("payload");
+    let opened = packet::open(&ciphertext, &station::demo_identity(h.dir.path()).expect("id"))
+        .expect("opens");
+    let jpeg = &opened.files[&opened.manifest.portrait.path];
+    const JPEG_START: &[u8] = &[0xFF, 0xD8, 0xFF];
+    const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
+    assert!(jpeg.starts_with(JPEG_START));
+    let jpeg_header = &jpeg[..16];
+    let png_header = &opened.files[&opened.manifest.fingers[0].image.path][..16];
+    assert!(png_header.starts_with(PNG_SIGNATURE));
+
+    // Flush the WAL into the main file too, as at shutdown, and look at both.
+    drop(h.app);
+    let needles: [(&str, &[u8]); 6] = [
+        ("first name", NAME.as_bytes()),
+        ("last name", SURNAME.as_bytes()),
+        ("national code", NATIONAL_CODE.as_bytes()),
+        ("mobile", b"09123456789"),
+        ("JPEG header", jpeg_header),
+        ("PNG header", png_header),
+    ];
+    let all = files(h.dir.path());
+    assert!(all.iter().any(|p| p.ends_with("pishkhan.db")));
+    for path in all {
+        let bytes = std::fs::read(&path).expect("readable");
+        for (what, needle) in needles {
+            assert!(!contains(&bytes, needle), "{what} in clear in {}", path.display());
+        }
+        assert!(!contains(&bytes, PNG_SIGNATURE), "a PNG in clear in {}", path.display());
+    }
+}
+
+#[test]
+fn switching_language_keeps_what_was_typed() {
+    let mut h = Harness::new();
+    h.sign_up_and_in();
+    h.type_into("first-name", NAME);
+    h.click("English");
+    assert_eq!(h.app.i18n.lang(), pishkhan::i18n::Lang::En);
+    assert!(h.sees("Applicant details"));
+    assert!(h.sees(NAME), "the typed name survives the switch");
+    h.click("فارسی");
+    assert!(h.sees(&h.tr("ui-applicant-title")));
+}
+
+#[test]
+fn a_broken_configuration_shows_the_not_configured_screen() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("pishkhan.toml"), "[devices]\ncamera = \"front\"\n").expect("write");
+    let error = Station::open(dir.path()).expect_err("bad camera value");
+    let app = App::new(Start {
+        station: Err(error.to_string()),
+        lang: Some(pishkhan::i18n::Lang::En),
+        demo_step: None,
+    });
+    let mut ui = Simulator::with_settings(pishkhan::ui::settings(), app.view());
+    assert!(ui.find("The station is not configured").is_ok());
+    assert!(error.to_string().contains("front"), "{error}");
+}
