@@ -174,7 +174,9 @@ impl Config {
         let mut unknown = Vec::new();
         let value: toml::Value = toml::from_str(text).map_err(|e| e.to_string())?;
         let lenient = strip_unknown(value, &mut unknown);
-        let config: Config = lenient.try_into().map_err(|e: toml::de::Error| e.to_string())?;
+        let config: Config = lenient
+            .try_into()
+            .map_err(|e: toml::de::Error| e.to_string())?;
         config.validate()?;
         let warnings = unknown
             .into_iter()
@@ -208,15 +210,19 @@ fn strip_unknown(value: toml::Value, unknown: &mut Vec<String>) -> toml::Value {
         ("authority", &["recipient"]),
         (
             "devices",
-            &["camera", "scanner", "virtual_scanner_delay_ms", "capture_timeout_s"],
+            &[
+                "camera",
+                "scanner",
+                "virtual_scanner_delay_ms",
+                "capture_timeout_s",
+            ],
         ),
     ];
     let allowed = |section: &str| {
         KNOWN
             .iter()
             .find(|(s, _)| *s == section)
-            .map(|(_, keys)| *keys)
-            .unwrap_or(&[])
+            .map_or(&[][..], |(_, keys)| *keys)
     };
     let toml::Value::Table(top) = value else {
         return value;

@@ -7,7 +7,7 @@
 //! dropped.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
+use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -121,10 +121,7 @@ impl ScannerWorker {
     /// Waits up to `timeout` for the next event (for headless tools).
     pub fn wait(&self, timeout: Duration) -> Option<(CaptureStamp, DeviceEvent)> {
         let events = self.events.lock().ok()?;
-        match events.recv_timeout(timeout) {
-            Ok(event) => Some(event),
-            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => None,
-        }
+        events.recv_timeout(timeout).ok()
     }
 }
 
@@ -176,7 +173,8 @@ mod tests {
 
     #[test]
     fn worker_stamps_events_and_cancels_the_previous_capture() {
-        let worker = ScannerWorker::start(Box::new(VirtualScanner::new(Duration::from_millis(200))));
+        let worker =
+            ScannerWorker::start(Box::new(VirtualScanner::new(Duration::from_millis(200))));
         let first = worker.capture(Finger::RightThumb, Duration::from_secs(5));
         let second = worker.capture(Finger::RightIndex, Duration::from_secs(5));
         assert_ne!(first, second);

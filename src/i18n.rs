@@ -151,7 +151,10 @@ mod tests {
         assert!(fa.len() > 50, "{} messages", fa.len());
         let only_fa: Vec<_> = fa.difference(&en).collect();
         let only_en: Vec<_> = en.difference(&fa).collect();
-        assert!(only_fa.is_empty() && only_en.is_empty(), "fa only: {only_fa:?}, en only: {only_en:?}");
+        assert!(
+            only_fa.is_empty() && only_en.is_empty(),
+            "fa only: {only_fa:?}, en only: {only_en:?}"
+        );
     }
 
     #[test]
@@ -172,17 +175,24 @@ mod tests {
                     let looks_like_id = quoted.len() > 3
                         && quoted.contains('-')
                         && !quoted.ends_with('-')
-                        && quoted.chars().all(|c| c.is_ascii_lowercase() || c == '-' || c.is_ascii_digit());
-                    let prefixed = ["err-", "step-", "doc-", "request-", "ui-", "finger-", "gender-", "status-"]
-                        .iter()
-                        .any(|p| quoted.starts_with(p));
+                        && quoted
+                            .chars()
+                            .all(|c| c.is_ascii_lowercase() || c == '-' || c.is_ascii_digit());
+                    let prefixed = [
+                        "err-", "step-", "doc-", "request-", "ui-", "finger-", "gender-", "status-",
+                    ]
+                    .iter()
+                    .any(|p| quoted.starts_with(p));
                     if looks_like_id && prefixed && !known.contains(quoted) {
                         missing.insert(format!("{}: {quoted}", path.display()));
                     }
                 }
             }
         }
-        assert!(missing.is_empty(), "ids without a translation: {missing:#?}");
+        assert!(
+            missing.is_empty(),
+            "ids without a translation: {missing:#?}"
+        );
     }
 
     #[test]

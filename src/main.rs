@@ -16,7 +16,11 @@ use pishkhan::store::outbox;
 use pishkhan::{environment, selftest, ui};
 
 #[derive(Parser)]
-#[command(name = "pishkhan", version, about = "Enrolment station for smart national ID cards")]
+#[command(
+    name = "pishkhan",
+    version,
+    about = "Enrolment station for smart national ID cards"
+)]
 struct Cli {
     /// Where the station keeps its configuration, database and keys.
     #[arg(long, env = "PISHKHAN_DATA_DIR", global = true)]
@@ -83,7 +87,10 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let data_dir = cli.data_dir.clone().unwrap_or_else(environment::default_data_dir);
+    let data_dir = cli
+        .data_dir
+        .clone()
+        .unwrap_or_else(environment::default_data_dir);
     match cli.command {
         None => gui(&cli, &data_dir),
         Some(Command::Queue {
@@ -144,7 +151,7 @@ fn queue_list(data_dir: &std::path::Path, json: bool) -> ExitCode {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let entries = match station.with_db(|db| outbox::list(db)) {
+    let entries = match station.with_db(outbox::list) {
         Ok(entries) => entries,
         Err(e) => {
             eprintln!("pishkhan: {e}");
@@ -169,7 +176,11 @@ fn queue_list(data_dir: &std::path::Path, json: bool) -> ExitCode {
 }
 
 fn print_table(out: &mut impl std::io::Write, entries: &[outbox::Entry]) -> std::io::Result<()> {
-    writeln!(out, "{:<36}  {:<16}  {:<12}  {:>9}  {:<5}  created", "id", "tracking code", "status", "bytes", "test")?;
+    writeln!(
+        out,
+        "{:<36}  {:<16}  {:<12}  {:>9}  {:<5}  created",
+        "id", "tracking code", "status", "bytes", "test"
+    )?;
     for e in entries {
         writeln!(
             out,
@@ -189,7 +200,11 @@ fn self_test(data_dir: &std::path::Path, count: u32) -> ExitCode {
     println!(
         "self-test: station {:04}{}, camera {:?}, scanner {}",
         station.number,
-        if station.demo { " (DEMO authority key)" } else { "" },
+        if station.demo {
+            " (DEMO authority key)"
+        } else {
+            ""
+        },
         devices.camera,
         devices.scanner.info().name
     );

@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 
 use crate::devices::Devices;
 use crate::enrolment::tenprint::{Status, TenPrint};
-use crate::enrolment::{ApplicantForm, DocumentCheck, Gender, JalaliDate, Portrait, RequestType, Session};
+use crate::enrolment::{
+    ApplicantForm, DocumentCheck, Gender, JalaliDate, Portrait, RequestType, Session,
+};
 use crate::station::{Receipt, SealError, Station};
 use crate::text::Text;
 

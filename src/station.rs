@@ -115,7 +115,8 @@ fn load_or_create_key(dir: &Path) -> Result<SigningKey, StationError> {
         reason,
     };
     if path.exists() {
-        let text = Zeroizing::new(std::fs::read_to_string(&path).map_err(|e| damaged(e.to_string()))?);
+        let text =
+            Zeroizing::new(std::fs::read_to_string(&path).map_err(|e| damaged(e.to_string()))?);
         let bytes = Zeroizing::new(hex::decode(text.trim()).map_err(|e| damaged(e.to_string()))?);
         let secret: [u8; 32] = bytes
             .as_slice()
@@ -139,7 +140,8 @@ pub fn demo_identity(dir: &Path) -> Result<age::x25519::Identity, StationError> 
         reason,
     };
     if path.exists() {
-        let text = Zeroizing::new(std::fs::read_to_string(&path).map_err(|e| damaged(e.to_string()))?);
+        let text =
+            Zeroizing::new(std::fs::read_to_string(&path).map_err(|e| damaged(e.to_string()))?);
         let line = text
             .lines()
             .find(|l| l.starts_with("AGE-SECRET-KEY-"))
@@ -185,7 +187,10 @@ impl Station {
             Some(r) => (
                 r.parse().map_err(|e: &str| {
                     StationError::Config(ConfigError::Invalid {
-                        path: data_dir.join(crate::config::FILE_NAME).display().to_string(),
+                        path: data_dir
+                            .join(crate::config::FILE_NAME)
+                            .display()
+                            .to_string(),
                         reason: e.to_owned(),
                     })
                 })?,
@@ -216,7 +221,10 @@ impl Station {
 
     /// Runs `f` with the database connection.
     pub fn with_db<T>(&self, f: impl FnOnce(&Connection) -> T) -> T {
-        let guard = self.db.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let guard = self
+            .db
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         f(&guard)
     }
 
@@ -226,7 +234,10 @@ impl Station {
 
     /// Seals a complete session into the outbox in one transaction.
     pub fn seal(&self, session: &Session) -> Result<Receipt, SealError> {
-        let mut guard = self.db.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut guard = self
+            .db
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let tx = guard.transaction()?;
         let seq = outbox::next_seq(&tx)?;
         let tracking_code = TrackingCode::new(JalaliDate::today().year, self.number, seq);

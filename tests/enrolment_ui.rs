@@ -110,13 +110,19 @@ impl Harness {
     }
 
     fn sign_up_and_in(&mut self) {
-        assert!(matches!(self.app.screen, Screen::Setup(_)), "first run shows set-up");
+        assert!(
+            matches!(self.app.screen, Screen::Setup(_)),
+            "first run shows set-up"
+        );
         self.type_into("setup-full-name", "سارا مدیری");
         self.type_into("setup-username", "sara");
         self.type_into("setup-password", PASSWORD);
         self.type_into("setup-repeat", PASSWORD);
         self.click(&self.tr("ui-create-supervisor"));
-        assert!(matches!(self.app.screen, Screen::SignIn(_)), "set-up leads to sign-in");
+        assert!(
+            matches!(self.app.screen, Screen::SignIn(_)),
+            "set-up leads to sign-in"
+        );
 
         self.type_into("sign-in-username", "sara");
         self.type_into("sign-in-password", "wrong password");
@@ -148,7 +154,11 @@ impl Harness {
         self.type_into("address", "اصفهان، خیابان چهارباغ، کوچهٔ ۱۲، پلاک ۷");
 
         self.click(&self.tr("ui-next"));
-        assert_eq!(self.wizard().step, Step::Applicant, "wrong check digit blocks");
+        assert_eq!(
+            self.wizard().step,
+            Step::Applicant,
+            "wrong check digit blocks"
+        );
         let hint = self.app.i18n.text(
             &pishkhan::text::Text::new("err-nc-check-digit")
                 .arg("expected", "4")
@@ -159,7 +169,9 @@ impl Harness {
         self.interact(|ui| {
             ui.click(selector::id("national-code")).expect("input");
             ui.tap_key(iced::keyboard::Key::Named(iced::keyboard::key::Named::End));
-            ui.tap_key(iced::keyboard::Key::Named(iced::keyboard::key::Named::Backspace));
+            ui.tap_key(iced::keyboard::Key::Named(
+                iced::keyboard::key::Named::Backspace,
+            ));
             ui.typewrite("4");
         });
         self.click(&self.tr("ui-next"));
@@ -168,7 +180,11 @@ impl Harness {
 
     fn check_documents(&mut self) {
         self.click(&self.tr("ui-next"));
-        assert_eq!(self.wizard().step, Step::Documents, "unchecked documents block");
+        assert_eq!(
+            self.wizard().step,
+            Step::Documents,
+            "unchecked documents block"
+        );
         for check in pishkhan::enrolment::DocumentCheck::ALL {
             self.click(&self.tr(check.text_id()));
         }
@@ -224,22 +240,42 @@ fn enrol() -> Harness {
         .tenprint
         .current_stamp()
         .expect("a capture is in progress");
-    let pending = h.wizard().fingerprints.tenprint.current_finger().expect("finger");
+    let pending = h
+        .wizard()
+        .fingerprints
+        .tenprint
+        .current_finger()
+        .expect("finger");
     let before = h.wizard().session.fingers.len();
     h.click(&h.tr("ui-back"));
     assert_eq!(h.wizard().step, Step::Portrait);
-    assert!(!h.wizard().fingerprints.is_running(), "leaving stops the capture");
+    assert!(
+        !h.wizard().fingerprints.is_running(),
+        "leaving stops the capture"
+    );
 
     // The scanner delivers the abandoned capture late: it must be ignored.
     let _ = h.app.update(Message::Wizard(wizard::Message::Fingerprints(
-        wizard::FingerprintsMessage::Device(stale, DeviceEvent::Scan(ScanEvent::Captured(late_image(pending)))),
+        wizard::FingerprintsMessage::Device(
+            stale,
+            DeviceEvent::Scan(ScanEvent::Captured(late_image(pending))),
+        ),
     )));
-    assert_eq!(h.wizard().session.fingers.len(), before, "stale image ignored");
+    assert_eq!(
+        h.wizard().session.fingers.len(),
+        before,
+        "stale image ignored"
+    );
 
     h.click(&h.tr("ui-next"));
     assert_eq!(h.wizard().step, Step::Fingerprints);
-    assert_ne!(h.wizard().fingerprints.tenprint.current_stamp(), Some(stale));
-    h.tick_until("ten fingers", |h| h.wizard().session.missing_fingers().is_empty());
+    assert_ne!(
+        h.wizard().fingerprints.tenprint.current_stamp(),
+        Some(stale)
+    );
+    h.tick_until("ten fingers", |h| {
+        h.wizard().session.missing_fingers().is_empty()
+    });
     assert!(
         h.wizard().fingerprints.tenprint.stale_dropped >= 2,
         "the injected image and the cancelled capture's own report were dropped"
@@ -329,7 +365,10 @@ fn another_key_cannot_open_the_packet_and_tampering_is_caught() {
     ciphertext[last] ^= 1;
     assert!(packet::verify_sealed(&ciphertext, &signature, &h.station.verifying_key()).is_err());
     let identity = station::demo_identity(h.dir.path()).expect("identity");
-    assert!(packet::open(&ciphertext, &identity).is_err(), "age detects the flip");
+    assert!(
+        packet::open(&ciphertext, &identity).is_err(),
+        "age detects the flip"
+    );
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
@@ -354,9 +393,15 @@ fn the_data_dir_holds_nothing_personal_in_clear() {
     let h = enrol();
     // What the packet really contains, to be sure the needles are real.
     let entry = &h.outbox()[0];
-    let (ciphertext, _) = h.station.with_db(|db| outbox::payload(db, &entry.id)).expect("payload");
-    let opened = packet::open(&ciphertext, &station::demo_identity(h.dir.path()).expect("id"))
-        .expect("opens");
+    let (ciphertext, _) = h
+        .station
+        .with_db(|db| outbox::payload(db, &entry.id))
+        .expect("payload");
+    let opened = packet::open(
+        &ciphertext,
+        &station::demo_identity(h.dir.path()).expect("id"),
+    )
+    .expect("opens");
     let jpeg = &opened.files[&opened.manifest.portrait.path];
     const JPEG_START: &[u8] = &[0xFF, 0xD8, 0xFF];
     const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
@@ -380,9 +425,17 @@ fn the_data_dir_holds_nothing_personal_in_clear() {
     for path in all {
         let bytes = std::fs::read(&path).expect("readable");
         for (what, needle) in needles {
-            assert!(!contains(&bytes, needle), "{what} in clear in {}", path.display());
+            assert!(
+                !contains(&bytes, needle),
+                "{what} in clear in {}",
+                path.display()
+            );
         }
-        assert!(!contains(&bytes, PNG_SIGNATURE), "a PNG in clear in {}", path.display());
+        assert!(
+            !contains(&bytes, PNG_SIGNATURE),
+            "a PNG in clear in {}",
+            path.display()
+        );
     }
 }
 
@@ -402,7 +455,11 @@ fn switching_language_keeps_what_was_typed() {
 #[test]
 fn a_broken_configuration_shows_the_not_configured_screen() {
     let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(dir.path().join("pishkhan.toml"), "[devices]\ncamera = \"front\"\n").expect("write");
+    std::fs::write(
+        dir.path().join("pishkhan.toml"),
+        "[devices]\ncamera = \"front\"\n",
+    )
+    .expect("write");
     let error = Station::open(dir.path()).expect_err("bad camera value");
     let app = App::new(Start {
         station: Err(error.to_string()),

@@ -374,7 +374,12 @@ mod tests {
         let errors = form.validate(today()).expect_err("too young");
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].text.id, "err-too-young");
-        assert!(errors[0].text.args.contains(&("date", "1405/09/02".to_owned())));
+        assert!(
+            errors[0]
+                .text
+                .args
+                .contains(&("date", "1405/09/02".to_owned()))
+        );
         let form = ApplicantForm {
             birth_date: "1390/09/01".into(),
             ..good_form()

@@ -64,6 +64,8 @@ impl DocumentChecks {
 
     /// Every check confirmed.
     pub fn is_complete(&self) -> bool {
-        DocumentCheck::ALL.iter().all(|c| self.confirmed.contains(c))
+        DocumentCheck::ALL
+            .iter()
+            .all(|c| self.confirmed.contains(c))
     }
 }

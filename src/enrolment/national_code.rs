@@ -110,9 +110,27 @@ mod tests {
     fn invalid_vectors_say_why() {
         use NationalCodeError::*;
         let cases = [
-            ("1234567890", CheckDigit { expected: 1, found: 0 }),
-            ("0684159415", CheckDigit { expected: 4, found: 5 }),
-            ("0499370898", CheckDigit { expected: 9, found: 8 }),
+            (
+                "1234567890",
+                CheckDigit {
+                    expected: 1,
+                    found: 0,
+                },
+            ),
+            (
+                "0684159415",
+                CheckDigit {
+                    expected: 4,
+                    found: 5,
+                },
+            ),
+            (
+                "0499370898",
+                CheckDigit {
+                    expected: 9,
+                    found: 8,
+                },
+            ),
             ("0010000000", ZeroMiddle),
             ("1230000000", ZeroMiddle),
             ("0000000000", Repeated),

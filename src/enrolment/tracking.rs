@@ -47,7 +47,7 @@ impl TrackingCode {
             return None;
         }
         let (body, check) = digits.split_at(14);
-        (check.parse::<u32>().ok()? == check_digits(body)).then(|| Self(digits))
+        (check.parse::<u32>().ok()? == check_digits(body)).then_some(Self(digits))
     }
 
     /// The 16 digits.

@@ -157,7 +157,9 @@ pub fn seal(
     let mut fingers = Vec::new();
     for (finger, image) in &session.fingers {
         let grey = image::GrayImage::from_raw(image.width, image.height, image.pixels.clone())
-            .ok_or_else(|| PacketError::Missing(format!("pixels for finger {}", finger.position())))?;
+            .ok_or_else(|| {
+                PacketError::Missing(format!("pixels for finger {}", finger.position()))
+            })?;
         let mut png = Vec::new();
         grey.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)?;
         let path = format!("fingers/{:02}-{}.png", finger.position(), finger.key());
@@ -239,7 +241,10 @@ pub fn verify_sealed(
         .and_then(|b| Signature::from_slice(&b).ok())
         .ok_or(PacketError::BadSignature("the sealed packet"))?;
     station
-        .verify(&[SEALED_DOMAIN, sha256_hex(ciphertext).as_bytes()].concat(), &sig)
+        .verify(
+            &[SEALED_DOMAIN, sha256_hex(ciphertext).as_bytes()].concat(),
+            &sig,
+        )
         .map_err(|_| PacketError::BadSignature("the sealed packet"))
 }
 

@@ -92,6 +92,9 @@ mod tests {
         assert_eq!(mode, "wal");
         conn.pragma_update(None, "user_version", 99).expect("bump");
         drop(conn);
-        assert!(matches!(open(&path), Err(StoreError::TooNew { found: 99, .. })));
+        assert!(matches!(
+            open(&path),
+            Err(StoreError::TooNew { found: 99, .. })
+        ));
     }
 }

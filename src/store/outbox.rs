@@ -32,9 +32,11 @@ pub struct NewEntry<'a> {
 
 /// The next station sequence number (1 for the first packet).
 pub fn next_seq(conn: &Connection) -> Result<u32, StoreError> {
-    Ok(conn.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox", [], |r| {
-        r.get(0)
-    })?)
+    Ok(
+        conn.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox", [], |r| {
+            r.get(0)
+        })?,
+    )
 }
 
 pub fn insert(conn: &Connection, entry: &NewEntry<'_>) -> Result<(), StoreError> {

@@ -100,7 +100,7 @@ impl App {
         self.queued = self
             .station
             .as_ref()
-            .and_then(|(station, _)| station.with_db(|db| outbox::pending(db)).ok());
+            .and_then(|(station, _)| station.with_db(outbox::pending).ok());
     }
 
     pub fn update(&mut self, message: Message) -> Task<Message> {
@@ -187,12 +187,18 @@ impl App {
             Screen::SignIn(sign_in) => sign_in.view(i18n).map(Message::SignIn),
             Screen::Wizard(wizard) => wizard.view(i18n).map(Message::Wizard),
         };
-        column![self.top_bar(), container(body).height(Length::Fill), self.status_bar()].into()
+        column![
+            self.top_bar(),
+            container(body).height(Length::Fill),
+            self.status_bar()
+        ]
+        .into()
     }
 
     fn top_bar(&self) -> Element<'_, Message> {
         let i18n = &self.i18n;
-        let mut items: Vec<Element<'_, Message>> = vec![text(i18n.tr("ui-app-title")).size(22).into()];
+        let mut items: Vec<Element<'_, Message>> =
+            vec![text(i18n.tr("ui-app-title")).size(22).into()];
         if self.station.as_ref().is_some_and(|(s, _)| s.demo) {
             items.push(
                 container(text(i18n.tr("ui-demo-badge")).size(14))
@@ -230,9 +236,12 @@ impl App {
         if let Some((station, _)) = &self.station {
             let queued = self
                 .queued
-                .map(|n| i18n.digits(&n.to_string()))
-                .unwrap_or_else(|| "?".into());
-            items.push(text(format!("{} {queued}", i18n.tr("ui-queue-length"))).size(13).into());
+                .map_or_else(|| "?".into(), |n| i18n.digits(&n.to_string()));
+            items.push(
+                text(format!("{} {queued}", i18n.tr("ui-queue-length")))
+                    .size(13)
+                    .into(),
+            );
             items.push(
                 text(format!(
                     "{} {}",
@@ -244,7 +253,11 @@ impl App {
             );
         }
         items.push(iced::widget::space().width(Length::Fill).into());
-        items.push(text(format!("Pishkhan {}", crate::environment::VERSION)).size(13).into());
+        items.push(
+            text(format!("Pishkhan {}", crate::environment::VERSION))
+                .size(13)
+                .into(),
+        );
         container(row(i18n, items))
             .padding([4, 16])
             .width(Length::Fill)

@@ -95,8 +95,22 @@ impl Setup {
         let mut form = column![
             widget::heading(i18n, i18n.tr("ui-setup-title")),
             widget::line(i18n, i18n.tr("ui-setup-help")),
-            widget::field(i18n, "setup-full-name", "ui-full-name", &self.full_name, Message::FullName, None),
-            widget::field(i18n, "setup-username", "ui-username", &self.username, Message::Username, None),
+            widget::field(
+                i18n,
+                "setup-full-name",
+                "ui-full-name",
+                &self.full_name,
+                Message::FullName,
+                None
+            ),
+            widget::field(
+                i18n,
+                "setup-username",
+                "ui-username",
+                &self.username,
+                Message::Username,
+                None
+            ),
             column![
                 widget::line(i18n, i18n.tr("ui-password")),
                 text_input(&i18n.tr("ui-password"), &self.password)

@@ -33,8 +33,8 @@ impl SignIn {
             Message::Username(v) => self.username = v,
             Message::Password(v) => self.password = v,
             Message::Submit => {
-                let result =
-                    station.with_db(|db| accounts::verify(db, self.username.trim(), &self.password));
+                let result = station
+                    .with_db(|db| accounts::verify(db, self.username.trim(), &self.password));
                 self.password.clear();
                 match result {
                     Ok(account) => {
@@ -57,7 +57,14 @@ impl SignIn {
     pub fn view(&self, i18n: &I18n) -> Element<'_, Message> {
         let mut form = column![
             widget::heading(i18n, i18n.tr("ui-sign-in-title")),
-            widget::field(i18n, "sign-in-username", "ui-username", &self.username, Message::Username, None),
+            widget::field(
+                i18n,
+                "sign-in-username",
+                "ui-username",
+                &self.username,
+                Message::Username,
+                None
+            ),
             column![
                 widget::line(i18n, i18n.tr("ui-password")),
                 text_input(&i18n.tr("ui-password"), &self.password)

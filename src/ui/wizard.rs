@@ -52,7 +52,12 @@ pub struct Wizard {
 }
 
 impl Wizard {
-    pub fn new(station: Arc<Station>, devices: Devices, username: String, full_name: String) -> Self {
+    pub fn new(
+        station: Arc<Station>,
+        devices: Devices,
+        username: String,
+        full_name: String,
+    ) -> Self {
         let timeout = Duration::from_secs(station.config.devices.capture_timeout_s);
         Self {
             station,
@@ -156,7 +161,9 @@ impl Wizard {
         self.step = step;
         match step {
             Step::Portrait => self.portrait.enter(&self.session, &self.devices.camera),
-            Step::Fingerprints => self.fingerprints.enter(&self.session, &self.devices.scanner),
+            Step::Fingerprints => self
+                .fingerprints
+                .enter(&self.session, &self.devices.scanner),
             _ => {}
         }
     }
@@ -217,7 +224,10 @@ impl Wizard {
                 }
             }
             Message::GoTo(step) => {
-                if self.step == Step::Applicant && step > Step::Applicant && !self.submit_applicant() {
+                if self.step == Step::Applicant
+                    && step > Step::Applicant
+                    && !self.submit_applicant()
+                {
                     return Task::none();
                 }
                 if self.can_go_to(step) {
@@ -225,7 +235,9 @@ impl Wizard {
                 }
             }
             Message::Tick => match self.step {
-                Step::Portrait => self.portrait.update(portrait::Message::Tick, &mut self.session),
+                Step::Portrait => self
+                    .portrait
+                    .update(portrait::Message::Tick, &mut self.session),
                 Step::Fingerprints => {
                     for (stamp, event) in self.devices.scanner.drain() {
                         self.fingerprints.update(
@@ -245,7 +257,10 @@ impl Wizard {
         let body: Element<'a, Message> = match self.step {
             Step::Applicant => self.applicant.view(i18n).map(Message::Applicant),
             Step::Documents => documents::view(&self.session, i18n).map(Message::Documents),
-            Step::Portrait => self.portrait.view(&self.session, i18n).map(Message::Portrait),
+            Step::Portrait => self
+                .portrait
+                .view(&self.session, i18n)
+                .map(Message::Portrait),
             Step::Fingerprints => self
                 .fingerprints
                 .view(&self.session, i18n)
@@ -273,7 +288,9 @@ impl Wizard {
                 let label = text(format!("{number}. {}", i18n.tr(step.text_id()))).size(15);
                 let style = if step == self.step {
                     button::primary
-                } else if step < self.step || self.session.can_enter(step.next().unwrap_or(step)) && step != Step::Done {
+                } else if step < self.step
+                    || self.session.can_enter(step.next().unwrap_or(step)) && step != Step::Done
+                {
                     button::secondary
                 } else {
                     button::text
@@ -300,7 +317,12 @@ impl Wizard {
         let mut items: Vec<Element<'a, Message>> = vec![back.into()];
         items.push(iced::widget::space().width(Length::Fill).into());
         if let Some(hint) = self.blocked_hint() {
-            items.push(text(i18n.text(&hint)).size(14).style(text::secondary).into());
+            items.push(
+                text(i18n.text(&hint))
+                    .size(14)
+                    .style(text::secondary)
+                    .into(),
+            );
         }
         if !matches!(self.step, Step::Review | Step::Done) {
             items.push(

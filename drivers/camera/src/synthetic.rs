@@ -120,7 +120,10 @@ mod tests {
         let cam = SyntheticFace::new(320, 240, 15);
         let frame = cam.render(0);
         let centre = frame.get_pixel(160, 125);
-        assert!(centre[0] > centre[2], "skin is warmer than blue: {centre:?}");
+        assert!(
+            centre[0] > centre[2],
+            "skin is warmer than blue: {centre:?}"
+        );
         let corner = frame.get_pixel(2, 2);
         assert!(corner[0] > 200, "background is light: {corner:?}");
     }

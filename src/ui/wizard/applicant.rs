@@ -46,7 +46,11 @@ impl State {
             Message::Request(r) => form.request_type = Some(r),
         }
         if self.submitted {
-            self.errors = self.form.validate(JalaliDate::today()).err().unwrap_or_default();
+            self.errors = self
+                .form
+                .validate(JalaliDate::today())
+                .err()
+                .unwrap_or_default();
         }
     }
 
@@ -67,7 +71,10 @@ impl State {
     }
 
     fn problem(&self, field: Field) -> Option<&crate::text::Text> {
-        self.errors.iter().find(|e| e.field == field).map(|e| &e.text)
+        self.errors
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| &e.text)
     }
 
     fn input<'a>(&'a self, i18n: &I18n, field: Field) -> Element<'a, Message> {
@@ -76,7 +83,11 @@ impl State {
             Field::LastName => ("last-name", "ui-last-name", &self.form.last_name),
             Field::FatherName => ("father-name", "ui-father-name", &self.form.father_name),
             Field::BirthDate => ("birth-date", "ui-birth-date", &self.form.birth_date),
-            Field::NationalCode => ("national-code", "ui-national-code", &self.form.national_code),
+            Field::NationalCode => (
+                "national-code",
+                "ui-national-code",
+                &self.form.national_code,
+            ),
             Field::NationalCodeRepeat => (
                 "national-code-repeat",
                 "ui-national-code-repeat",
@@ -101,14 +112,25 @@ impl State {
         let pair = |a: Field, b: Field| row(i18n, vec![self.input(i18n, a), self.input(i18n, b)]);
 
         let gender = {
-            let options = [(Gender::Female, "gender-female"), (Gender::Male, "gender-male")]
-                .into_iter()
-                .map(|(g, id)| {
-                    widget::choice(i18n, i18n.tr(id), self.form.gender == Some(g), Message::Gender(g))
-                })
-                .collect();
-            let mut col = column![widget::line(i18n, i18n.tr("ui-gender")), widget::aligned(i18n, row(i18n, options))]
-                .spacing(6);
+            let options = [
+                (Gender::Female, "gender-female"),
+                (Gender::Male, "gender-male"),
+            ]
+            .into_iter()
+            .map(|(g, id)| {
+                widget::choice(
+                    i18n,
+                    i18n.tr(id),
+                    self.form.gender == Some(g),
+                    Message::Gender(g),
+                )
+            })
+            .collect();
+            let mut col = column![
+                widget::line(i18n, i18n.tr("ui-gender")),
+                widget::aligned(i18n, row(i18n, options))
+            ]
+            .spacing(6);
             if let Some(p) = self.problem(Field::Gender) {
                 col = col.push(widget::error(i18n, p));
             }
@@ -154,7 +176,10 @@ impl State {
             widget::heading(i18n, i18n.tr("ui-applicant-title")),
             request,
             pair(Field::FirstName, Field::LastName),
-            row(i18n, vec![self.input(i18n, Field::FatherName), gender.into()]),
+            row(
+                i18n,
+                vec![self.input(i18n, Field::FatherName), gender.into()]
+            ),
             self.input(i18n, Field::BirthDate),
         ]
         .spacing(14);

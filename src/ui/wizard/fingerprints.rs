@@ -49,8 +49,12 @@ pub fn finger_text_id(finger: Finger) -> &'static str {
 fn scan_error_text(e: &ScanError) -> Text {
     match e {
         ScanError::Cancelled => Text::new("err-scan-cancelled"),
-        ScanError::Timeout(d) => Text::new("err-scan-timeout").arg("seconds", d.as_secs().to_string()),
-        ScanError::Disconnected(detail) => Text::new("err-scan-disconnected").arg("detail", detail.clone()),
+        ScanError::Timeout(d) => {
+            Text::new("err-scan-timeout").arg("seconds", d.as_secs().to_string())
+        }
+        ScanError::Disconnected(detail) => {
+            Text::new("err-scan-disconnected").arg("detail", detail.clone())
+        }
         ScanError::Protocol(detail) => Text::new("err-scan-protocol").arg("detail", detail.clone()),
     }
 }
@@ -101,7 +105,8 @@ impl State {
     pub fn update(&mut self, message: Message, session: &mut Session, scanner: &ScannerWorker) {
         match message {
             Message::Device(stamp, event) => {
-                if let Handled::Captured(finger) = self.tenprint.handle(session, scanner, stamp, event)
+                if let Handled::Captured(finger) =
+                    self.tenprint.handle(session, scanner, stamp, event)
                     && let Some(img) = session.fingers.get(&finger)
                 {
                     self.thumbnails.insert(finger, thumbnail(img));
@@ -118,7 +123,9 @@ impl State {
         let finger_name = |f: Finger| i18n.tr(finger_text_id(f));
         match &self.tenprint.status {
             Status::Idle if session.missing_fingers().is_empty() => {
-                text(i18n.tr("ui-fingers-complete")).style(text::success).into()
+                text(i18n.tr("ui-fingers-complete"))
+                    .style(text::success)
+                    .into()
             }
             Status::Idle => row(
                 i18n,
@@ -131,22 +138,26 @@ impl State {
                 ],
             )
             .into(),
-            Status::WaitingFor(f) => text(i18n.text(
-                &Text::new("ui-place-finger").arg("finger", finger_name(*f)),
-            ))
-            .size(20)
-            .into(),
-            Status::FingerOn(f) => text(i18n.text(
-                &Text::new("ui-finger-on").arg("finger", finger_name(*f)),
-            ))
-            .size(20)
-            .into(),
+            Status::WaitingFor(f) => {
+                text(i18n.text(&Text::new("ui-place-finger").arg("finger", finger_name(*f))))
+                    .size(20)
+                    .into()
+            }
+            Status::FingerOn(f) => {
+                text(i18n.text(&Text::new("ui-finger-on").arg("finger", finger_name(*f))))
+                    .size(20)
+                    .into()
+            }
             Status::Failed(f, e) => row(
                 i18n,
                 vec![
-                    text(format!("{}: {}", finger_name(*f), i18n.text(&scan_error_text(e))))
-                        .style(text::danger)
-                        .into(),
+                    text(format!(
+                        "{}: {}",
+                        finger_name(*f),
+                        i18n.text(&scan_error_text(e))
+                    ))
+                    .style(text::danger)
+                    .into(),
                     button(text(i18n.tr("ui-try-again")))
                         .style(button::primary)
                         .on_press(Message::Retake(*f))
@@ -154,7 +165,9 @@ impl State {
                 ],
             )
             .into(),
-            Status::Complete => text(i18n.tr("ui-fingers-complete")).style(text::success).into(),
+            Status::Complete => text(i18n.tr("ui-fingers-complete"))
+                .style(text::success)
+                .into(),
         }
     }
 
@@ -197,7 +210,10 @@ impl State {
                 widget::line(i18n, i18n.tr(label)),
                 row(
                     i18n,
-                    fingers.iter().map(|&f| self.card(f, session, i18n)).collect()
+                    fingers
+                        .iter()
+                        .map(|&f| self.card(f, session, i18n))
+                        .collect()
                 )
             ]
             .spacing(6)

@@ -146,7 +146,11 @@ impl State {
                     .on_press(Message::Retake)
                     .into(),
             );
-            actions.push(text(i18n.tr("ui-portrait-taken")).style(text::success).into());
+            actions.push(
+                text(i18n.tr("ui-portrait-taken"))
+                    .style(text::success)
+                    .into(),
+            );
         } else if self.camera.is_some() {
             actions.push(
                 button(text(i18n.tr("ui-capture")))

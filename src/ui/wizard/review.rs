@@ -46,14 +46,20 @@ impl State {
             }
         }
         let photo: Element<'a, Message> = match portrait.captured() {
-            Some(h) => image(h.clone()).content_fit(ContentFit::Contain).height(220).into(),
+            Some(h) => image(h.clone())
+                .content_fit(ContentFit::Contain)
+                .height(220)
+                .into(),
             None => text("—").into(),
         };
         let fingers = Finger::ALL
             .iter()
             .map(|&f| {
                 let picture: Element<'a, Message> = match fingerprints.thumbnail(f) {
-                    Some(h) => image(h.clone()).content_fit(ContentFit::Contain).height(70).into(),
+                    Some(h) => image(h.clone())
+                        .content_fit(ContentFit::Contain)
+                        .height(70)
+                        .into(),
                     None => text("—").into(),
                 };
                 column![picture, text(i18n.tr(finger_text_id(f))).size(11)]
@@ -69,7 +75,10 @@ impl State {
                 i18n,
                 vec![
                     container(details).width(Length::Fill).into(),
-                    container(photo).padding(6).style(container::bordered_box).into(),
+                    container(photo)
+                        .padding(6)
+                        .style(container::bordered_box)
+                        .into(),
                 ]
             ),
             widget::line(

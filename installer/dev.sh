@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Sets up what a Debian/Ubuntu machine is missing to build Pishkhan, then
+#   run   [ARGS…]  starts the station (demo mode with virtual devices when no
+#                  hardware is attached); ARGS go to `pishkhan`
+#   test           runs every check: formatting, clippy -D warnings, all tests
+# Usage (from anywhere): bash installer/dev.sh run | test
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Build: a C toolchain, and libclang for the camera bindings (nokhwa/v4l2).
+# Run: the X11/xkb/Wayland client libraries the window loads at run time.
+build_pkgs=(build-essential pkg-config libclang-dev)
+run_pkgs=(libx11-6 libx11-xcb1 libxcursor1 libxi6 libxkbcommon0 libxkbcommon-x11-0 libwayland-client0)
+
+missing=()
+for pkg in "${build_pkgs[@]}" "${run_pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "Installing: ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    echo "Pishkhan needs these Debian packages. Install them with:" >&2
+    echo "  sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+
+if ! command -v cargo >/dev/null; then
+  [ -x "$HOME/.cargo/bin/cargo" ] || {
+    echo "Installing the Rust toolchain with rustup (https://rustup.rs)…"
+    command -v curl >/dev/null || {
+      echo "curl is missing: sudo apt-get install -y curl" >&2
+      exit 1
+    }
+    curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal -c clippy,rustfmt
+  }
+  export PATH="$HOME/.cargo/bin:$PATH"
+fi
+
+case "${1:-run}" in
+  run)
+    shift || true
+    if [ -z "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
+      echo "No display found (DISPLAY/WAYLAND_DISPLAY unset). For a headless check run:" >&2
+      echo "  cargo run -- self-test" >&2
+      exit 1
+    fi
+    exec cargo run --locked --bin pishkhan -- "$@"
+    ;;
+  test)
+    cargo fmt --all -- --check
+    cargo clippy --locked --workspace --all-targets -- -D warnings
+    if cargo nextest --version >/dev/null 2>&1; then
+      cargo nextest run --locked --workspace --no-fail-fast
+    else
+      cargo test --locked --workspace --no-fail-fast
+    fi
+    ;;
+  *)
+    echo "usage: bash installer/dev.sh run [ARGS…] | test" >&2
+    exit 2
+    ;;
+esac
