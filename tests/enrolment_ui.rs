@@ -346,6 +346,18 @@ fn walking_the_wizard_seals_one_verifiable_packet() {
             finger.position
         );
     }
+    let listed = std::process::Command::new(env!("CARGO_BIN_EXE_pishkhan"))
+        .args(["queue", "list", "--json"])
+        .env("PISHKHAN_DATA_DIR", h.dir.path())
+        .env("PISHKHAN_LOG", "warn")
+        .output()
+        .expect("pishkhan runs");
+    assert!(listed.status.success());
+    let listed: serde_json::Value = serde_json::from_slice(&listed.stdout).expect("JSON");
+    assert_eq!(listed.as_array().map(Vec::len), Some(1));
+    assert_eq!(listed[0]["id"], entry.id.as_str());
+    assert_eq!(listed[0]["tracking_code"], entry.tracking_code.as_str());
+
     let jpeg = &opened.files[&m.portrait.path];
     let portrait = image::load_from_memory(jpeg).expect("portrait decodes");
     assert_eq!((portrait.width(), portrait.height()), (640, 480));

@@ -2,6 +2,7 @@
 # Every id here must also exist in fa.ftl (a test checks).
 
 ui-app-title = Pishkhan enrolment station
+ui-demo-operator = Demo operator
 ui-demo-badge = DEMO — packets go to a demo authority key
 ui-sign-out = Sign out
 ui-other-language = فارسی

@@ -2,6 +2,7 @@
 # هر شناسه‌ای که اینجاست باید در en.ftl هم باشد (آزمون بررسی می‌کند).
 
 ui-app-title = ایستگاه ثبت‌نام پیشخوان
+ui-demo-operator = اپراتور نمایشی
 ui-demo-badge = نمایشی — بسته‌ها با کلید نمایشی رمز می‌شوند
 ui-sign-out = خروج
 ui-other-language = English

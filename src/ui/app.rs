@@ -71,6 +71,7 @@ impl App {
                         station.clone(),
                         devices.clone(),
                         step,
+                        i18n.tr("ui-demo-operator"),
                     ))),
                     (None, Ok(false)) => Screen::Setup(setup::Setup::default()),
                     (None, Ok(true)) => Screen::SignIn(sign_in::SignIn::default()),

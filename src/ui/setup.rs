@@ -1,8 +1,7 @@
 //! First run: the station has no accounts, so the first supervisor is
 //! created here.
 
-use iced::widget::{button, column, container, text, text_input};
-use iced::{Element, Length};
+use iced::Element;
 
 use super::widget;
 use crate::i18n::I18n;
@@ -92,7 +91,7 @@ impl Setup {
     }
 
     pub fn view(&self, i18n: &I18n) -> Element<'_, Message> {
-        let mut form = column![
+        let fields = vec![
             widget::heading(i18n, i18n.tr("ui-setup-title")),
             widget::line(i18n, i18n.tr("ui-setup-help")),
             widget::field(
@@ -101,7 +100,7 @@ impl Setup {
                 "ui-full-name",
                 &self.full_name,
                 Message::FullName,
-                None
+                None,
             ),
             widget::field(
                 i18n,
@@ -109,42 +108,32 @@ impl Setup {
                 "ui-username",
                 &self.username,
                 Message::Username,
-                None
+                None,
             ),
-            column![
-                widget::line(i18n, i18n.tr("ui-password")),
-                text_input(&i18n.tr("ui-password"), &self.password)
-                    .id("setup-password")
-                    .secure(true)
-                    .padding(8)
-                    .on_input(Message::Password),
-            ]
-            .spacing(4),
-            column![
-                widget::line(i18n, i18n.tr("ui-password-repeat")),
-                text_input(&i18n.tr("ui-password-repeat"), &self.repeat)
-                    .id("setup-repeat")
-                    .secure(true)
-                    .padding(8)
-                    .on_input(Message::Repeat)
-                    .on_submit(Message::Create),
-            ]
-            .spacing(4),
-        ]
-        .spacing(14);
-        if let Some(problem) = &self.problem {
-            form = form.push(widget::error(i18n, problem));
-        }
-        form = form.push(widget::aligned(
+            widget::password(
+                i18n,
+                "setup-password",
+                "ui-password",
+                &self.password,
+                Message::Password,
+                None,
+            ),
+            widget::password(
+                i18n,
+                "setup-repeat",
+                "ui-password-repeat",
+                &self.repeat,
+                Message::Repeat,
+                Some(Message::Create),
+            ),
+        ];
+        widget::form(
             i18n,
-            button(text(i18n.tr("ui-create-supervisor")))
-                .padding([8, 20])
-                .style(button::primary)
-                .on_press(Message::Create),
-        ));
-        container(form.max_width(520))
-            .center_x(Length::Fill)
-            .padding(32)
-            .into()
+            fields,
+            self.problem.as_ref(),
+            "ui-create-supervisor",
+            Message::Create,
+            520.0,
+        )
     }
 }

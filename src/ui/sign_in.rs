@@ -1,7 +1,6 @@
 //! The sign-in screen.
 
-use iced::widget::{button, column, container, text, text_input};
-use iced::{Element, Length};
+use iced::Element;
 
 use super::widget;
 use crate::i18n::I18n;
@@ -55,7 +54,7 @@ impl SignIn {
     }
 
     pub fn view(&self, i18n: &I18n) -> Element<'_, Message> {
-        let mut form = column![
+        let fields = vec![
             widget::heading(i18n, i18n.tr("ui-sign-in-title")),
             widget::field(
                 i18n,
@@ -63,33 +62,24 @@ impl SignIn {
                 "ui-username",
                 &self.username,
                 Message::Username,
-                None
+                None,
             ),
-            column![
-                widget::line(i18n, i18n.tr("ui-password")),
-                text_input(&i18n.tr("ui-password"), &self.password)
-                    .id("sign-in-password")
-                    .secure(true)
-                    .padding(8)
-                    .on_input(Message::Password)
-                    .on_submit(Message::Submit),
-            ]
-            .spacing(4),
-        ]
-        .spacing(14);
-        if let Some(problem) = &self.problem {
-            form = form.push(widget::error(i18n, problem));
-        }
-        form = form.push(widget::aligned(
+            widget::password(
+                i18n,
+                "sign-in-password",
+                "ui-password",
+                &self.password,
+                Message::Password,
+                Some(Message::Submit),
+            ),
+        ];
+        widget::form(
             i18n,
-            button(text(i18n.tr("ui-sign-in")))
-                .padding([8, 20])
-                .style(button::primary)
-                .on_press(Message::Submit),
-        ));
-        container(form.max_width(420))
-            .center_x(Length::Fill)
-            .padding(48)
-            .into()
+            fields,
+            self.problem.as_ref(),
+            "ui-sign-in",
+            Message::Submit,
+            420.0,
+        )
     }
 }

@@ -123,3 +123,52 @@ pub fn detail<'a, M: 'a>(i18n: &I18n, label_id: &str, value: String) -> Element<
         ),
     )
 }
+
+/// A labelled password input.
+pub fn password<'a, M: Clone + 'a>(
+    i18n: &I18n,
+    id: &'static str,
+    label_id: &str,
+    value: &str,
+    on_input: impl Fn(String) -> M + 'a,
+    on_submit: Option<M>,
+) -> Element<'a, M> {
+    column![
+        line(i18n, i18n.tr(label_id)),
+        text_input(&i18n.tr(label_id), value)
+            .id(id)
+            .secure(true)
+            .padding(8)
+            .align_x(start(i18n))
+            .on_input(on_input)
+            .on_submit_maybe(on_submit),
+    ]
+    .spacing(4)
+    .into()
+}
+
+/// A small centred form: fields, the problem if any, and the submit button.
+pub fn form<'a, M: Clone + 'a>(
+    i18n: &I18n,
+    fields: Vec<Element<'a, M>>,
+    problem: Option<&Text>,
+    submit_label_id: &str,
+    submit: M,
+    max_width: f32,
+) -> Element<'a, M> {
+    let mut form = iced::widget::Column::with_children(fields).spacing(14);
+    if let Some(problem) = problem {
+        form = form.push(error(i18n, problem));
+    }
+    form = form.push(aligned(
+        i18n,
+        iced::widget::button(text(i18n.tr(submit_label_id)))
+            .padding([8, 20])
+            .style(iced::widget::button::primary)
+            .on_press(submit),
+    ));
+    container(form.max_width(max_width))
+        .center_x(Length::Fill)
+        .padding(32)
+        .into()
+}

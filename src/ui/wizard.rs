@@ -38,6 +38,31 @@ pub enum Message {
 
 pub use fingerprints::Message as FingerprintsMessage;
 
+/// The applicant's details, one "label: value" line each, for the
+/// documents and review steps.
+fn applicant_details<'a, M: 'a>(session: &Session, i18n: &I18n) -> iced::widget::Column<'a, M> {
+    let Some(a) = &session.applicant else {
+        return column![];
+    };
+    let lines = [
+        ("ui-request-type", i18n.tr(a.request_type.text_id())),
+        ("ui-first-name", a.first_name.clone()),
+        ("ui-last-name", a.last_name.clone()),
+        ("ui-father-name", a.father_name.clone()),
+        ("ui-birth-date", i18n.date(a.birth_date)),
+        ("ui-national-code", i18n.digits(a.national_code.as_str())),
+        ("ui-postal-code", i18n.digits(&a.postal_code)),
+        ("ui-mobile", i18n.digits(&a.mobile)),
+        ("ui-address", a.address.clone()),
+    ];
+    iced::widget::Column::with_children(
+        lines
+            .into_iter()
+            .map(|(label, value)| widget::detail(i18n, label, value)),
+    )
+    .spacing(6)
+}
+
 pub struct Wizard {
     station: Arc<Station>,
     devices: Devices,
@@ -76,8 +101,13 @@ impl Wizard {
     /// A wizard at `step` with the built-in test applicant, for screenshots
     /// and demonstrations. What the step needs from earlier steps is filled
     /// in by the same code the self-test uses.
-    pub fn demo(station: Arc<Station>, devices: Devices, step: Step) -> Self {
-        let mut wizard = Self::new(station, devices, "demo".into(), "اپراتور نمایشی".into());
+    pub fn demo(
+        station: Arc<Station>,
+        devices: Devices,
+        step: Step,
+        operator_name: String,
+    ) -> Self {
+        let mut wizard = Self::new(station, devices, "demo".into(), operator_name);
         wizard.session.test = true;
         wizard.applicant.form = crate::selftest::test_applicant();
         if step > Step::Applicant {

@@ -20,21 +20,11 @@ pub fn update(session: &mut Session, message: Message) {
 }
 
 pub fn view<'a>(session: &'a Session, i18n: &I18n) -> Element<'a, Message> {
-    let mut typed = column![widget::line(i18n, i18n.tr("ui-typed-values"))].spacing(6);
-    if let Some(a) = &session.applicant {
-        for (label, value) in [
-            ("ui-first-name", a.first_name.clone()),
-            ("ui-last-name", a.last_name.clone()),
-            ("ui-father-name", a.father_name.clone()),
-            ("ui-birth-date", i18n.date(a.birth_date)),
-            ("ui-national-code", i18n.digits(a.national_code.as_str())),
-            ("ui-postal-code", i18n.digits(&a.postal_code)),
-            ("ui-address", a.address.clone()),
-            ("ui-mobile", i18n.digits(&a.mobile)),
-        ] {
-            typed = typed.push(widget::detail(i18n, label, value));
-        }
-    }
+    let typed = column![
+        widget::line(i18n, i18n.tr("ui-typed-values")),
+        super::applicant_details(session, i18n),
+    ]
+    .spacing(6);
     // The whole line is a button, so the label toggles as well as the box,
     // and the box sits at the reading start in either direction.
     let checks = DocumentCheck::ALL.into_iter().map(|check| {

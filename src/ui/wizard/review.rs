@@ -29,22 +29,7 @@ impl State {
         fingerprints: &'a fingerprints::State,
         i18n: &I18n,
     ) -> Element<'a, Message> {
-        let mut details = column![].spacing(6);
-        if let Some(a) = &session.applicant {
-            for (label, value) in [
-                ("ui-request-type", i18n.tr(a.request_type.text_id())),
-                ("ui-first-name", a.first_name.clone()),
-                ("ui-last-name", a.last_name.clone()),
-                ("ui-father-name", a.father_name.clone()),
-                ("ui-birth-date", i18n.date(a.birth_date)),
-                ("ui-national-code", i18n.digits(a.national_code.as_str())),
-                ("ui-postal-code", i18n.digits(&a.postal_code)),
-                ("ui-mobile", i18n.digits(&a.mobile)),
-                ("ui-address", a.address.clone()),
-            ] {
-                details = details.push(widget::detail(i18n, label, value));
-            }
-        }
+        let details = super::applicant_details(session, i18n);
         let photo: Element<'a, Message> = match portrait.captured() {
             Some(h) => image(h.clone())
                 .content_fit(ContentFit::Contain)
