@@ -53,7 +53,7 @@ fn applicant_details<'a, M: 'a>(session: &Session, i18n: &I18n) -> iced::widget:
         ("ui-national-code", i18n.digits(a.national_code.as_str())),
         ("ui-postal-code", i18n.digits(&a.postal_code)),
         ("ui-mobile", i18n.digits(&a.mobile)),
-        ("ui-address", a.address.clone()),
+        ("ui-address", i18n.digits(&a.address)),
     ];
     iced::widget::Column::with_children(
         lines
