@@ -92,7 +92,7 @@ impl ScannerWorker {
         if let Ok(mut running) = self.running.lock() {
             *running = Some(cancel.clone());
         }
-        let request = CaptureRequest { finger, timeout };
+        let request = CaptureRequest::finger(finger, timeout);
         if let Ok(commands) = self.commands.lock()
             && let Some(commands) = commands.as_ref()
         {
@@ -156,9 +156,9 @@ impl Devices {
             CameraChoice::Index(i) => pishkhan_camera::Source::Device(i),
         };
         let scanner: Box<dyn Scanner> = match config.devices.scanner {
-            ScannerChoice::Virtual => Box::new(VirtualScanner::new(Duration::from_millis(
-                config.devices.virtual_scanner_delay_ms,
-            ))),
+            ScannerChoice::Virtual => Box::new(VirtualScanner::virtual_scanner(
+                Duration::from_millis(config.devices.virtual_scanner_delay_ms),
+            )),
         };
         Self {
             camera,
@@ -173,8 +173,9 @@ mod tests {
 
     #[test]
     fn worker_stamps_events_and_cancels_the_previous_capture() {
-        let worker =
-            ScannerWorker::start(Box::new(VirtualScanner::new(Duration::from_millis(200))));
+        let worker = ScannerWorker::start(Box::new(VirtualScanner::virtual_scanner(
+            Duration::from_millis(200),
+        )));
         let first = worker.capture(Finger::RightThumb, Duration::from_secs(5));
         let second = worker.capture(Finger::RightIndex, Duration::from_secs(5));
         assert_ne!(first, second);
@@ -190,7 +191,7 @@ mod tests {
         let captured: Vec<_> = seen
             .iter()
             .filter_map(|(s, e)| match e {
-                DeviceEvent::Scan(ScanEvent::Captured(img)) => Some((*s, img.finger)),
+                DeviceEvent::Scan(ScanEvent::Captured(c)) => Some((*s, c.fingers[0].finger)),
                 _ => None,
             })
             .collect();

@@ -258,7 +258,10 @@ fn enrol() -> Harness {
     let _ = h.app.update(Message::Wizard(wizard::Message::Fingerprints(
         wizard::FingerprintsMessage::Device(
             stale,
-            DeviceEvent::Scan(ScanEvent::Captured(late_image(pending))),
+            DeviceEvent::Scan(ScanEvent::Captured(pishkhan_scanner::Capture {
+                impression: pishkhan_scanner::Impression::Finger(pending),
+                fingers: vec![late_image(pending)],
+            })),
         ),
     )));
     assert_eq!(

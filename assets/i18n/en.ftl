@@ -100,6 +100,10 @@ err-scan-cancelled = The capture was cancelled.
 err-scan-timeout = No finger was placed within { $seconds } seconds.
 err-scan-disconnected = The scanner was disconnected: { $detail }
 err-scan-protocol = The scanner sent something unexpected: { $detail }
+err-scan-busy = The scanner is busy with another capture; wait a moment and try again.
+err-scan-device = The scanner reported error { $code }: { $detail }
+err-scan-untrusted = The scanner's answer could not be verified and was refused: { $detail }
+err-scan-unsupported = This scanner cannot take that kind of impression.
 
 ui-review-title = Review
 ui-documents-confirmed = { $count } document checks confirmed.

@@ -100,6 +100,10 @@ err-scan-cancelled = ثبت لغو شد.
 err-scan-timeout = در { $seconds } ثانیه انگشتی روی حسگر گذاشته نشد.
 err-scan-disconnected = اتصال حسگر قطع شد: { $detail }
 err-scan-protocol = حسگر پاسخ نامنتظره فرستاد: { $detail }
+err-scan-busy = حسگر مشغول ثبت دیگری است؛ کمی صبر کنید و دوباره تلاش کنید.
+err-scan-device = حسگر خطای { $code } گزارش کرد: { $detail }
+err-scan-untrusted = پاسخ حسگر قابل تأیید نبود و پذیرفته نشد: { $detail }
+err-scan-unsupported = این حسگر نمی‌تواند این نوع اثر را بگیرد.
 
 ui-review-title = بازبینی
 ui-documents-confirmed = { $count } مورد از بررسی مدارک تأیید شده است.

@@ -117,7 +117,10 @@ impl TenPrint {
                 self.status = Status::FingerOn(finger);
                 Handled::Progress
             }
-            DeviceEvent::Scan(ScanEvent::Captured(image)) if image.finger == finger => {
+            DeviceEvent::Scan(ScanEvent::Captured(capture)) if capture.image(finger).is_some() => {
+                let Some(image) = capture.fingers.into_iter().find(|i| i.finger == finger) else {
+                    return Handled::Failed;
+                };
                 session.fingers.insert(finger, image);
                 session.scanner = Some(worker.info().name.clone());
                 self.current = None;
@@ -126,17 +129,22 @@ impl TenPrint {
                 }
                 Handled::Captured(finger)
             }
-            DeviceEvent::Scan(ScanEvent::Captured(image)) => {
+            DeviceEvent::Scan(ScanEvent::Captured(capture)) => {
+                let got: Vec<String> = capture
+                    .fingers
+                    .iter()
+                    .map(|i| i.finger.position().to_string())
+                    .collect();
                 let error = ScanError::Protocol(format!(
-                    "asked for finger {} but got finger {}",
+                    "asked for finger {} but got finger(s) {}",
                     finger.position(),
-                    image.finger.position()
+                    got.join(", ")
                 ));
                 self.current = None;
                 self.status = Status::Failed(finger, error);
                 Handled::Failed
             }
-            DeviceEvent::Scan(ScanEvent::FingerOff) => Handled::Progress,
+            DeviceEvent::Scan(ScanEvent::FingerOff | ScanEvent::Preview(_)) => Handled::Progress,
             DeviceEvent::Failed(error) => {
                 self.current = None;
                 self.status = Status::Failed(finger, error);
@@ -162,7 +170,8 @@ mod tests {
 
     #[test]
     fn captures_all_ten_in_order() {
-        let worker = ScannerWorker::start(Box::new(VirtualScanner::new(Duration::ZERO)));
+        let worker =
+            ScannerWorker::start(Box::new(VirtualScanner::virtual_scanner(Duration::ZERO)));
         let mut session = Session::new("op", true);
         let mut tp = TenPrint::new(Duration::from_secs(5));
         assert_eq!(tp.start(&session, &worker), Some(Finger::RightThumb));
@@ -176,19 +185,24 @@ mod tests {
 
     #[test]
     fn events_of_a_stopped_capture_are_dropped() {
-        let worker = ScannerWorker::start(Box::new(VirtualScanner::new(Duration::from_millis(50))));
+        let worker = ScannerWorker::start(Box::new(VirtualScanner::virtual_scanner(
+            Duration::from_millis(50),
+        )));
         let mut session = Session::new("op", true);
         let mut tp = TenPrint::new(Duration::from_secs(5));
         tp.start(&session, &worker);
         let (old, _) = tp.current.expect("running");
         tp.stop(&worker);
-        let late = DeviceEvent::Scan(ScanEvent::Captured(pishkhan_scanner::FingerImage {
-            finger: Finger::RightThumb,
-            width: 1,
-            height: 1,
-            resolution_ppi: 500,
-            pixels: vec![0],
-            device_quality: None,
+        let late = DeviceEvent::Scan(ScanEvent::Captured(pishkhan_scanner::Capture {
+            impression: pishkhan_scanner::Impression::Finger(Finger::RightThumb),
+            fingers: vec![pishkhan_scanner::FingerImage {
+                finger: Finger::RightThumb,
+                width: 1,
+                height: 1,
+                resolution_ppi: 500,
+                pixels: vec![0],
+                device_quality: None,
+            }],
         }));
         assert_eq!(tp.handle(&mut session, &worker, old, late), Handled::Stale);
         assert!(session.fingers.is_empty());

@@ -7,14 +7,28 @@
 //!
 //! Drivers report progress through [`ScanEvent`]s and stop promptly when the
 //! [`CancelToken`] of the capture is set.
+//!
+//! Two ways to write a driver:
+//! - a device that is polled for a finger (serial optical modules) implements
+//!   the small [`FingerSensor`] trait and is wrapped in [`Polling`], which
+//!   runs the one finger-on / capture / finger-off state machine of the
+//!   station;
+//! - a device that runs its own capture loop (a vendor service answering one
+//!   request with finished images) implements [`Scanner`] directly.
 
 mod finger;
+mod polling;
 mod synthetic;
 mod virtual_scanner;
 
 pub use finger::Finger;
+pub use polling::{FingerSensor, Polling};
 pub use synthetic::ridge_pattern;
-pub use virtual_scanner::VirtualScanner;
+pub use virtual_scanner::VirtualSensor;
+
+/// The in-process virtual scanner: a [`VirtualSensor`] behind the polling
+/// state machine.
+pub type VirtualScanner = Polling<VirtualSensor>;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -63,13 +77,64 @@ pub struct DeviceInfo {
     pub image_height: u32,
 }
 
-/// A request to capture one finger.
+/// What the applicant is asked to place on the glass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Impression {
+    /// One flat finger.
+    Finger(Finger),
+    /// The four fingers of the right hand (slap, FGP 13).
+    RightSlap,
+    /// The four fingers of the left hand (slap, FGP 14).
+    LeftSlap,
+    /// Both thumbs together (FGP 15).
+    Thumbs,
+}
+
+impl Impression {
+    /// The fingers this impression is expected to show, in position order.
+    pub fn fingers(self) -> Vec<Finger> {
+        use Finger::*;
+        match self {
+            Impression::Finger(f) => vec![f],
+            Impression::RightSlap => vec![RightIndex, RightMiddle, RightRing, RightLittle],
+            Impression::LeftSlap => vec![LeftIndex, LeftMiddle, LeftRing, LeftLittle],
+            Impression::Thumbs => vec![RightThumb, LeftThumb],
+        }
+    }
+}
+
+/// A request to capture one impression.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CaptureRequest {
-    /// Which finger the operator asked the applicant to place.
-    pub finger: Finger,
-    /// How long to wait for the finger before giving up.
+    /// What the operator asked the applicant to place.
+    pub impression: Impression,
+    /// Fingers of the impression that are missing or cannot be placed.
+    pub exceptions: Vec<Finger>,
+    /// The quality (0–100) the device should aim for, where it can.
+    pub target_quality: u8,
+    /// How long to wait for the finger(s) before giving up.
     pub timeout: Duration,
+}
+
+impl CaptureRequest {
+    /// One flat finger, no exceptions, default target quality 40.
+    pub fn finger(finger: Finger, timeout: Duration) -> Self {
+        Self {
+            impression: Impression::Finger(finger),
+            exceptions: Vec::new(),
+            target_quality: 40,
+            timeout,
+        }
+    }
+
+    /// The fingers expected in the image: the impression's, less exceptions.
+    pub fn expected(&self) -> Vec<Finger> {
+        self.impression
+            .fingers()
+            .into_iter()
+            .filter(|f| !self.exceptions.contains(f))
+            .collect()
+    }
 }
 
 /// An 8-bit greyscale finger image, row-major, 255 = white background.
@@ -101,6 +166,35 @@ impl std::fmt::Debug for FingerImage {
     }
 }
 
+/// The images of one impression: one per finger (segmented by the device
+/// for slaps), in position order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Capture {
+    pub impression: Impression,
+    pub fingers: Vec<FingerImage>,
+}
+
+impl Capture {
+    /// The image of `finger`, if the capture has one.
+    pub fn image(&self, finger: Finger) -> Option<&FingerImage> {
+        self.fingers.iter().find(|i| i.finger == finger)
+    }
+}
+
+/// A live preview frame while the finger is on the glass (8-bit grey).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Preview {
+    pub width: u32,
+    pub height: u32,
+    pub pixels: Vec<u8>,
+}
+
+impl std::fmt::Debug for Preview {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Preview({}x{})", self.width, self.height)
+    }
+}
+
 /// Progress of one capture, in the order a device reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ScanEvent {
@@ -108,8 +202,10 @@ pub enum ScanEvent {
     WaitingForFinger,
     /// A finger is on the sensor.
     FingerOn,
-    /// The image was taken.
-    Captured(FingerImage),
+    /// A preview of what the sensor sees now.
+    Preview(Preview),
+    /// The image(s) were taken.
+    Captured(Capture),
     /// The finger was lifted.
     FingerOff,
 }
@@ -129,6 +225,18 @@ pub enum ScanError {
     /// The device answered with something we could not understand.
     #[error("the scanner sent an unexpected reply: {0}")]
     Protocol(String),
+    /// The device is busy with another capture or client.
+    #[error("the scanner is busy")]
+    Busy,
+    /// The device reported an error of its own (code and its text).
+    #[error("the scanner reported error {code}: {message}")]
+    Device { code: String, message: String },
+    /// The device's reply could not be authenticated.
+    #[error("the scanner's reply is not trusted: {0}")]
+    Untrusted(String),
+    /// The device cannot take this kind of impression.
+    #[error("the scanner cannot take this impression")]
+    Unsupported,
 }
 
 /// A flag shared between the station and a running capture.
@@ -175,15 +283,15 @@ pub trait Scanner: Send {
     /// Static facts about the device.
     fn info(&self) -> &DeviceInfo;
 
-    /// Captures one finger, reporting progress through `on_event`.
+    /// Captures one impression, reporting progress through `on_event`.
     ///
-    /// Returns the image (which is also reported as
-    /// [`ScanEvent::Captured`]) or why there is none. Must return
+    /// Returns the images (which are also reported as
+    /// [`ScanEvent::Captured`]) or why there are none. Must return
     /// [`ScanError::Cancelled`] promptly once `cancel` is set.
     fn capture(
         &mut self,
         request: &CaptureRequest,
         cancel: &CancelToken,
         on_event: &mut dyn FnMut(ScanEvent),
-    ) -> Result<FingerImage, ScanError>;
+    ) -> Result<Capture, ScanError>;
 }

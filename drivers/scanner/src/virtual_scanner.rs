@@ -1,30 +1,29 @@
-//! The virtual scanner shipped with the station.
+//! The in-process virtual sensor shipped with the station.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::{
-    CancelToken, Capabilities, CaptureRequest, DeviceInfo, FingerImage, ScanError, ScanEvent,
-    Scanner, Transport, ridge_pattern,
+    Capabilities, DeviceInfo, Finger, FingerImage, FingerSensor, Polling, ScanError, Transport,
+    ridge_pattern,
 };
 
-/// A single-finger scanner simulated in software.
-///
-/// It waits `placement` (the time an applicant takes to put a finger on the
-/// glass), then returns a synthetic 500 ppi image of the requested finger.
+/// A single-finger sensor simulated in software: after each upload the
+/// "applicant" lifts the finger and takes `placement` to place the next.
 #[derive(Debug)]
-pub struct VirtualScanner {
+pub struct VirtualSensor {
     info: DeviceInfo,
     placement: Duration,
+    /// When the next finger will be on the glass; `None` while it is empty.
+    finger_at: Option<Instant>,
     captures: u64,
 }
 
-impl VirtualScanner {
+impl VirtualSensor {
     /// Image size of the virtual sensor (a 500 ppi single-finger window).
     pub const WIDTH: u32 = 256;
     /// See [`Self::WIDTH`].
     pub const HEIGHT: u32 = 288;
 
-    /// A virtual scanner whose finger takes `placement` to arrive.
     pub fn new(placement: Duration) -> Self {
         Self {
             info: DeviceInfo {
@@ -40,77 +39,80 @@ impl VirtualScanner {
                 image_height: Self::HEIGHT,
             },
             placement,
+            finger_at: None,
             captures: 0,
         }
     }
 }
 
-impl Scanner for VirtualScanner {
+impl Polling<VirtualSensor> {
+    /// The virtual scanner whose applicant takes `placement` per finger.
+    pub fn virtual_scanner(placement: Duration) -> Self {
+        Polling::new(VirtualSensor::new(placement), Duration::from_millis(5))
+    }
+}
+
+impl FingerSensor for VirtualSensor {
     fn info(&self) -> &DeviceInfo {
         &self.info
     }
 
-    fn capture(
-        &mut self,
-        request: &CaptureRequest,
-        cancel: &CancelToken,
-        on_event: &mut dyn FnMut(ScanEvent),
-    ) -> Result<FingerImage, ScanError> {
-        on_event(ScanEvent::WaitingForFinger);
-        if self.placement > request.timeout {
-            cancel.sleep(request.timeout)?;
-            return Err(ScanError::Timeout(request.timeout));
+    fn take_image(&mut self) -> Result<bool, ScanError> {
+        match self.finger_at {
+            // The glass is empty; the applicant starts placing the finger.
+            None => {
+                self.finger_at = Some(Instant::now() + self.placement);
+                Ok(false)
+            }
+            Some(at) => Ok(Instant::now() >= at),
         }
-        cancel.sleep(self.placement)?;
-        on_event(ScanEvent::FingerOn);
+    }
+
+    fn upload_image(&mut self, finger: Finger) -> Result<FingerImage, ScanError> {
         self.captures += 1;
-        let image = FingerImage {
-            finger: request.finger,
+        // The finger is lifted right away; the next one takes `placement`.
+        self.finger_at = None;
+        Ok(FingerImage {
+            finger,
             width: Self::WIDTH,
             height: Self::HEIGHT,
             resolution_ppi: 500,
-            pixels: ridge_pattern(request.finger, self.captures, Self::WIDTH, Self::HEIGHT),
+            pixels: ridge_pattern(finger, self.captures, Self::WIDTH, Self::HEIGHT),
             device_quality: Some(80),
-        };
-        on_event(ScanEvent::Captured(image.clone()));
-        on_event(ScanEvent::FingerOff);
-        Ok(image)
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Finger;
+    use crate::{CancelToken, CaptureRequest, ScanEvent, Scanner, VirtualScanner};
 
     fn request(finger: Finger) -> CaptureRequest {
-        CaptureRequest {
-            finger,
-            timeout: Duration::from_secs(5),
-        }
+        CaptureRequest::finger(finger, Duration::from_secs(5))
     }
 
     #[test]
     fn capture_reports_events_in_order() {
-        let mut scanner = VirtualScanner::new(Duration::from_millis(1));
+        let mut scanner = VirtualScanner::virtual_scanner(Duration::from_millis(1));
         let mut events = Vec::new();
-        let image = scanner
+        let capture = scanner
             .capture(&request(Finger::LeftRing), &CancelToken::new(), &mut |e| {
                 events.push(e);
             })
             .expect("virtual capture succeeds");
-        assert_eq!(image.finger, Finger::LeftRing);
+        let image = capture.image(Finger::LeftRing).expect("the ring finger");
         assert_eq!(image.pixels.len(), (image.width * image.height) as usize);
-        assert_eq!(events.len(), 4);
+        assert_eq!(events.len(), 4, "{events:?}");
         assert_eq!(events[0], ScanEvent::WaitingForFinger);
         assert_eq!(events[1], ScanEvent::FingerOn);
-        assert_eq!(events[2], ScanEvent::Captured(image));
+        assert_eq!(events[2], ScanEvent::Captured(capture));
         assert_eq!(events[3], ScanEvent::FingerOff);
     }
 
     #[test]
     fn cancel_stops_a_waiting_capture() {
-        let mut scanner = VirtualScanner::new(Duration::from_secs(30));
+        let mut scanner = VirtualScanner::virtual_scanner(Duration::from_secs(30));
         let cancel = CancelToken::new();
         let remote = cancel.clone();
         let t = std::thread::spawn(move || {
@@ -124,12 +126,20 @@ mod tests {
 
     #[test]
     fn timeout_when_finger_never_arrives() {
-        let mut scanner = VirtualScanner::new(Duration::from_secs(30));
-        let req = CaptureRequest {
-            finger: Finger::RightThumb,
-            timeout: Duration::from_millis(10),
-        };
+        let mut scanner = VirtualScanner::virtual_scanner(Duration::from_secs(30));
+        let req = CaptureRequest::finger(Finger::RightThumb, Duration::from_millis(10));
         let result = scanner.capture(&req, &CancelToken::new(), &mut |_| {});
         assert_eq!(result, Err(ScanError::Timeout(Duration::from_millis(10))));
+    }
+
+    #[test]
+    fn slaps_are_refused_by_a_single_finger_sensor() {
+        let mut scanner = VirtualScanner::virtual_scanner(Duration::ZERO);
+        let req = CaptureRequest {
+            impression: crate::Impression::LeftSlap,
+            ..request(Finger::LeftIndex)
+        };
+        let result = scanner.capture(&req, &CancelToken::new(), &mut |_| {});
+        assert_eq!(result, Err(ScanError::Unsupported));
     }
 }

@@ -56,6 +56,14 @@ fn scan_error_text(e: &ScanError) -> Text {
             Text::new("err-scan-disconnected").arg("detail", detail.clone())
         }
         ScanError::Protocol(detail) => Text::new("err-scan-protocol").arg("detail", detail.clone()),
+        ScanError::Busy => Text::new("err-scan-busy"),
+        ScanError::Device { code, message } => Text::new("err-scan-device")
+            .arg("code", code.clone())
+            .arg("detail", message.clone()),
+        ScanError::Untrusted(detail) => {
+            Text::new("err-scan-untrusted").arg("detail", detail.clone())
+        }
+        ScanError::Unsupported => Text::new("err-scan-unsupported"),
     }
 }
 
@@ -84,13 +92,11 @@ impl State {
     /// Fills the first `count` fingers from a virtual scanner (demo screens).
     pub fn demo_fill(&mut self, session: &mut Session, count: usize) {
         use pishkhan_scanner::{CancelToken, CaptureRequest, Scanner};
-        let mut scanner = VirtualScanner::new(Duration::ZERO);
+        let mut scanner = VirtualScanner::virtual_scanner(Duration::ZERO);
         for finger in Finger::ALL.into_iter().take(count) {
-            let request = CaptureRequest {
-                finger,
-                timeout: Duration::from_secs(1),
-            };
-            if let Ok(img) = scanner.capture(&request, &CancelToken::new(), &mut |_| {}) {
+            let request = CaptureRequest::finger(finger, Duration::from_secs(1));
+            let captured = scanner.capture(&request, &CancelToken::new(), &mut |_| {});
+            if let Some(img) = captured.ok().and_then(|c| c.fingers.into_iter().next()) {
                 self.thumbnails.insert(finger, thumbnail(&img));
                 session.fingers.insert(finger, img);
             }
