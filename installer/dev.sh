@@ -7,9 +7,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Build: a C toolchain, and libclang for the camera bindings (nokhwa/v4l2).
+# Build: a C toolchain, libclang for the camera bindings (nokhwa/v4l2) and
+# libudev for serial port enumeration (USB VID/PID of scanner bridges).
 # Run: the X11/xkb/Wayland client libraries the window loads at run time.
-build_pkgs=(build-essential pkg-config libclang-dev)
+build_pkgs=(build-essential pkg-config libclang-dev libudev-dev)
 run_pkgs=(libx11-6 libx11-xcb1 libxcursor1 libxi6 libxkbcommon0 libxkbcommon-x11-0 libwayland-client0)
 
 missing=()

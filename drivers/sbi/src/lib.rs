@@ -1,0 +1,1 @@
+//! MOSIP SBI client.

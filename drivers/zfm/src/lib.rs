@@ -1,0 +1,1 @@
+//! ZhianTec serial fingerprint modules.
