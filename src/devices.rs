@@ -13,7 +13,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use pishkhan_scanner::{
-    CancelToken, CaptureRequest, DeviceInfo, Finger, ScanError, ScanEvent, Scanner, VirtualScanner,
+    CancelToken, CaptureRequest, DeviceInfo, ScanError, ScanEvent, Scanner, VirtualScanner,
 };
 
 use crate::config::{CameraChoice, Config, ScannerChoice};
@@ -84,15 +84,14 @@ impl ScannerWorker {
         &self.info
     }
 
-    /// Cancels any running capture and asks for `finger`.
-    pub fn capture(&self, finger: Finger, timeout: Duration) -> CaptureStamp {
+    /// Cancels any running capture and starts `request`.
+    pub fn capture(&self, request: CaptureRequest) -> CaptureStamp {
         self.cancel();
         let stamp = CaptureStamp::next();
         let cancel = CancelToken::new();
         if let Ok(mut running) = self.running.lock() {
             *running = Some(cancel.clone());
         }
-        let request = CaptureRequest::finger(finger, timeout);
         if let Ok(commands) = self.commands.lock()
             && let Some(commands) = commands.as_ref()
         {
@@ -170,14 +169,21 @@ impl Devices {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pishkhan_scanner::Finger;
 
     #[test]
     fn worker_stamps_events_and_cancels_the_previous_capture() {
         let worker = ScannerWorker::start(Box::new(VirtualScanner::virtual_scanner(
             Duration::from_millis(200),
         )));
-        let first = worker.capture(Finger::RightThumb, Duration::from_secs(5));
-        let second = worker.capture(Finger::RightIndex, Duration::from_secs(5));
+        let first = worker.capture(CaptureRequest::finger(
+            Finger::RightThumb,
+            Duration::from_secs(5),
+        ));
+        let second = worker.capture(CaptureRequest::finger(
+            Finger::RightIndex,
+            Duration::from_secs(5),
+        ));
         assert_ne!(first, second);
         let mut seen = Vec::new();
         while let Some((stamp, event)) = worker.wait(Duration::from_secs(5)) {

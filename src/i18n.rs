@@ -179,7 +179,15 @@ mod tests {
                             .chars()
                             .all(|c| c.is_ascii_lowercase() || c == '-' || c.is_ascii_digit());
                     let prefixed = [
-                        "err-", "step-", "doc-", "request-", "ui-", "finger-", "gender-", "status-",
+                        "err-",
+                        "step-",
+                        "doc-",
+                        "request-",
+                        "ui-",
+                        "finger-",
+                        "impression-",
+                        "gender-",
+                        "status-",
                     ]
                     .iter()
                     .any(|p| quoted.starts_with(p));

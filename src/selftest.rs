@@ -89,11 +89,8 @@ pub fn run_once(station: &Station, devices: &Devices) -> Result<Report, SelfTest
             .wait(timeout + Duration::from_secs(5))
             .ok_or_else(|| SelfTestError::Scanner("the scanner stopped answering".into()))?;
         tenprint.handle(&mut session, scanner, stamp, event);
-        if let Status::Failed(finger, error) = &tenprint.status {
-            return Err(SelfTestError::Scanner(format!(
-                "finger {}: {error}",
-                finger.position()
-            )));
+        if let Status::Failed(impression, error) = &tenprint.status {
+            return Err(SelfTestError::Scanner(format!("{impression:?}: {error}")));
         }
     }
     lap("fingerprints", &mut steps);

@@ -1,4 +1,6 @@
-//! Ten flat fingers, one after another, through the scanner worker.
+//! Ten fingers through the scanner worker: single flats one after another
+//! on a single-finger sensor, or the 4-4-2 slaps (right four, left four,
+//! two thumbs) on a slap scanner.
 //!
 //! The same state machine serves the GUI's fingerprint step and the
 //! headless self-test. Events whose stamp is not the capture in progress are
@@ -6,7 +8,7 @@
 
 use std::time::Duration;
 
-use pishkhan_scanner::{Finger, ScanError, ScanEvent};
+use pishkhan_scanner::{CaptureRequest, Finger, Impression, Preview, ScanError, ScanEvent};
 
 use super::Session;
 use crate::devices::{CaptureStamp, DeviceEvent, ScannerWorker};
@@ -15,9 +17,9 @@ use crate::devices::{CaptureStamp, DeviceEvent, ScannerWorker};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Status {
     Idle,
-    WaitingFor(Finger),
-    FingerOn(Finger),
-    Failed(Finger, ScanError),
+    WaitingFor(Impression),
+    FingerOn(Impression),
+    Failed(Impression, ScanError),
     Complete,
 }
 
@@ -27,14 +29,28 @@ pub enum Handled {
     /// From a capture that is no longer current: ignored.
     Stale,
     Progress,
-    Captured(Finger),
+    Preview(Preview),
+    /// These fingers now have images.
+    Captured(Vec<Finger>),
     Failed,
 }
 
-/// The ten-flat capture plan and its progress.
+/// The impression that holds `finger` on a device that takes slaps.
+pub fn slap_of(finger: Finger) -> Impression {
+    [
+        Impression::RightSlap,
+        Impression::LeftSlap,
+        Impression::Thumbs,
+    ]
+    .into_iter()
+    .find(|i| i.fingers().contains(&finger))
+    .unwrap_or(Impression::Finger(finger))
+}
+
+/// The capture plan and its progress.
 #[derive(Debug, Clone)]
 pub struct TenPrint {
-    current: Option<(CaptureStamp, Finger)>,
+    current: Option<(CaptureStamp, Impression)>,
     timeout: Duration,
     pub status: Status,
     /// How many stale events were dropped (shown in diagnostics).
@@ -60,17 +76,41 @@ impl TenPrint {
         self.current.map(|(s, _)| s)
     }
 
-    /// The finger being captured now.
-    pub fn current_finger(&self) -> Option<Finger> {
-        self.current.map(|(_, f)| f)
+    /// What is being captured now.
+    pub fn current_impression(&self) -> Option<Impression> {
+        self.current.map(|(_, i)| i)
     }
 
-    /// Starts (or resumes) with the first finger that has no image.
-    pub fn start(&mut self, session: &Session, worker: &ScannerWorker) -> Option<Finger> {
-        match session.missing_fingers().first() {
-            Some(&finger) => {
-                self.capture(finger, worker);
-                Some(finger)
+    /// Whether `finger` is part of the capture in progress.
+    pub fn is_capturing(&self, finger: Finger) -> bool {
+        self.current_impression()
+            .is_some_and(|i| i.fingers().contains(&finger))
+    }
+
+    /// The impression to ask for next: the one holding the first finger
+    /// without an image, as a slap when the scanner takes slaps.
+    pub fn next_impression(session: &Session, worker: &ScannerWorker) -> Option<Impression> {
+        let slaps = worker.info().capabilities.four_finger_slap;
+        let missing = session.missing_fingers();
+        if slaps {
+            [
+                Impression::RightSlap,
+                Impression::LeftSlap,
+                Impression::Thumbs,
+            ]
+            .into_iter()
+            .find(|i| i.fingers().iter().any(|f| missing.contains(f)))
+        } else {
+            missing.first().map(|&f| Impression::Finger(f))
+        }
+    }
+
+    /// Starts (or resumes) with the next impression that lacks an image.
+    pub fn start(&mut self, session: &Session, worker: &ScannerWorker) -> Option<Impression> {
+        match Self::next_impression(session, worker) {
+            Some(impression) => {
+                self.capture(impression, worker);
+                Some(impression)
             }
             None => {
                 self.status = Status::Complete;
@@ -79,11 +119,27 @@ impl TenPrint {
         }
     }
 
-    /// Captures `finger` again, replacing its image once taken.
-    pub fn capture(&mut self, finger: Finger, worker: &ScannerWorker) {
-        let stamp = worker.capture(finger, self.timeout);
-        self.current = Some((stamp, finger));
-        self.status = Status::WaitingFor(finger);
+    /// Captures `finger` again (with its whole slap on a slap scanner),
+    /// replacing the image(s) once taken.
+    pub fn retake(&mut self, finger: Finger, worker: &ScannerWorker) {
+        let impression = if worker.info().capabilities.four_finger_slap {
+            slap_of(finger)
+        } else {
+            Impression::Finger(finger)
+        };
+        self.capture(impression, worker);
+    }
+
+    fn capture(&mut self, impression: Impression, worker: &ScannerWorker) {
+        let request = CaptureRequest {
+            impression,
+            exceptions: Vec::new(),
+            target_quality: 40,
+            timeout: self.timeout,
+        };
+        let stamp = worker.capture(request);
+        self.current = Some((stamp, impression));
+        self.status = Status::WaitingFor(impression);
     }
 
     /// Stops the capture in progress; anything it still reports is stale.
@@ -102,52 +158,56 @@ impl TenPrint {
         stamp: CaptureStamp,
         event: DeviceEvent,
     ) -> Handled {
-        let Some((current, finger)) = self.current.filter(|(s, _)| *s == stamp) else {
+        let Some((_, impression)) = self.current.filter(|(s, _)| *s == stamp) else {
             self.stale_dropped += 1;
             tracing::debug!(?stamp, "dropped a stale scanner event");
             return Handled::Stale;
         };
-        debug_assert_eq!(current, stamp);
         match event {
             DeviceEvent::Scan(ScanEvent::WaitingForFinger) => {
-                self.status = Status::WaitingFor(finger);
+                self.status = Status::WaitingFor(impression);
                 Handled::Progress
             }
             DeviceEvent::Scan(ScanEvent::FingerOn) => {
-                self.status = Status::FingerOn(finger);
+                self.status = Status::FingerOn(impression);
                 Handled::Progress
             }
-            DeviceEvent::Scan(ScanEvent::Captured(capture)) if capture.image(finger).is_some() => {
-                let Some(image) = capture.fingers.into_iter().find(|i| i.finger == finger) else {
-                    return Handled::Failed;
-                };
-                session.fingers.insert(finger, image);
-                session.scanner = Some(worker.info().name.clone());
+            DeviceEvent::Scan(ScanEvent::Preview(preview)) => Handled::Preview(preview),
+            DeviceEvent::Scan(ScanEvent::Captured(capture)) => {
+                let expected = impression.fingers();
+                let (wanted, unexpected): (Vec<_>, Vec<_>) = capture
+                    .fingers
+                    .into_iter()
+                    .partition(|image| expected.contains(&image.finger));
                 self.current = None;
+                if wanted.is_empty() || !unexpected.is_empty() {
+                    let got: Vec<String> = unexpected
+                        .iter()
+                        .map(|i| i.finger.position().to_string())
+                        .collect();
+                    self.status = Status::Failed(
+                        impression,
+                        ScanError::Protocol(format!(
+                            "the scanner returned finger(s) [{}] that were not asked for",
+                            got.join(", ")
+                        )),
+                    );
+                    return Handled::Failed;
+                }
+                let fingers: Vec<Finger> = wanted.iter().map(|i| i.finger).collect();
+                for image in wanted {
+                    session.fingers.insert(image.finger, image);
+                }
+                session.scanner = Some(worker.info().name.clone());
                 if self.start(session, worker).is_none() {
                     self.status = Status::Complete;
                 }
-                Handled::Captured(finger)
+                Handled::Captured(fingers)
             }
-            DeviceEvent::Scan(ScanEvent::Captured(capture)) => {
-                let got: Vec<String> = capture
-                    .fingers
-                    .iter()
-                    .map(|i| i.finger.position().to_string())
-                    .collect();
-                let error = ScanError::Protocol(format!(
-                    "asked for finger {} but got finger(s) {}",
-                    finger.position(),
-                    got.join(", ")
-                ));
-                self.current = None;
-                self.status = Status::Failed(finger, error);
-                Handled::Failed
-            }
-            DeviceEvent::Scan(ScanEvent::FingerOff | ScanEvent::Preview(_)) => Handled::Progress,
+            DeviceEvent::Scan(ScanEvent::FingerOff) => Handled::Progress,
             DeviceEvent::Failed(error) => {
                 self.current = None;
-                self.status = Status::Failed(finger, error);
+                self.status = Status::Failed(impression, error);
                 Handled::Failed
             }
         }
@@ -174,13 +234,23 @@ mod tests {
             ScannerWorker::start(Box::new(VirtualScanner::virtual_scanner(Duration::ZERO)));
         let mut session = Session::new("op", true);
         let mut tp = TenPrint::new(Duration::from_secs(5));
-        assert_eq!(tp.start(&session, &worker), Some(Finger::RightThumb));
+        assert_eq!(
+            tp.start(&session, &worker),
+            Some(Impression::Finger(Finger::RightThumb))
+        );
         pump(&mut tp, &mut session, &worker);
         assert_eq!(tp.status, Status::Complete);
         assert!(session.missing_fingers().is_empty());
         for (finger, image) in &session.fingers {
             assert_eq!(image.finger, *finger);
         }
+    }
+
+    #[test]
+    fn slaps_hold_their_fingers() {
+        assert_eq!(slap_of(Finger::LeftRing), Impression::LeftSlap);
+        assert_eq!(slap_of(Finger::RightThumb), Impression::Thumbs);
+        assert_eq!(slap_of(Finger::RightLittle), Impression::RightSlap);
     }
 
     #[test]
@@ -191,10 +261,10 @@ mod tests {
         let mut session = Session::new("op", true);
         let mut tp = TenPrint::new(Duration::from_secs(5));
         tp.start(&session, &worker);
-        let (old, _) = tp.current.expect("running");
+        let old = tp.current_stamp().expect("running");
         tp.stop(&worker);
         let late = DeviceEvent::Scan(ScanEvent::Captured(pishkhan_scanner::Capture {
-            impression: pishkhan_scanner::Impression::Finger(Finger::RightThumb),
+            impression: Impression::Finger(Finger::RightThumb),
             fingers: vec![pishkhan_scanner::FingerImage {
                 finger: Finger::RightThumb,
                 width: 1,

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use iced::widget::{button, column, container, image, text};
 use iced::{Alignment, ContentFit, Element, Length};
-use pishkhan_scanner::{Finger, ScanError, VirtualScanner};
+use pishkhan_scanner::{Finger, Impression, ScanError, VirtualScanner};
 
 use crate::devices::{CaptureStamp, DeviceEvent, ScannerWorker};
 use crate::enrolment::Session;
@@ -21,6 +21,8 @@ use crate::ui::widget::{self, grey_to_rgba, row};
 pub struct State {
     pub tenprint: TenPrint,
     thumbnails: BTreeMap<Finger, image::Handle>,
+    /// The scanner's live picture of the capture in progress.
+    preview: Option<image::Handle>,
 }
 
 #[derive(Debug, Clone)]
@@ -29,6 +31,16 @@ pub enum Message {
     Device(CaptureStamp, DeviceEvent),
     Retake(Finger),
     Resume,
+}
+
+/// "right thumb", "the four fingers of the right hand", …
+pub fn impression_name(impression: Impression, i18n: &I18n) -> String {
+    match impression {
+        Impression::Finger(f) => i18n.tr(finger_text_id(f)),
+        Impression::RightSlap => i18n.tr("impression-right-slap"),
+        Impression::LeftSlap => i18n.tr("impression-left-slap"),
+        Impression::Thumbs => i18n.tr("impression-thumbs"),
+    }
 }
 
 pub fn finger_text_id(finger: Finger) -> &'static str {
@@ -72,6 +84,7 @@ impl State {
         Self {
             tenprint: TenPrint::new(timeout),
             thumbnails: BTreeMap::new(),
+            preview: None,
         }
     }
 
@@ -111,14 +124,30 @@ impl State {
     pub fn update(&mut self, message: Message, session: &mut Session, scanner: &ScannerWorker) {
         match message {
             Message::Device(stamp, event) => {
-                if let Handled::Captured(finger) =
-                    self.tenprint.handle(session, scanner, stamp, event)
-                    && let Some(img) = session.fingers.get(&finger)
-                {
-                    self.thumbnails.insert(finger, thumbnail(img));
+                match self.tenprint.handle(session, scanner, stamp, event) {
+                    Handled::Captured(fingers) => {
+                        self.preview = None;
+                        for finger in fingers {
+                            if let Some(img) = session.fingers.get(&finger) {
+                                self.thumbnails.insert(finger, thumbnail(img));
+                            }
+                        }
+                    }
+                    Handled::Preview(p) => {
+                        self.preview = Some(image::Handle::from_rgba(
+                            p.width,
+                            p.height,
+                            grey_to_rgba(&p.pixels),
+                        ));
+                    }
+                    Handled::Failed => self.preview = None,
+                    Handled::Stale | Handled::Progress => {}
                 }
             }
-            Message::Retake(finger) => self.tenprint.capture(finger, scanner),
+            Message::Retake(finger) => {
+                self.preview = None;
+                self.tenprint.retake(finger, scanner);
+            }
             Message::Resume => {
                 self.tenprint.start(session, scanner);
             }
@@ -126,7 +155,7 @@ impl State {
     }
 
     fn status_line<'a>(&self, session: &Session, i18n: &I18n) -> Element<'a, Message> {
-        let finger_name = |f: Finger| i18n.tr(finger_text_id(f));
+        let finger_name = |i: Impression| impression_name(i, i18n);
         match &self.tenprint.status {
             Status::Idle if session.missing_fingers().is_empty() => {
                 text(i18n.tr("ui-fingers-complete"))
@@ -166,7 +195,7 @@ impl State {
                     .into(),
                     button(text(i18n.tr("ui-try-again")))
                         .style(button::primary)
-                        .on_press(Message::Retake(*f))
+                        .on_press(Message::Retake(f.fingers()[0]))
                         .into(),
                 ],
             )
@@ -178,7 +207,7 @@ impl State {
     }
 
     fn card<'a>(&self, finger: Finger, session: &Session, i18n: &I18n) -> Element<'a, Message> {
-        let current = self.tenprint.current_finger() == Some(finger);
+        let current = self.tenprint.is_capturing(finger);
         let picture: Element<'a, Message> = match self.thumbnails.get(&finger) {
             Some(handle) => image(handle.clone())
                 .content_fit(ContentFit::Contain)
@@ -225,6 +254,23 @@ impl State {
             .spacing(6)
         };
         let count = i18n.digits(&session.fingers.len().to_string());
+        let preview = self
+            .preview
+            .as_ref()
+            .filter(|_| self.tenprint.is_running())
+            .map(|p| {
+                column![
+                    widget::line(i18n, i18n.tr("ui-scanner-preview")),
+                    container(
+                        image(p.clone())
+                            .content_fit(ContentFit::Contain)
+                            .height(220)
+                    )
+                    .center_x(Length::Fill)
+                    .style(container::bordered_box),
+                ]
+                .spacing(6)
+            });
         column![
             widget::heading(i18n, i18n.tr("ui-fingerprints-title")),
             widget::aligned(i18n, self.status_line(session, i18n)),
@@ -232,9 +278,10 @@ impl State {
                 i18n,
                 i18n.text(&Text::new("ui-fingers-count").arg("count", count))
             ),
-            hand(&Finger::ALL[..5], "ui-right-hand"),
-            hand(&Finger::ALL[5..], "ui-left-hand"),
         ]
+        .push(preview)
+        .push(hand(&Finger::ALL[..5], "ui-right-hand"))
+        .push(hand(&Finger::ALL[5..], "ui-left-hand"))
         .spacing(14)
         .into()
     }
