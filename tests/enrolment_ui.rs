@@ -244,8 +244,9 @@ fn enrol() -> Harness {
         .wizard()
         .fingerprints
         .tenprint
-        .current_finger()
-        .expect("finger");
+        .current_impression()
+        .expect("an impression")
+        .fingers()[0];
     let before = h.wizard().session.fingers.len();
     h.click(&h.tr("ui-back"));
     assert_eq!(h.wizard().step, Step::Portrait);
