@@ -23,7 +23,7 @@ mod virtual_scanner;
 
 pub use finger::Finger;
 pub use polling::{FingerSensor, Polling};
-pub use synthetic::ridge_pattern;
+pub use synthetic::{PatternClass, SyntheticFinger, ridge_pattern, slap};
 pub use virtual_scanner::VirtualSensor;
 
 /// The in-process virtual scanner: a [`VirtualSensor`] behind the polling

@@ -3,12 +3,16 @@
 use std::time::{Duration, Instant};
 
 use crate::{
-    Capabilities, DeviceInfo, Finger, FingerImage, FingerSensor, Polling, ScanError, Transport,
-    ridge_pattern,
+    Capabilities, DeviceInfo, Finger, FingerImage, FingerSensor, Polling, ScanError,
+    SyntheticFinger, Transport,
 };
 
 /// A single-finger sensor simulated in software: after each upload the
 /// "applicant" lifts the finger and takes `placement` to place the next.
+///
+/// The applicant is one synthetic person ([`SyntheticFinger`]), so repeated
+/// captures of a finger show the same ridges, each placed and inked a little
+/// differently (capture seeds 1, 2, 3, … in upload order).
 #[derive(Debug)]
 pub struct VirtualSensor {
     info: DeviceInfo,
@@ -16,6 +20,7 @@ pub struct VirtualSensor {
     /// When the next finger will be on the glass; `None` while it is empty.
     finger_at: Option<Instant>,
     captures: u64,
+    identity: u64,
 }
 
 impl VirtualSensor {
@@ -41,7 +46,20 @@ impl VirtualSensor {
             placement,
             finger_at: None,
             captures: 0,
+            identity: SyntheticFinger::DEFAULT_IDENTITY,
         }
+    }
+
+    /// The same sensor with the synthetic applicant `identity_seed`.
+    #[must_use]
+    pub fn with_identity(mut self, identity_seed: u64) -> Self {
+        self.identity = identity_seed;
+        self
+    }
+
+    /// The synthetic applicant's identity seed.
+    pub fn identity(&self) -> u64 {
+        self.identity
     }
 }
 
@@ -77,7 +95,11 @@ impl FingerSensor for VirtualSensor {
             width: Self::WIDTH,
             height: Self::HEIGHT,
             resolution_ppi: 500,
-            pixels: ridge_pattern(finger, self.captures, Self::WIDTH, Self::HEIGHT),
+            pixels: SyntheticFinger::new(self.identity, finger).capture(
+                self.captures,
+                Self::WIDTH,
+                Self::HEIGHT,
+            ),
             device_quality: Some(80),
         })
     }
