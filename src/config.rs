@@ -57,8 +57,19 @@ pub struct DeviceConfig {
     /// "auto" (a real camera when one is attached), "synthetic", or a
     /// camera index such as "0".
     pub camera: CameraChoice,
-    /// "virtual" (real drivers come with the drivers work).
+    /// "auto", "virtual", "zfm" or "sbi".
     pub scanner: ScannerChoice,
+    /// Serial port of the ZhianTec module, or "virtual" for the virtual
+    /// module on a pseudo-terminal.
+    pub zfm_port: String,
+    /// Baud rate tried first with the ZhianTec module.
+    pub zfm_baud: u32,
+    /// "discover" (search 127.0.0.1 ports 4501–4600) or "virtual" (run the
+    /// virtual SBI service inside the station).
+    pub sbi_service: String,
+    /// Ed25519 public keys (hex) of SBI devices whose signatures are
+    /// trusted, besides the virtual service's own.
+    pub sbi_trusted_keys: Vec<String>,
     /// How long the virtual scanner's applicant takes to place a finger.
     pub virtual_scanner_delay_ms: u64,
     /// How long to wait for a finger before reporting a timeout.
@@ -69,7 +80,11 @@ impl Default for DeviceConfig {
     fn default() -> Self {
         Self {
             camera: CameraChoice::Auto,
-            scanner: ScannerChoice::Virtual,
+            scanner: ScannerChoice::Auto,
+            zfm_port: "virtual".into(),
+            zfm_baud: 57_600,
+            sbi_service: "discover".into(),
+            sbi_trusted_keys: Vec::new(),
             virtual_scanner_delay_ms: 300,
             capture_timeout_s: 30,
         }
@@ -110,7 +125,16 @@ impl From<CameraChoice> for String {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ScannerChoice {
+    /// A ZhianTec module on a known USB-serial bridge, else an SBI service
+    /// on loopback, else (demo) the virtual ZhianTec module on a
+    /// pseudo-terminal.
+    Auto,
+    /// The in-process virtual sensor (no protocol; fastest, for tests).
     Virtual,
+    /// A ZhianTec/Synochip module on `zfm_port`.
+    Zfm,
+    /// A slap scanner behind a MOSIP SBI service (`sbi_service`).
+    Sbi,
 }
 
 /// Why the configuration cannot be used.
@@ -141,7 +165,16 @@ office = "DEMO-OFFICE"
 [devices]
 # "auto", "synthetic" or a camera index such as "0".
 camera = "auto"
-scanner = "virtual"
+# "auto" (attached ZhianTec module or SBI service, else the virtual ZhianTec
+# module), "virtual" (in-process), "zfm" or "sbi".
+scanner = "auto"
+# Serial port of a ZhianTec module, or "virtual".
+zfm_port = "virtual"
+zfm_baud = 57600
+# "discover" (127.0.0.1 ports 4501-4600) or "virtual".
+sbi_service = "discover"
+# Hex Ed25519 keys of trusted SBI devices.
+sbi_trusted_keys = []
 virtual_scanner_delay_ms = 300
 capture_timeout_s = 30
 "#;
@@ -194,6 +227,19 @@ impl Config {
         if self.station.number.is_some_and(|n| n > 9999) {
             return Err("station.number must be between 0 and 9999".into());
         }
+        if !matches!(self.devices.sbi_service.as_str(), "discover" | "virtual") {
+            return Err(format!(
+                "devices.sbi_service must be \"discover\" or \"virtual\", not {:?}",
+                self.devices.sbi_service
+            ));
+        }
+        for key in &self.devices.sbi_trusted_keys {
+            if hex::decode(key).map(|k| k.len()) != Ok(32) {
+                return Err(format!(
+                    "devices.sbi_trusted_keys: {key:?} is not a 64-digit hex Ed25519 key"
+                ));
+            }
+        }
         if self.devices.capture_timeout_s == 0 {
             return Err("devices.capture_timeout_s must be at least 1".into());
         }
@@ -213,6 +259,10 @@ fn strip_unknown(value: toml::Value, unknown: &mut Vec<String>) -> toml::Value {
             &[
                 "camera",
                 "scanner",
+                "zfm_port",
+                "zfm_baud",
+                "sbi_service",
+                "sbi_trusted_keys",
                 "virtual_scanner_delay_ms",
                 "capture_timeout_s",
             ],

@@ -138,31 +138,134 @@ impl Drop for ScannerWorker {
     }
 }
 
+/// Virtual devices started for this run; they stop when the last clone of
+/// [`Devices`] is dropped.
+#[derive(Default)]
+struct VirtualDevices {
+    #[cfg(unix)]
+    zfm: Option<pishkhan_zfm::VirtualModule>,
+}
+
 /// The devices chosen for this station run.
 #[derive(Clone)]
 pub struct Devices {
     pub camera: pishkhan_camera::Source,
     pub scanner: Arc<ScannerWorker>,
+    /// What was chosen and why, for the log and `pishkhan devices`.
+    pub scanner_origin: String,
+    _virtual: Arc<Mutex<VirtualDevices>>,
+}
+
+/// The identity seed of the applicant the virtual devices present.
+pub const VIRTUAL_IDENTITY: u64 = 0x5EED_F1A6_E2;
+
+fn serial_info(port: &str) -> DeviceInfo {
+    DeviceInfo {
+        id: format!("zfm:{port}"),
+        name: format!("ZhianTec module on {port}"),
+        transport: pishkhan_scanner::Transport::Serial { port: port.into() },
+        capabilities: pishkhan_scanner::Capabilities {
+            single_flat: true,
+            ..Default::default()
+        },
+        resolution_ppi: 500,
+        image_width: 256,
+        image_height: 288,
+    }
+}
+
+/// A ZhianTec module at `port`, opened on first use and reopened after
+/// it was lost.
+fn zfm_scanner(port: String, baud: u32) -> Box<dyn Scanner> {
+    let info = serial_info(&port);
+    Box::new(Reconnecting::new(info, move || {
+        pishkhan_zfm::open(&port, baud).map(|s| Box::new(s) as Box<dyn Scanner>)
+    }))
 }
 
 impl Devices {
     /// Chooses devices from the configuration: attached hardware when asked
-    /// for or found, virtual devices otherwise.
+    /// for or found, virtual devices (speaking the real protocols)
+    /// otherwise.
     pub fn from_config(config: &Config) -> Self {
         let camera = match config.devices.camera {
             CameraChoice::Auto => pishkhan_camera::detect(),
             CameraChoice::Synthetic => pishkhan_camera::Source::Synthetic,
             CameraChoice::Index(i) => pishkhan_camera::Source::Device(i),
         };
-        let scanner: Box<dyn Scanner> = match config.devices.scanner {
-            ScannerChoice::Virtual => Box::new(VirtualScanner::virtual_scanner(
-                Duration::from_millis(config.devices.virtual_scanner_delay_ms),
-            )),
+        let mut virtuals = VirtualDevices::default();
+        let devices = &config.devices;
+        let placement = Duration::from_millis(devices.virtual_scanner_delay_ms);
+        let (scanner, origin): (Box<dyn Scanner>, String) = match devices.scanner {
+            ScannerChoice::Virtual => (
+                Box::new(VirtualScanner::virtual_scanner(placement)),
+                "in-process virtual sensor (configured)".into(),
+            ),
+            ScannerChoice::Zfm if devices.zfm_port != "virtual" => (
+                zfm_scanner(devices.zfm_port.clone(), devices.zfm_baud),
+                format!("ZhianTec module on {} (configured)", devices.zfm_port),
+            ),
+            ScannerChoice::Zfm | ScannerChoice::Sbi | ScannerChoice::Auto => {
+                match Self::attached_zfm(devices.scanner, devices.zfm_baud) {
+                    Some(port) => (
+                        zfm_scanner(port.clone(), devices.zfm_baud),
+                        format!("ZhianTec module found on {port}"),
+                    ),
+                    None => Self::virtual_zfm(&mut virtuals, placement, devices.zfm_baud),
+                }
+            }
         };
+        tracing::info!(scanner = %origin, "scanner chosen");
         Self {
             camera,
             scanner: ScannerWorker::start(scanner),
+            scanner_origin: origin,
+            _virtual: Arc::new(Mutex::new(virtuals)),
         }
+    }
+
+    /// In "auto" mode, the first USB-serial bridge whose module answers.
+    fn attached_zfm(choice: ScannerChoice, baud: u32) -> Option<String> {
+        if choice != ScannerChoice::Auto {
+            return None;
+        }
+        pishkhan_zfm::list_ports()
+            .into_iter()
+            .filter(|p| p.bridge.is_some())
+            .map(|p| p.path)
+            .find(|path| pishkhan_zfm::open(path, baud).is_ok())
+    }
+
+    /// The virtual ZhianTec module on a pseudo-terminal, driven by the real
+    /// driver; the in-process sensor where there are no pseudo-terminals.
+    fn virtual_zfm(
+        virtuals: &mut VirtualDevices,
+        placement: Duration,
+        baud: u32,
+    ) -> (Box<dyn Scanner>, String) {
+        #[cfg(unix)]
+        {
+            let knobs = pishkhan_zfm::Knobs {
+                placement,
+                ..Default::default()
+            };
+            match pishkhan_zfm::VirtualModule::start(VIRTUAL_IDENTITY, knobs) {
+                Ok(module) => {
+                    let path = module.path();
+                    virtuals.zfm = Some(module);
+                    return (
+                        zfm_scanner(path.clone(), baud),
+                        format!("virtual ZhianTec module on {path} (demo)"),
+                    );
+                }
+                Err(e) => tracing::warn!("virtual ZhianTec module: {e}"),
+            }
+        }
+        let _ = (virtuals, baud);
+        (
+            Box::new(VirtualScanner::virtual_scanner(placement)),
+            "in-process virtual sensor (demo)".into(),
+        )
     }
 }
 
@@ -202,5 +305,55 @@ mod tests {
             })
             .collect();
         assert_eq!(captured, vec![(second, Finger::RightIndex)]);
+    }
+}
+
+/// Opens a device when it is first needed, and again after it was lost, so
+/// that an unplugged scanner is one "try again" away rather than a restart.
+pub struct Reconnecting {
+    info: DeviceInfo,
+    open: Box<dyn FnMut() -> Result<Box<dyn Scanner>, ScanError> + Send>,
+    device: Option<Box<dyn Scanner>>,
+}
+
+impl Reconnecting {
+    /// `info` describes the device until it is open.
+    pub fn new(
+        info: DeviceInfo,
+        open: impl FnMut() -> Result<Box<dyn Scanner>, ScanError> + Send + 'static,
+    ) -> Self {
+        Self {
+            info,
+            open: Box::new(open),
+            device: None,
+        }
+    }
+}
+
+impl Scanner for Reconnecting {
+    fn info(&self) -> &DeviceInfo {
+        self.device.as_ref().map_or(&self.info, |d| d.info())
+    }
+
+    fn capture(
+        &mut self,
+        request: &CaptureRequest,
+        cancel: &CancelToken,
+        on_event: &mut dyn FnMut(ScanEvent),
+    ) -> Result<pishkhan_scanner::Capture, ScanError> {
+        if self.device.is_none() {
+            let device = (self.open)()?;
+            self.info = device.info().clone();
+            self.device = Some(device);
+        }
+        let Some(device) = self.device.as_mut() else {
+            return Err(ScanError::Disconnected("the scanner is not open".into()));
+        };
+        let result = device.capture(request, cancel, on_event);
+        if matches!(result, Err(ScanError::Disconnected(_))) {
+            tracing::warn!(device = %self.info.name, "scanner lost; it will be reopened on the next capture");
+            self.device = None;
+        }
+        result
     }
 }

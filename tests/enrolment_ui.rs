@@ -32,7 +32,7 @@ impl Harness {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::write(
             dir.path().join("pishkhan.toml"),
-            "[devices]\ncamera = \"synthetic\"\nvirtual_scanner_delay_ms = 120\n",
+            "[devices]\ncamera = \"synthetic\"\nscanner = \"virtual\"\nvirtual_scanner_delay_ms = 120\n",
         )
         .expect("config");
         let station = Arc::new(Station::open(dir.path()).expect("station opens"));
