@@ -157,7 +157,7 @@ pub struct Devices {
 }
 
 /// The identity seed of the applicant the virtual devices present.
-pub const VIRTUAL_IDENTITY: u64 = 0x5EED_F1A6_E2;
+pub const VIRTUAL_IDENTITY: u64 = 0x005E_EDF1_A6E2;
 
 fn serial_info(port: &str) -> DeviceInfo {
     DeviceInfo {
@@ -269,45 +269,6 @@ impl Devices {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use pishkhan_scanner::Finger;
-
-    #[test]
-    fn worker_stamps_events_and_cancels_the_previous_capture() {
-        let worker = ScannerWorker::start(Box::new(VirtualScanner::virtual_scanner(
-            Duration::from_millis(200),
-        )));
-        let first = worker.capture(CaptureRequest::finger(
-            Finger::RightThumb,
-            Duration::from_secs(5),
-        ));
-        let second = worker.capture(CaptureRequest::finger(
-            Finger::RightIndex,
-            Duration::from_secs(5),
-        ));
-        assert_ne!(first, second);
-        let mut seen = Vec::new();
-        while let Some((stamp, event)) = worker.wait(Duration::from_secs(5)) {
-            let done = matches!(event, DeviceEvent::Scan(ScanEvent::FingerOff));
-            seen.push((stamp, event));
-            if stamp == second && done {
-                break;
-            }
-        }
-        assert!(seen.contains(&(first, DeviceEvent::Failed(ScanError::Cancelled))));
-        let captured: Vec<_> = seen
-            .iter()
-            .filter_map(|(s, e)| match e {
-                DeviceEvent::Scan(ScanEvent::Captured(c)) => Some((*s, c.fingers[0].finger)),
-                _ => None,
-            })
-            .collect();
-        assert_eq!(captured, vec![(second, Finger::RightIndex)]);
-    }
-}
-
 /// Opens a device when it is first needed, and again after it was lost, so
 /// that an unplugged scanner is one "try again" away rather than a restart.
 pub struct Reconnecting {
@@ -355,5 +316,44 @@ impl Scanner for Reconnecting {
             self.device = None;
         }
         result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pishkhan_scanner::Finger;
+
+    #[test]
+    fn worker_stamps_events_and_cancels_the_previous_capture() {
+        let worker = ScannerWorker::start(Box::new(VirtualScanner::virtual_scanner(
+            Duration::from_millis(200),
+        )));
+        let first = worker.capture(CaptureRequest::finger(
+            Finger::RightThumb,
+            Duration::from_secs(5),
+        ));
+        let second = worker.capture(CaptureRequest::finger(
+            Finger::RightIndex,
+            Duration::from_secs(5),
+        ));
+        assert_ne!(first, second);
+        let mut seen = Vec::new();
+        while let Some((stamp, event)) = worker.wait(Duration::from_secs(5)) {
+            let done = matches!(event, DeviceEvent::Scan(ScanEvent::FingerOff));
+            seen.push((stamp, event));
+            if stamp == second && done {
+                break;
+            }
+        }
+        assert!(seen.contains(&(first, DeviceEvent::Failed(ScanError::Cancelled))));
+        let captured: Vec<_> = seen
+            .iter()
+            .filter_map(|(s, e)| match e {
+                DeviceEvent::Scan(ScanEvent::Captured(c)) => Some((*s, c.fingers[0].finger)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(captured, vec![(second, Finger::RightIndex)]);
     }
 }
