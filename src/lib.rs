@@ -11,6 +11,7 @@ pub mod devices;
 pub mod enrolment;
 pub mod environment;
 pub mod i18n;
+pub mod inventory;
 pub mod packet;
 pub mod selftest;
 pub mod station;

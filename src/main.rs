@@ -59,6 +59,24 @@ enum Command {
         #[command(subcommand)]
         command: QueueCommand,
     },
+    /// Lists fingerprint scanners: serial ports (probing USB-serial bridges
+    /// for a ZhianTec module) and SBI services on 127.0.0.1:4501–4600.
+    Devices {
+        /// One JSON document instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Start a virtual device for the duration of the command (the
+        /// station's demo mode starts them on its own).
+        #[arg(long = "virtual", value_enum)]
+        virtual_devices: Vec<VirtualArg>,
+        /// Take one test impression with the first scanner found and save
+        /// the first finger to this PNG file.
+        #[arg(long, value_name = "PNG")]
+        capture: Option<PathBuf>,
+        /// Baud rate tried first with ZhianTec modules.
+        #[arg(long, default_value_t = 57_600)]
+        baud: u32,
+    },
     /// Runs complete enrolments of a built-in test applicant through the
     /// attached (or virtual) devices and seals them as test packets.
     SelfTest {
@@ -66,6 +84,14 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         count: u32,
     },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum VirtualArg {
+    /// A ZhianTec module on a pseudo-terminal.
+    Zfm,
+    /// A MOSIP SBI slap scanner service on loopback.
+    Sbi,
 }
 
 #[derive(Subcommand)]
@@ -97,6 +123,12 @@ fn main() -> ExitCode {
             command: QueueCommand::List { json },
         }) => queue_list(&data_dir, json),
         Some(Command::SelfTest { count }) => self_test(&data_dir, count),
+        Some(Command::Devices {
+            json,
+            virtual_devices,
+            capture,
+            baud,
+        }) => devices(json, &virtual_devices, capture.as_deref(), baud),
     }
 }
 
@@ -235,4 +267,142 @@ fn self_test(data_dir: &std::path::Path, count: u32) -> ExitCode {
         started.elapsed().as_secs_f64()
     );
     ExitCode::SUCCESS
+}
+
+fn devices(
+    json: bool,
+    virtuals: &[VirtualArg],
+    capture: Option<&std::path::Path>,
+    baud: u32,
+) -> ExitCode {
+    use pishkhan::inventory;
+
+    #[cfg(unix)]
+    let zfm_module = if virtuals.contains(&VirtualArg::Zfm) {
+        match pishkhan_zfm::VirtualModule::start(
+            pishkhan::devices::VIRTUAL_IDENTITY,
+            pishkhan_zfm::Knobs::default(),
+        ) {
+            Ok(m) => Some(m),
+            Err(e) => {
+                eprintln!("pishkhan: cannot start the virtual ZhianTec module: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    } else {
+        None
+    };
+    #[cfg(unix)]
+    let virtual_ports: Vec<String> = zfm_module
+        .iter()
+        .map(pishkhan_zfm::VirtualModule::path)
+        .collect();
+    #[cfg(not(unix))]
+    let virtual_ports: Vec<String> = Vec::new();
+
+    let inventory = inventory::Inventory {
+        serial_ports: inventory::serial_ports(&virtual_ports, baud),
+        sbi_services: Vec::new(),
+    };
+    let test = capture.map(|png| {
+        let port = inventory
+            .serial_ports
+            .iter()
+            .find(|p| p.module.is_some())
+            .map(|p| p.path.clone());
+        match port {
+            Some(port) => pishkhan_zfm::open(&port, baud)
+                .map_err(|e| e.to_string())
+                .and_then(|mut s| {
+                    inventory::test_capture(&mut s, png, std::time::Duration::from_secs(30))
+                }),
+            None => Err("no scanner answered".to_owned()),
+        }
+    });
+
+    let mut out = std::io::stdout().lock();
+    let written = if json {
+        let mut doc = serde_json::to_value(&inventory).unwrap_or_default();
+        if let Some(test) = &test {
+            doc["capture"] = match test {
+                Ok(t) => serde_json::to_value(t).unwrap_or_default(),
+                Err(e) => serde_json::json!({ "error": e }),
+            };
+        }
+        serde_json::to_writer_pretty(&mut out, &doc)
+            .map_err(std::io::Error::from)
+            .and_then(|()| std::io::Write::write_all(&mut out, b"\n"))
+    } else {
+        print_devices(&mut out, &inventory, test.as_ref())
+    };
+    if let Err(e) = written {
+        eprintln!("pishkhan: {e}");
+        return ExitCode::FAILURE;
+    }
+    match test {
+        Some(Err(_)) => ExitCode::FAILURE,
+        _ => ExitCode::SUCCESS,
+    }
+}
+
+fn print_devices(
+    out: &mut impl std::io::Write,
+    inventory: &pishkhan::inventory::Inventory,
+    test: Option<&Result<pishkhan::inventory::TestCapture, String>>,
+) -> std::io::Result<()> {
+    writeln!(out, "Serial ports:")?;
+    if inventory.serial_ports.is_empty() {
+        writeln!(out, "  (none)")?;
+    }
+    for p in &inventory.serial_ports {
+        let usb = match (&p.vid, &p.pid) {
+            (Some(v), Some(d)) => format!(" USB {v}:{d}"),
+            _ => String::new(),
+        };
+        let what = [
+            p.bridge.as_deref(),
+            p.manufacturer.as_deref(),
+            p.product.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(", ");
+        writeln!(out, "  {} [{}{usb}] {what}", p.path, p.kind)?;
+        match (&p.module, &p.error) {
+            (Some(m), _) => writeln!(
+                out,
+                "      ZhianTec module: system id {}, address {}, {} bytes per packet, {} baud",
+                m.system_id, m.address, m.packet_size, m.baud
+            )?,
+            (None, Some(e)) => writeln!(out, "      no module: {e}")?,
+            (None, None) => writeln!(out, "      not probed (not a known USB-serial bridge)")?,
+        }
+    }
+    writeln!(out, "SBI services on 127.0.0.1:4501-4600:")?;
+    if inventory.sbi_services.is_empty() {
+        writeln!(out, "  (none)")?;
+    }
+    for s in &inventory.sbi_services {
+        writeln!(
+            out,
+            "  port {}: {} (SBI {}, {}), sub-ids {:?}{}",
+            s.port,
+            s.device_id,
+            s.spec_version,
+            s.status,
+            s.device_sub_ids,
+            if s.is_virtual { ", virtual" } else { "" }
+        )?;
+    }
+    match test {
+        Some(Ok(t)) => writeln!(
+            out,
+            "Test capture with {}: {} finger(s), {}x{}, saved to {}",
+            t.device, t.fingers, t.width, t.height, t.file
+        )?,
+        Some(Err(e)) => writeln!(out, "Test capture failed: {e}")?,
+        None => {}
+    }
+    Ok(())
 }
