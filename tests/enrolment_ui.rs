@@ -29,10 +29,15 @@ struct Harness {
 
 impl Harness {
     fn new() -> Self {
+        Self::with_scanner("scanner = \"virtual\"\nvirtual_scanner_delay_ms = 120")
+    }
+
+    /// A station whose `[devices]` section chooses the scanner by `scanner`.
+    fn with_scanner(scanner: &str) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::write(
             dir.path().join("pishkhan.toml"),
-            "[devices]\ncamera = \"synthetic\"\nscanner = \"virtual\"\nvirtual_scanner_delay_ms = 120\n",
+            format!("[devices]\ncamera = \"synthetic\"\n{scanner}\n"),
         )
         .expect("config");
         let station = Arc::new(Station::open(dir.path()).expect("station opens"));
@@ -485,4 +490,35 @@ fn a_broken_configuration_shows_the_not_configured_screen() {
     let mut ui = Simulator::with_settings(pishkhan::ui::settings(), app.view());
     assert!(ui.find("The station is not configured").is_ok());
     assert!(error.to_string().contains("front"), "{error}");
+}
+
+/// Walks to the fingerprint step and lets the configured scanner fill it.
+fn capture_all_with(scanner: &str) -> Harness {
+    let mut h = Harness::with_scanner(scanner);
+    h.sign_up_and_in();
+    h.fill_applicant();
+    h.check_documents();
+    h.take_portrait();
+    h.tick_until("ten fingers", |h| h.wizard().session.missing_fingers().is_empty());
+    h.click(&h.tr("ui-next"));
+    h.click(&h.tr("ui-seal"));
+    assert_eq!(h.wizard().step, Step::Done);
+    h
+}
+
+fn sealed_manifest(h: &Harness) -> packet::Manifest {
+    let entry = &h.outbox()[0];
+    let (ciphertext, _) = h.station.with_db(|db| outbox::payload(db, &entry.id)).expect("payload");
+    let opened = packet::open(&ciphertext, &station::demo_identity(h.dir.path()).expect("id"))
+        .expect("opens");
+    opened.verify(&h.station.verifying_key()).expect("verifies");
+    opened.manifest
+}
+
+#[test]
+fn the_fingerprint_step_completes_with_the_zhiantec_driver() {
+    let h = capture_all_with("scanner = \"zfm\"\nzfm_port = \"virtual\"\nvirtual_scanner_delay_ms = 10");
+    let manifest = sealed_manifest(&h);
+    assert_eq!(manifest.fingers.len(), 10);
+    assert!(manifest.devices.scanner.contains("ZhianTec"), "{}", manifest.devices.scanner);
 }

@@ -1,0 +1,806 @@
+//! A virtual SBI service: a 4-4-2 slap scanner (deviceSubId 1 left slap,
+//! 2 right slap, 3 thumbs) on loopback HTTP, speaking SBI 1.0 and 0.9.5,
+//! signing with its own Ed25519 key and drawing synthetic fingers.
+//!
+//! Knobs, in the manner of MOSIP's MockMDS admin API, change its behaviour
+//! at run time: through a cloneable [`VirtualControl`], or over HTTP with
+//! `POST /admin/knobs` (body: a [`Knobs`] JSON) and `GET /admin/knobs`.
+//!
+//! Hash chain, as implemented here: each biometric's `hash` is
+//! `UPPERHEX(SHA256(prev ‖ SHA256(record)))` where `prev` is the previous
+//! hash decoded from hex (the request's `previousHash`, or SHA-256 of the
+//! empty string when absent) and `record` the ISO bytes of `bioValue`.
+
+use std::io::{self, Read, Write};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use ed25519_dalek::{SigningKey, VerifyingKey};
+use pishkhan_scanner::{Finger, Impression, SyntheticFinger};
+use serde::{Deserialize, Serialize};
+use sha2::Digest as _;
+
+use crate::client::{empty_hash, upper_hex};
+use crate::http::{BodyKind, RequestHead};
+use crate::iso::{self, FingerRecord};
+use crate::proto::{
+    self, BioData, BiometricEntry, DeviceInfoEntry, DeviceInfoPayload, DeviceStatus, DigitalId,
+    DiscoverRequest, DiscoveredDevice, RCaptureRequest, RCaptureResponse, SbiError, StreamRequest,
+};
+use crate::trust::TrustStore;
+
+/// Width of each segmented finger image (pixels, 500 ppi).
+pub const FINGER_WIDTH: u32 = 288;
+/// Height of each segmented finger image.
+pub const FINGER_HEIGHT: u32 = 384;
+/// Size of the preview frames (a reduced slap).
+pub const PREVIEW_SIZE: (u32, u32) = (320, 240);
+/// Time between preview frames (well above the spec's 3 fps).
+pub const FRAME_INTERVAL: Duration = Duration::from_millis(40);
+/// Boundary of the M-JPEG stream.
+const BOUNDARY: &str = "pishkhanframe";
+/// Longest a capture waits for preview frames to be sent.
+const MAX_PREVIEW_WAIT: Duration = Duration::from_secs(5);
+
+/// A fault the virtual device injects into its `RCAPTURE` replies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Fault {
+    /// Behave.
+    #[default]
+    None,
+    /// Sign the biometric data with a key nobody trusts.
+    BadSignature,
+    /// Answer 200 with a body that is not JSON.
+    GarbageBody,
+    /// Announce the full reply, send half of it and hang up.
+    DisconnectMidResponse,
+    /// Wait this long more before answering.
+    Delay { ms: u64 },
+    /// Answer every capture with this SBI error code.
+    ErrorCode { code: u16 },
+    /// Stamp the data this many seconds away from the real time.
+    ClockSkew { seconds: i64 },
+}
+
+/// The adjustable behaviour of the virtual device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Knobs {
+    /// What `deviceStatus` it reports; anything but Ready fails captures
+    /// with the matching code (Busy 111, Not Ready 110, Not Registered 100).
+    pub status: DeviceStatus,
+    /// `qualityScore` of every finger (1–100).
+    pub quality: u8,
+    /// How long a capture takes after the request, in milliseconds.
+    pub capture_delay_ms: u64,
+    /// The synthetic person whose fingers are served.
+    pub identity_seed: u64,
+    /// With a preview stream open, a capture completes only after this many
+    /// frames went out (fingers being placed).
+    pub preview_frames: u32,
+    /// Answer only the SBI 0.9.5 verbs (`MOSIPDISC`, `MOSIPDINFO`).
+    pub legacy_only: bool,
+    /// Injected fault.
+    pub fault: Fault,
+}
+
+impl Default for Knobs {
+    fn default() -> Self {
+        Self {
+            status: DeviceStatus::Ready,
+            quality: 80,
+            capture_delay_ms: 0,
+            identity_seed: SyntheticFinger::DEFAULT_IDENTITY,
+            preview_frames: 3,
+            legacy_only: false,
+            fault: Fault::None,
+        }
+    }
+}
+
+struct Shared {
+    knobs: Mutex<Knobs>,
+    key: SigningKey,
+    port: u16,
+    shutdown: AtomicBool,
+    capturing: AtomicBool,
+    streams_open: AtomicU32,
+    frames_sent: AtomicU64,
+    captures: AtomicU64,
+}
+
+impl Shared {
+    fn knobs(&self) -> Knobs {
+        self.knobs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+}
+
+/// A cloneable handle adjusting a running [`VirtualSbi`].
+#[derive(Clone)]
+pub struct VirtualControl(Arc<Shared>);
+
+impl std::fmt::Debug for VirtualControl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("VirtualControl").field(&self.0.port).finish()
+    }
+}
+
+impl VirtualControl {
+    /// The current knobs.
+    pub fn knobs(&self) -> Knobs {
+        self.0.knobs()
+    }
+
+    /// Replaces all knobs.
+    pub fn set_knobs(&self, knobs: Knobs) {
+        *self.0.knobs.lock().unwrap_or_else(PoisonError::into_inner) = knobs;
+    }
+
+    /// Changes some knobs.
+    pub fn update(&self, change: impl FnOnce(&mut Knobs)) {
+        change(&mut self.0.knobs.lock().unwrap_or_else(PoisonError::into_inner));
+    }
+
+    /// Sets the reported device status.
+    pub fn set_status(&self, status: DeviceStatus) {
+        self.update(|k| k.status = status);
+    }
+
+    /// Sets the quality score of every finger.
+    pub fn set_quality(&self, quality: u8) {
+        self.update(|k| k.quality = quality);
+    }
+
+    /// Sets how long a capture takes.
+    pub fn set_capture_delay(&self, delay: Duration) {
+        self.update(|k| k.capture_delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX));
+    }
+
+    /// Sets the synthetic person served.
+    pub fn set_identity_seed(&self, seed: u64) {
+        self.update(|k| k.identity_seed = seed);
+    }
+
+    /// Sets the injected fault.
+    pub fn set_fault(&self, fault: Fault) {
+        self.update(|k| k.fault = fault);
+    }
+
+    /// Captures answered with images so far.
+    pub fn captures_served(&self) -> u64 {
+        self.0.captures.load(Ordering::SeqCst)
+    }
+
+    /// Whether a capture is in progress (the device holds its glass).
+    pub fn capturing(&self) -> bool {
+        self.0.capturing.load(Ordering::SeqCst)
+    }
+
+    /// Preview frames sent so far, over all streams.
+    pub fn frames_sent(&self) -> u64 {
+        self.0.frames_sent.load(Ordering::SeqCst)
+    }
+}
+
+/// A running virtual SBI service on 127.0.0.1; stops when dropped.
+pub struct VirtualSbi {
+    shared: Arc<Shared>,
+    accept: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for VirtualSbi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VirtualSbi")
+            .field("port", &self.shared.port)
+            .finish()
+    }
+}
+
+impl VirtualSbi {
+    /// Starts a service on `127.0.0.1:port` (0 for any free port) with a
+    /// freshly generated signing key.
+    pub fn start(port: u16, knobs: Knobs) -> io::Result<VirtualSbi> {
+        let mut secret = [0u8; 32];
+        getrandom::fill(&mut secret).map_err(|e| io::Error::other(e.to_string()))?;
+        Self::start_with_key(port, knobs, &secret)
+    }
+
+    /// Starts a service signing with the Ed25519 key `secret`, so that its
+    /// identity survives restarts.
+    pub fn start_with_key(port: u16, knobs: Knobs, secret: &[u8; 32]) -> io::Result<VirtualSbi> {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port))?;
+        listener.set_nonblocking(true)?;
+        let shared = Arc::new(Shared {
+            knobs: Mutex::new(knobs),
+            key: SigningKey::from_bytes(secret),
+            port: listener.local_addr()?.port(),
+            shutdown: AtomicBool::new(false),
+            capturing: AtomicBool::new(false),
+            streams_open: AtomicU32::new(0),
+            frames_sent: AtomicU64::new(0),
+            captures: AtomicU64::new(0),
+        });
+        let accept = {
+            let shared = Arc::clone(&shared);
+            std::thread::Builder::new()
+                .name(format!("virtual-sbi-{}", shared.port))
+                .spawn(move || accept_loop(&listener, &shared))?
+        };
+        Ok(VirtualSbi {
+            shared,
+            accept: Some(accept),
+        })
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.shared.port
+    }
+
+    /// Its address (always 127.0.0.1).
+    pub fn addr(&self) -> SocketAddr {
+        SocketAddr::from((Ipv4Addr::LOCALHOST, self.shared.port))
+    }
+
+    /// The public key its JWS are signed with.
+    pub fn public_key(&self) -> VerifyingKey {
+        self.shared.key.verifying_key()
+    }
+
+    /// A trust store holding just its key.
+    pub fn trust_store(&self) -> TrustStore {
+        TrustStore::new().with_key(self.public_key())
+    }
+
+    /// A handle to adjust its knobs.
+    pub fn control(&self) -> VirtualControl {
+        VirtualControl(Arc::clone(&self.shared))
+    }
+}
+
+impl Drop for VirtualSbi {
+    fn drop(&mut self) {
+        self.shared.shutdown.store(true, Ordering::SeqCst);
+        if let Some(t) = self.accept.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
+    while !shared.shutdown.load(Ordering::SeqCst) {
+        match listener.accept() {
+            Ok((conn, _)) => {
+                let shared = Arc::clone(shared);
+                let spawned = std::thread::Builder::new()
+                    .name("virtual-sbi-conn".into())
+                    .spawn(move || {
+                        if let Err(e) = serve(conn, &shared) {
+                            tracing::debug!("virtual SBI connection: {e}");
+                        }
+                    });
+                if let Err(e) = spawned {
+                    tracing::warn!("virtual SBI cannot spawn: {e}");
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Err(e) => {
+                tracing::warn!("virtual SBI accept: {e}");
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    }
+}
+
+fn read_request(conn: &mut TcpStream) -> io::Result<(RequestHead, Vec<u8>)> {
+    conn.set_read_timeout(Some(Duration::from_secs(5)))?;
+    let mut raw = Vec::new();
+    let mut tmp = [0u8; 8192];
+    let (head, used) = loop {
+        let n = conn.read(&mut tmp)?;
+        if n == 0 {
+            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "no request"));
+        }
+        raw.extend_from_slice(&tmp[..n]);
+        if let Some(found) = RequestHead::parse(&raw).map_err(io::Error::other)? {
+            break found;
+        }
+    };
+    let BodyKind::Length(len) = head.body_kind().map_err(io::Error::other)? else {
+        return Err(io::Error::other("only Content-Length request bodies"));
+    };
+    if len > 1024 * 1024 {
+        return Err(io::Error::other("request body too large"));
+    }
+    raw.drain(..used);
+    while raw.len() < len {
+        let n = conn.read(&mut tmp)?;
+        if n == 0 {
+            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "short body"));
+        }
+        raw.extend_from_slice(&tmp[..n]);
+    }
+    raw.truncate(len);
+    Ok((head, raw))
+}
+
+fn head_bytes(status: u16, reason: &str, content_type: &str, length: Option<usize>) -> Vec<u8> {
+    let mut head = format!(
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\nCache-Control: no-store\r\nConnection: close\r\n"
+    );
+    match length {
+        Some(n) => head.push_str(&format!("Content-Length: {n}\r\n\r\n")),
+        None => head.push_str("Transfer-Encoding: chunked\r\n\r\n"),
+    }
+    head.into_bytes()
+}
+
+fn respond(conn: &mut TcpStream, status: u16, body: &[u8]) -> io::Result<()> {
+    let reason = match status {
+        200 => "OK",
+        400 => "Bad Request",
+        404 => "Not Found",
+        _ => "Method Not Allowed",
+    };
+    let mut out = head_bytes(status, reason, "application/json", Some(body.len()));
+    out.extend_from_slice(body);
+    conn.write_all(&out)?;
+    conn.flush()
+}
+
+fn json<T: Serialize>(value: &T) -> Vec<u8> {
+    serde_json::to_vec(value).unwrap_or_else(|_| b"null".to_vec())
+}
+
+fn serve(mut conn: TcpStream, shared: &Arc<Shared>) -> io::Result<()> {
+    let (head, body) = match read_request(&mut conn) {
+        Ok(r) => r,
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(()),
+        Err(e) => {
+            let _ = respond(&mut conn, 400, &json(&SbiError::from_code(102)));
+            return Err(e);
+        }
+    };
+    let knobs = shared.knobs();
+    let method = head.method.to_ascii_uppercase();
+    let path = head.path.trim_end_matches('/');
+    match (method.as_str(), path) {
+        (proto::VERB_DISC_10, "/device") | (proto::VERB_INFO_10, "/info") if knobs.legacy_only => {
+            respond(&mut conn, 405, b"[]")
+        }
+        (proto::VERB_DISC_10 | proto::VERB_DISC_095, "/device") => {
+            let kind = serde_json::from_slice::<DiscoverRequest>(&body)
+                .map(|r| r.kind)
+                .unwrap_or_default();
+            let ours = ["biometric device", "finger", ""]
+                .contains(&kind.trim().to_ascii_lowercase().as_str());
+            let devices = if ours {
+                vec![discovered(shared, &knobs)]
+            } else {
+                Vec::new()
+            };
+            respond(&mut conn, 200, &json(&devices))
+        }
+        (proto::VERB_INFO_10 | proto::VERB_INFO_095, "/info") => {
+            respond(&mut conn, 200, &json(&vec![device_info(shared, &knobs)]))
+        }
+        (proto::VERB_RCAPTURE, "/capture") => rcapture(&mut conn, shared, &body),
+        (proto::VERB_STREAM, "/stream") => stream(&mut conn, shared, &body),
+        ("GET", "/admin/knobs") => respond(&mut conn, 200, &json(&knobs)),
+        ("POST", "/admin/knobs") => match serde_json::from_slice::<Knobs>(&body) {
+            Ok(new) => {
+                *shared.knobs.lock().unwrap_or_else(PoisonError::into_inner) = new.clone();
+                respond(&mut conn, 200, &json(&new))
+            }
+            Err(e) => respond(&mut conn, 400, &json(&e.to_string())),
+        },
+        (_, "/device" | "/info" | "/capture" | "/stream") => respond(&mut conn, 405, b"[]"),
+        _ => respond(&mut conn, 404, b"[]"),
+    }
+}
+
+fn serial_no(shared: &Shared) -> String {
+    let key = shared.key.verifying_key();
+    format!("PKV{}", upper_hex(&key.as_bytes()[..6]))
+}
+
+fn digital_id(shared: &Shared) -> DigitalId {
+    DigitalId {
+        serial_no: serial_no(shared),
+        make: "Pishkhan".into(),
+        model: "Virtual 4-4-2 Slap".into(),
+        kind: "Finger".into(),
+        device_sub_type: "Slap".into(),
+        device_provider: "Pishkhan".into(),
+        device_provider_id: "pishkhan.virtual".into(),
+        date_time: now_rfc3339(0),
+    }
+}
+
+fn device_code(shared: &Shared) -> String {
+    upper_hex(&shared.key.verifying_key().as_bytes()[..8])
+}
+
+fn spec_versions(knobs: &Knobs) -> Vec<String> {
+    if knobs.legacy_only {
+        vec!["0.9.5".into()]
+    } else {
+        vec!["0.9.5".into(), "1.0".into()]
+    }
+}
+
+fn discovered(shared: &Shared, knobs: &Knobs) -> DiscoveredDevice {
+    DiscoveredDevice {
+        device_id: "1".into(),
+        device_status: knobs.status.as_str().into(),
+        certification: "L0".into(),
+        service_version: "1.0.0".into(),
+        device_sub_id: vec!["1".into(), "2".into(), "3".into()],
+        callback_id: format!("http://127.0.0.1:{}/", shared.port),
+        digital_id: proto::b64url_encode(&json(&digital_id(shared))),
+        device_code: device_code(shared),
+        spec_version: spec_versions(knobs),
+        purpose: "Registration".into(),
+        error: Some(SbiError::success()),
+    }
+}
+
+fn device_info(shared: &Shared, knobs: &Knobs) -> DeviceInfoEntry {
+    let payload = DeviceInfoPayload {
+        device_status: knobs.status.as_str().into(),
+        device_id: "1".into(),
+        firmware: "pishkhan-virtual-1".into(),
+        certification: "L0".into(),
+        service_version: "1.0.0".into(),
+        device_sub_id: vec!["1".into(), "2".into(), "3".into()],
+        callback_id: format!("http://127.0.0.1:{}/", shared.port),
+        digital_id: proto::sign_jws_ed25519(&json(&digital_id(shared)), &shared.key),
+        device_code: device_code(shared),
+        env: "Developer".into(),
+        purpose: "Registration".into(),
+        spec_version: spec_versions(knobs),
+    };
+    if knobs.status == DeviceStatus::NotRegistered {
+        DeviceInfoEntry {
+            device_info: proto::b64url_encode(&json(&payload)),
+            error: Some(SbiError::from_code(100)),
+        }
+    } else {
+        DeviceInfoEntry {
+            device_info: proto::sign_jws_ed25519(&json(&payload), &shared.key),
+            error: Some(SbiError::success()),
+        }
+    }
+}
+
+fn now_rfc3339(skew_seconds: i64) -> String {
+    (chrono::Utc::now() + chrono::Duration::seconds(skew_seconds))
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+fn error_reply(code: u16) -> Vec<u8> {
+    json(&RCaptureResponse {
+        biometrics: vec![BiometricEntry {
+            spec_version: "1.0".into(),
+            data: String::new(),
+            hash: String::new(),
+            error: Some(SbiError::from_code(code)),
+        }],
+    })
+}
+
+/// Whether the peer has closed its side (a cancelled capture).
+fn peer_gone(conn: &TcpStream) -> bool {
+    let mut probe = [0u8; 1];
+    if conn.set_nonblocking(true).is_err() {
+        return true;
+    }
+    let gone = match conn.peek(&mut probe) {
+        Ok(0) => true,
+        Ok(_) => false,
+        Err(e) => e.kind() != io::ErrorKind::WouldBlock,
+    };
+    let _ = conn.set_nonblocking(false);
+    gone
+}
+
+/// Waits `total`, in steps; `false` if the service stops or the peer leaves.
+fn wait(shared: &Shared, conn: &TcpStream, total: Duration) -> bool {
+    let until = Instant::now() + total;
+    while Instant::now() < until {
+        if shared.shutdown.load(Ordering::SeqCst) || peer_gone(conn) {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(5).min(until - Instant::now()));
+    }
+    true
+}
+
+struct CaptureGuard<'a>(&'a AtomicBool);
+
+impl Drop for CaptureGuard<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::SeqCst);
+    }
+}
+
+fn rcapture(conn: &mut TcpStream, shared: &Arc<Shared>, body: &[u8]) -> io::Result<()> {
+    let Ok(request) = serde_json::from_slice::<RCaptureRequest>(body) else {
+        return respond(conn, 400, &error_reply(102));
+    };
+    let knobs = shared.knobs();
+    let code = match knobs.status {
+        DeviceStatus::Ready => None,
+        DeviceStatus::Busy => Some(111),
+        DeviceStatus::NotReady => Some(110),
+        DeviceStatus::NotRegistered => Some(100),
+    };
+    if let Some(code) = code {
+        return respond(conn, 200, &error_reply(code));
+    }
+    if !proto::valid_transaction_id(&request.transaction_id) {
+        return respond(conn, 200, &error_reply(112));
+    }
+    let Some(bio) = request.bio.first() else {
+        return respond(conn, 200, &error_reply(109));
+    };
+    let impression = bio
+        .device_sub_id
+        .trim()
+        .parse()
+        .ok()
+        .and_then(proto::impression_of_sub_id);
+    let (Some(impression), true) = (impression, bio.device_id == "1") else {
+        return respond(conn, 200, &error_reply(106));
+    };
+    if !bio.kind.eq_ignore_ascii_case("finger") {
+        return respond(conn, 200, &error_reply(109));
+    }
+    let exceptions: Vec<Finger> = bio
+        .exception
+        .iter()
+        .filter_map(|s| proto::finger_of_bio_sub_type(s))
+        .collect();
+    let fingers: Vec<Finger> = impression
+        .fingers()
+        .into_iter()
+        .filter(|f| !exceptions.contains(f))
+        .collect();
+    if bio
+        .count
+        .trim()
+        .parse::<usize>()
+        .is_ok_and(|n| n > fingers.len())
+    {
+        return respond(conn, 200, &error_reply(109));
+    }
+    if shared
+        .capturing
+        .compare_exchange(false, true, Ordering::SeqCst, Ordering::SeqCst)
+        .is_err()
+    {
+        return respond(conn, 200, &error_reply(111));
+    }
+    let _guard = CaptureGuard(&shared.capturing);
+    if let Fault::ErrorCode { code } = knobs.fault {
+        return respond(conn, 200, &error_reply(code));
+    }
+    let mut delay = Duration::from_millis(knobs.capture_delay_ms);
+    if let Fault::Delay { ms } = knobs.fault {
+        delay += Duration::from_millis(ms);
+    }
+    if !wait(shared, conn, delay) {
+        return Ok(());
+    }
+    // With a preview open, the fingers are "placed" while frames go out.
+    if shared.streams_open.load(Ordering::SeqCst) > 0 && knobs.preview_frames > 0 {
+        let start = shared.frames_sent.load(Ordering::SeqCst);
+        let until = Instant::now() + MAX_PREVIEW_WAIT;
+        while shared.frames_sent.load(Ordering::SeqCst) < start + u64::from(knobs.preview_frames)
+            && shared.streams_open.load(Ordering::SeqCst) > 0
+            && Instant::now() < until
+        {
+            if !wait(shared, conn, Duration::from_millis(5)) {
+                return Ok(());
+            }
+        }
+    }
+
+    let capture_seed = shared.captures.load(Ordering::SeqCst);
+    let skew = match knobs.fault {
+        Fault::ClockSkew { seconds } => seconds,
+        _ => 0,
+    };
+    let signer = if knobs.fault == Fault::BadSignature {
+        let mut other = [0u8; 32];
+        getrandom::fill(&mut other).map_err(|e| io::Error::other(e.to_string()))?;
+        SigningKey::from_bytes(&other)
+    } else {
+        shared.key.clone()
+    };
+    let digital = proto::sign_jws_ed25519(&json(&digital_id(shared)), &signer);
+    let mut previous = match &bio.previous_hash {
+        Some(h) if !h.is_empty() => h.clone(),
+        _ => empty_hash(),
+    };
+    let mut entries = Vec::new();
+    for finger in fingers {
+        let pixels = SyntheticFinger::new(knobs.identity_seed, finger).capture(
+            capture_seed,
+            FINGER_WIDTH,
+            FINGER_HEIGHT,
+        );
+        let record = iso::encode(&FingerRecord {
+            position: finger.position(),
+            quality: knobs.quality.min(100),
+            resolution_ppi: 500,
+            width: FINGER_WIDTH,
+            height: FINGER_HEIGHT,
+            pixels,
+        })
+        .map_err(io::Error::other)?;
+        let data = BioData {
+            digital_id: digital.clone(),
+            bio_type: "Finger".into(),
+            device_code: device_code(shared),
+            device_service_version: "1.0.0".into(),
+            bio_sub_type: proto::bio_sub_type(finger).into(),
+            purpose: request.purpose.clone(),
+            env: request.env.clone(),
+            bio_value: proto::b64url_encode(&record),
+            transaction_id: request.transaction_id.clone(),
+            timestamp: now_rfc3339(skew),
+            requested_score: bio.requested_score.clone(),
+            quality_score: knobs.quality.to_string(),
+        };
+        let prev_bytes = decode_hex(&previous).unwrap_or_else(|| previous.clone().into_bytes());
+        let mut hasher = sha2::Sha256::new();
+        hasher.update(&prev_bytes);
+        hasher.update(sha2::Sha256::digest(&record));
+        let hash = upper_hex(&hasher.finalize());
+        previous.clone_from(&hash);
+        entries.push(BiometricEntry {
+            spec_version: request.spec_version.clone(),
+            data: proto::sign_jws_ed25519(&json(&data), &signer),
+            hash,
+            error: Some(SbiError::success()),
+        });
+    }
+    shared.captures.fetch_add(1, Ordering::SeqCst);
+    let reply = json(&RCaptureResponse {
+        biometrics: entries,
+    });
+    match knobs.fault {
+        Fault::GarbageBody => respond(
+            conn,
+            200,
+            b"<html><body>Internal error</body></html>\x00\xff",
+        ),
+        Fault::DisconnectMidResponse => {
+            let mut out = head_bytes(200, "OK", "application/json", Some(reply.len()));
+            out.extend_from_slice(&reply[..reply.len() / 2]);
+            conn.write_all(&out)?;
+            conn.flush()?;
+            conn.shutdown(std::net::Shutdown::Both)
+        }
+        _ => respond(conn, 200, &reply),
+    }
+}
+
+fn decode_hex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+struct StreamGuard<'a>(&'a AtomicU32);
+
+impl Drop for StreamGuard<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Renders the preview of an impression: the slap, fingers excluded by
+/// nothing (the stream does not know the exceptions), scaled down.
+fn preview_base(identity: u64, impression: Impression) -> Vec<u8> {
+    let (w, h) = PREVIEW_SIZE;
+    pishkhan_scanner::slap(identity, impression, 0, w, h).0
+}
+
+fn jpeg(pixels: &[u8], width: u32, height: u32) -> io::Result<Vec<u8>> {
+    use image::ImageEncoder as _;
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 70)
+        .write_image(pixels, width, height, image::ExtendedColorType::L8)
+        .map_err(io::Error::other)?;
+    Ok(out)
+}
+
+fn stream(conn: &mut TcpStream, shared: &Arc<Shared>, body: &[u8]) -> io::Result<()> {
+    let Ok(request) = serde_json::from_slice::<StreamRequest>(body) else {
+        return respond(conn, 400, &json(&SbiError::from_code(102)));
+    };
+    let knobs = shared.knobs();
+    if knobs.status != DeviceStatus::Ready {
+        let code = match knobs.status {
+            DeviceStatus::Busy => 111,
+            DeviceStatus::NotRegistered => 100,
+            _ => 110,
+        };
+        return respond(conn, 200, &json(&SbiError::from_code(code)));
+    }
+    let impression = request
+        .device_sub_id
+        .trim()
+        .parse()
+        .ok()
+        .and_then(proto::impression_of_sub_id);
+    let (Some(impression), true) = (impression, request.device_id == "1") else {
+        return respond(conn, 200, &json(&SbiError::from_code(106)));
+    };
+    let timeout = request
+        .timeout
+        .as_deref()
+        .and_then(|t| t.trim().parse::<u64>().ok())
+        .map_or(Duration::from_secs(300), Duration::from_millis)
+        .min(Duration::from_secs(300));
+    let base = preview_base(knobs.identity_seed, impression);
+    let (w, h) = PREVIEW_SIZE;
+    conn.write_all(&head_bytes(
+        200,
+        "OK",
+        &format!("multipart/x-mixed-replace; boundary={BOUNDARY}"),
+        None,
+    ))?;
+    shared.streams_open.fetch_add(1, Ordering::SeqCst);
+    let _guard = StreamGuard(&shared.streams_open);
+    let until = Instant::now() + timeout;
+    let mut n: u32 = 0;
+    while Instant::now() < until && !shared.shutdown.load(Ordering::SeqCst) {
+        // The finger presses down over the first frames: fade in.
+        let pressure = (n.min(4) + 1) * 20;
+        let frame: Vec<u8> = base
+            .iter()
+            .map(|&p| (255 - ((255 - u32::from(p)) * pressure / 100)) as u8)
+            .collect();
+        let jpg = jpeg(&frame, w, h)?;
+        let mut part = format!(
+            "--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {}\r\n\r\n",
+            jpg.len()
+        )
+        .into_bytes();
+        part.extend_from_slice(&jpg);
+        part.extend_from_slice(b"\r\n");
+        let mut chunk = format!("{:X}\r\n", part.len()).into_bytes();
+        chunk.extend_from_slice(&part);
+        chunk.extend_from_slice(b"\r\n");
+        if conn.write_all(&chunk).and_then(|()| conn.flush()).is_err() {
+            return Ok(());
+        }
+        shared.frames_sent.fetch_add(1, Ordering::SeqCst);
+        n = n.saturating_add(1);
+        if !wait(shared, conn, FRAME_INTERVAL) {
+            return Ok(());
+        }
+    }
+    let end = format!("--{BOUNDARY}--\r\n");
+    let mut tail = format!("{:X}\r\n", end.len()).into_bytes();
+    tail.extend_from_slice(end.as_bytes());
+    tail.extend_from_slice(b"\r\n0\r\n\r\n");
+    let _ = conn.write_all(&tail);
+    Ok(())
+}
