@@ -144,6 +144,80 @@ impl Drop for ScannerWorker {
 struct VirtualDevices {
     #[cfg(unix)]
     zfm: Option<pishkhan_zfm::VirtualModule>,
+    sbi: Option<pishkhan_sbi::VirtualSbi>,
+}
+
+/// The SBI port range on 127.0.0.1.
+pub const SBI_PORTS: std::ops::RangeInclusive<u16> = 4501..=4600;
+
+/// Starts the virtual SBI service on the first free port of the SBI range
+/// (so discovery finds it), presenting the virtual applicant.
+pub fn start_virtual_sbi(capture_delay: Duration) -> std::io::Result<pishkhan_sbi::VirtualSbi> {
+    let knobs = pishkhan_sbi::Knobs {
+        identity_seed: VIRTUAL_IDENTITY,
+        capture_delay_ms: u64::try_from(capture_delay.as_millis()).unwrap_or(u64::MAX),
+        ..Default::default()
+    };
+    let mut last = None;
+    for port in SBI_PORTS {
+        match pishkhan_sbi::VirtualSbi::start(port, knobs.clone()) {
+            Ok(service) => return Ok(service),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| std::io::Error::other("no free port in the SBI range")))
+}
+
+/// The trust store for SBI devices: the configured keys.
+fn sbi_trust(keys: &[String]) -> pishkhan_sbi::TrustStore {
+    keys.iter()
+        .filter_map(|k| hex::decode(k).ok()?.try_into().ok())
+        .fold(
+            pishkhan_sbi::TrustStore::new(),
+            |store, key: [u8; 32]| match store.clone().with_ed25519_bytes(&key) {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::warn!("SBI trusted key refused: {e}");
+                    store
+                }
+            },
+        )
+}
+
+fn sbi_info(addr: std::net::SocketAddr) -> DeviceInfo {
+    DeviceInfo {
+        id: format!("sbi:{addr}"),
+        name: format!("SBI slap scanner at {addr}"),
+        transport: pishkhan_scanner::Transport::LocalService {
+            url: format!("http://{addr}"),
+        },
+        capabilities: pishkhan_scanner::Capabilities {
+            four_finger_slap: true,
+            two_thumbs: true,
+            ..Default::default()
+        },
+        resolution_ppi: 500,
+        image_width: 0,
+        image_height: 0,
+    }
+}
+
+/// The SBI service at `addr`, connected on first use and again after it
+/// was lost.
+fn sbi_scanner(addr: std::net::SocketAddr, trust: pishkhan_sbi::TrustStore) -> Box<dyn Scanner> {
+    Box::new(Reconnecting::new(sbi_info(addr), move || {
+        pishkhan_sbi::SbiScanner::connect(addr, trust.clone())
+            .map(|s| Box::new(s) as Box<dyn Scanner>)
+    }))
+}
+
+/// The first SBI service on 127.0.0.1 that offers a fingerprint device.
+pub fn discover_sbi() -> Option<std::net::SocketAddr> {
+    let localhost = std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+    pishkhan_sbi::discover(localhost, SBI_PORTS, Duration::from_millis(500))
+        .into_iter()
+        .find(|d| !d.devices.is_empty())
+        .map(|d| d.addr)
 }
 
 /// The devices chosen for this station run.
@@ -205,12 +279,52 @@ impl Devices {
                 zfm_scanner(devices.zfm_port.clone(), devices.zfm_baud),
                 format!("ZhianTec module on {} (configured)", devices.zfm_port),
             ),
-            ScannerChoice::Zfm | ScannerChoice::Sbi | ScannerChoice::Auto => {
-                match Self::attached_zfm(devices.scanner, devices.zfm_baud) {
-                    Some(port) => (
-                        zfm_scanner(port.clone(), devices.zfm_baud),
-                        format!("ZhianTec module found on {port}"),
-                    ),
+            ScannerChoice::Sbi if devices.sbi_service == "virtual" => {
+                match start_virtual_sbi(placement) {
+                    Ok(service) => {
+                        let addr = service.addr();
+                        let trust = service.trust_store();
+                        virtuals.sbi = Some(service);
+                        (
+                            sbi_scanner(addr, trust),
+                            format!("virtual SBI slap scanner at {addr} (configured)"),
+                        )
+                    }
+                    Err(e) => {
+                        tracing::error!("virtual SBI service: {e}");
+                        Self::virtual_zfm(&mut virtuals, placement, devices.zfm_baud)
+                    }
+                }
+            }
+            ScannerChoice::Sbi => match discover_sbi() {
+                Some(addr) => (
+                    sbi_scanner(addr, sbi_trust(&devices.sbi_trusted_keys)),
+                    format!("SBI service at {addr} (configured)"),
+                ),
+                None => {
+                    // Configured but not running yet: keep looking on each
+                    // capture, so starting the vendor service is enough.
+                    let trust = sbi_trust(&devices.sbi_trusted_keys);
+                    let localhost =
+                        std::net::SocketAddr::from(([127, 0, 0, 1], *SBI_PORTS.start()));
+                    let scanner = Reconnecting::new(sbi_info(localhost), move || {
+                        let addr = discover_sbi().ok_or_else(|| {
+                            ScanError::Disconnected(
+                                "no SBI service answers on 127.0.0.1 ports 4501-4600".into(),
+                            )
+                        })?;
+                        pishkhan_sbi::SbiScanner::connect(addr, trust.clone())
+                            .map(|s| Box::new(s) as Box<dyn Scanner>)
+                    });
+                    (Box::new(scanner), "SBI service (not found yet)".into())
+                }
+            },
+            ScannerChoice::Zfm | ScannerChoice::Auto => {
+                let found = (devices.scanner == ScannerChoice::Auto)
+                    .then(|| Self::attached(devices))
+                    .flatten();
+                match found {
+                    Some(found) => found,
                     None => Self::virtual_zfm(&mut virtuals, placement, devices.zfm_baud),
                 }
             }
@@ -224,16 +338,39 @@ impl Devices {
         }
     }
 
-    /// In "auto" mode, the first USB-serial bridge whose module answers.
-    fn attached_zfm(choice: ScannerChoice, baud: u32) -> Option<String> {
-        if choice != ScannerChoice::Auto {
-            return None;
-        }
-        pishkhan_zfm::list_ports()
+    /// In "auto" mode: a ZhianTec module on a USB-serial bridge, else an
+    /// SBI service whose key is trusted.
+    fn attached(devices: &crate::config::DeviceConfig) -> Option<(Box<dyn Scanner>, String)> {
+        let baud = devices.zfm_baud;
+        if let Some(port) = pishkhan_zfm::list_ports()
             .into_iter()
             .filter(|p| p.bridge.is_some())
             .map(|p| p.path)
             .find(|path| pishkhan_zfm::open(path, baud).is_ok())
+        {
+            let origin = format!("ZhianTec module found on {port}");
+            return Some((zfm_scanner(port, baud), origin));
+        }
+        // Only a service whose signatures verify with a configured key is
+        // chosen automatically.
+        let trust = sbi_trust(&devices.sbi_trusted_keys);
+        let localhost = std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+        pishkhan_sbi::discover(localhost, SBI_PORTS, Duration::from_millis(500))
+            .into_iter()
+            .filter(|d| !d.devices.is_empty())
+            .find_map(|d| match pishkhan_sbi::SbiScanner::connect(d.addr, trust.clone()) {
+                Ok(scanner) => Some((
+                    Box::new(scanner) as Box<dyn Scanner>,
+                    format!("SBI service found at {}", d.addr),
+                )),
+                Err(e) => {
+                    tracing::warn!(
+                        "SBI service at {} not used: {e}; trust its key with devices.sbi_trusted_keys",
+                        d.addr
+                    );
+                    None
+                }
+            })
     }
 
     /// The virtual ZhianTec module on a pseudo-terminal, driven by the real

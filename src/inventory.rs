@@ -177,3 +177,36 @@ pub fn test_capture(
         file: png.display().to_string(),
     })
 }
+
+/// SBI services answering on 127.0.0.1 in the SBI port range; `virtual_port`
+/// marks the one this command started.
+pub fn sbi_services(virtual_port: Option<u16>) -> Vec<SbiEntry> {
+    let localhost = std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+    pishkhan_sbi::discover(
+        localhost,
+        crate::devices::SBI_PORTS,
+        Duration::from_millis(500),
+    )
+    .into_iter()
+    .flat_map(|found| {
+        let port = found.addr.port();
+        let version = format!("{:?}", found.version);
+        found.devices.into_iter().map(move |d| SbiEntry {
+            port,
+            device_id: d.device_id,
+            status: d.device_status,
+            spec_version: if d.spec_version.is_empty() {
+                version.clone()
+            } else {
+                d.spec_version.join(", ")
+            },
+            device_sub_ids: d
+                .device_sub_id
+                .iter()
+                .filter_map(|s| s.parse().ok())
+                .collect(),
+            is_virtual: Some(port) == virtual_port,
+        })
+    })
+    .collect()
+}

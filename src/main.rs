@@ -300,24 +300,50 @@ fn devices(
     #[cfg(not(unix))]
     let virtual_ports: Vec<String> = Vec::new();
 
+    let sbi_service = if virtuals.contains(&VirtualArg::Sbi) {
+        match pishkhan::devices::start_virtual_sbi(std::time::Duration::from_millis(200)) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                eprintln!("pishkhan: cannot start the virtual SBI service: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    } else {
+        None
+    };
+
     let inventory = inventory::Inventory {
         serial_ports: inventory::serial_ports(&virtual_ports, baud),
-        sbi_services: Vec::new(),
+        sbi_services: inventory::sbi_services(
+            sbi_service.as_ref().map(pishkhan_sbi::VirtualSbi::port),
+        ),
     };
+    let timeout = std::time::Duration::from_secs(30);
     let test = capture.map(|png| {
         let port = inventory
             .serial_ports
             .iter()
             .find(|p| p.module.is_some())
             .map(|p| p.path.clone());
-        match port {
-            Some(port) => pishkhan_zfm::open(&port, baud)
+        if let Some(port) = port {
+            return pishkhan_zfm::open(&port, baud)
                 .map_err(|e| e.to_string())
-                .and_then(|mut s| {
-                    inventory::test_capture(&mut s, png, std::time::Duration::from_secs(30))
-                }),
-            None => Err("no scanner answered".to_owned()),
+                .and_then(|mut s| inventory::test_capture(&mut s, png, timeout));
         }
+        let Some(sbi) = inventory.sbi_services.first() else {
+            return Err("no scanner answered".to_owned());
+        };
+        // Only the virtual service's key is known here; a vendor service
+        // needs its key in the station configuration (sbi_trusted_keys).
+        let trust = sbi_service
+            .as_ref()
+            .filter(|s| s.port() == sbi.port)
+            .map(pishkhan_sbi::VirtualSbi::trust_store)
+            .unwrap_or_default();
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], sbi.port));
+        pishkhan_sbi::SbiScanner::connect(addr, trust)
+            .map_err(|e| e.to_string())
+            .and_then(|mut s| inventory::test_capture(&mut s, png, timeout))
     });
 
     let mut out = std::io::stdout().lock();

@@ -100,3 +100,46 @@ fn version_is_printed() {
         format!("pishkhan {}", env!("CARGO_PKG_VERSION"))
     );
 }
+
+#[test]
+fn devices_finds_both_virtual_devices_and_captures() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let png = dir.path().join("test-capture.png");
+    let out = pishkhan(dir.path())
+        .args([
+            "devices",
+            "--json",
+            "--virtual",
+            "zfm",
+            "--virtual",
+            "sbi",
+            "--capture",
+        ])
+        .arg(&png)
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let module = doc["serial_ports"]
+        .as_array()
+        .expect("ports")
+        .iter()
+        .find(|p| p["virtual"] == true)
+        .expect("the virtual ZhianTec module is listed");
+    assert_eq!(module["module"]["system_id"], "0x0009", "{module}");
+    let sbi = doc["sbi_services"]
+        .as_array()
+        .expect("services")
+        .iter()
+        .find(|s| s["virtual"] == true)
+        .expect("the virtual SBI service is found by discovery");
+    assert_eq!(sbi["device_sub_ids"], serde_json::json!([1, 2, 3]));
+    assert_eq!(doc["capture"]["fingers"], 1, "{}", doc["capture"]);
+    let image = image::open(&png).expect("the test capture is a PNG");
+    assert_eq!((image.width(), image.height()), (256, 288));
+}

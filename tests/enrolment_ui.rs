@@ -499,7 +499,9 @@ fn capture_all_with(scanner: &str) -> Harness {
     h.fill_applicant();
     h.check_documents();
     h.take_portrait();
-    h.tick_until("ten fingers", |h| h.wizard().session.missing_fingers().is_empty());
+    h.tick_until("ten fingers", |h| {
+        h.wizard().session.missing_fingers().is_empty()
+    });
     h.click(&h.tr("ui-next"));
     h.click(&h.tr("ui-seal"));
     assert_eq!(h.wizard().step, Step::Done);
@@ -508,17 +510,48 @@ fn capture_all_with(scanner: &str) -> Harness {
 
 fn sealed_manifest(h: &Harness) -> packet::Manifest {
     let entry = &h.outbox()[0];
-    let (ciphertext, _) = h.station.with_db(|db| outbox::payload(db, &entry.id)).expect("payload");
-    let opened = packet::open(&ciphertext, &station::demo_identity(h.dir.path()).expect("id"))
-        .expect("opens");
+    let (ciphertext, _) = h
+        .station
+        .with_db(|db| outbox::payload(db, &entry.id))
+        .expect("payload");
+    let opened = packet::open(
+        &ciphertext,
+        &station::demo_identity(h.dir.path()).expect("id"),
+    )
+    .expect("opens");
     opened.verify(&h.station.verifying_key()).expect("verifies");
     opened.manifest
 }
 
 #[test]
 fn the_fingerprint_step_completes_with_the_zhiantec_driver() {
-    let h = capture_all_with("scanner = \"zfm\"\nzfm_port = \"virtual\"\nvirtual_scanner_delay_ms = 10");
+    let h = capture_all_with(
+        "scanner = \"zfm\"\nzfm_port = \"virtual\"\nvirtual_scanner_delay_ms = 10",
+    );
     let manifest = sealed_manifest(&h);
     assert_eq!(manifest.fingers.len(), 10);
-    assert!(manifest.devices.scanner.contains("ZhianTec"), "{}", manifest.devices.scanner);
+    assert!(
+        manifest.devices.scanner.contains("ZhianTec"),
+        "{}",
+        manifest.devices.scanner
+    );
+}
+
+#[test]
+fn the_fingerprint_step_completes_with_sbi_slaps_and_shows_previews() {
+    let h = capture_all_with(
+        "scanner = \"sbi\"\nsbi_service = \"virtual\"\nvirtual_scanner_delay_ms = 10",
+    );
+    assert!(
+        h.wizard().fingerprints.previews_seen > 0,
+        "live preview frames arrived"
+    );
+    let manifest = sealed_manifest(&h);
+    assert_eq!(manifest.fingers.len(), 10);
+    assert!(
+        manifest.devices.scanner.contains("SBI") || manifest.devices.scanner.contains("virtual"),
+        "{}",
+        manifest.devices.scanner
+    );
+    assert!(manifest.fingers.iter().all(|f| f.device_quality.is_some()));
 }

@@ -23,6 +23,8 @@ pub struct State {
     thumbnails: BTreeMap<Finger, image::Handle>,
     /// The scanner's live picture of the capture in progress.
     preview: Option<image::Handle>,
+    /// How many preview frames arrived (diagnostics, tests).
+    pub previews_seen: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -85,6 +87,7 @@ impl State {
             tenprint: TenPrint::new(timeout),
             thumbnails: BTreeMap::new(),
             preview: None,
+            previews_seen: 0,
         }
     }
 
@@ -134,6 +137,7 @@ impl State {
                         }
                     }
                     Handled::Preview(p) => {
+                        self.previews_seen += 1;
                         self.preview = Some(image::Handle::from_rgba(
                             p.width,
                             p.height,
