@@ -104,6 +104,7 @@ err-scan-cancelled = The capture was cancelled.
 err-scan-timeout = No finger was placed within { $seconds } seconds.
 err-scan-disconnected = The scanner was disconnected: { $detail }
 err-scan-protocol = The scanner sent something unexpected: { $detail }
+err-scan-no-answer = The scanner stopped answering for { $seconds } seconds. Check its cable, then try again.
 err-scan-busy = The scanner is busy with another capture; wait a moment and try again.
 err-scan-device = The scanner reported error { $code }: { $detail }
 err-scan-untrusted = The scanner's answer could not be verified and was refused: { $detail }

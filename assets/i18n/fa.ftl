@@ -104,6 +104,7 @@ err-scan-cancelled = ثبت لغو شد.
 err-scan-timeout = در { $seconds } ثانیه انگشتی روی حسگر گذاشته نشد.
 err-scan-disconnected = اتصال حسگر قطع شد: { $detail }
 err-scan-protocol = حسگر پاسخ نامنتظره فرستاد: { $detail }
+err-scan-no-answer = حسگر { $seconds } ثانیه پاسخ نداد. کابل آن را بررسی کنید و دوباره تلاش کنید.
 err-scan-busy = حسگر مشغول ثبت دیگری است؛ کمی صبر کنید و دوباره تلاش کنید.
 err-scan-device = حسگر خطای { $code } گزارش کرد: { $detail }
 err-scan-untrusted = پاسخ حسگر قابل تأیید نبود و پذیرفته نشد: { $detail }

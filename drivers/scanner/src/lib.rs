@@ -219,6 +219,9 @@ pub enum ScanError {
     /// No finger was placed within the timeout.
     #[error("no finger was placed within {0:?}")]
     Timeout(Duration),
+    /// The device stopped answering (it is still there, but silent).
+    #[error("the scanner did not answer within {0:?}")]
+    NoAnswer(Duration),
     /// The device went away.
     #[error("the scanner was disconnected: {0}")]
     Disconnected(String),

@@ -71,6 +71,9 @@ fn scan_error_text(e: &ScanError) -> Text {
         }
         ScanError::Protocol(detail) => Text::new("err-scan-protocol").arg("detail", detail.clone()),
         ScanError::Busy => Text::new("err-scan-busy"),
+        ScanError::NoAnswer(d) => {
+            Text::new("err-scan-no-answer").arg("seconds", d.as_secs_f32().ceil().to_string())
+        }
         ScanError::Device { code, message } => Text::new("err-scan-device")
             .arg("code", code.clone())
             .arg("detail", message.clone()),
