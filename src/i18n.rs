@@ -186,6 +186,7 @@ mod tests {
                         "ui-",
                         "finger-",
                         "impression-",
+                        "err-sbi-",
                         "gender-",
                         "status-",
                     ]

@@ -60,7 +60,27 @@ pub fn finger_text_id(finger: Finger) -> &'static str {
     }
 }
 
-fn scan_error_text(e: &ScanError) -> Text {
+/// The operator message for an SBI error code (MOSIP SBI 1.0 table).
+fn sbi_error_id(code: &str) -> Option<&'static str> {
+    Some(match code.trim().parse::<u32>().ok()? {
+        100 => "err-sbi-100",
+        101 => "err-sbi-101",
+        102 => "err-sbi-102",
+        103 => "err-sbi-103",
+        104 => "err-sbi-104",
+        105 => "err-sbi-105",
+        106 => "err-sbi-106",
+        107 => "err-sbi-107",
+        108 => "err-sbi-108",
+        109 => "err-sbi-109",
+        110 => "err-sbi-110",
+        112 => "err-sbi-112",
+        500..=599 => "err-sbi-vendor",
+        _ => return None,
+    })
+}
+
+pub fn scan_error_text(e: &ScanError) -> Text {
     match e {
         ScanError::Cancelled => Text::new("err-scan-cancelled"),
         ScanError::Timeout(d) => {
@@ -74,9 +94,12 @@ fn scan_error_text(e: &ScanError) -> Text {
         ScanError::NoAnswer(d) => {
             Text::new("err-scan-no-answer").arg("seconds", d.as_secs_f32().ceil().to_string())
         }
-        ScanError::Device { code, message } => Text::new("err-scan-device")
-            .arg("code", code.clone())
-            .arg("detail", message.clone()),
+        ScanError::Device { code, message } => match sbi_error_id(code) {
+            Some(id) => Text::new(id).arg("code", code.clone()),
+            None => Text::new("err-scan-device")
+                .arg("code", code.clone())
+                .arg("detail", message.clone()),
+        },
         ScanError::Untrusted(detail) => {
             Text::new("err-scan-untrusted").arg("detail", detail.clone())
         }
@@ -296,4 +319,32 @@ impl State {
 
 fn thumbnail(img: &pishkhan_scanner::FingerImage) -> image::Handle {
     image::Handle::from_rgba(img.width, img.height, grey_to_rgba(&img.pixels))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::Lang;
+
+    #[test]
+    fn every_sbi_error_code_has_an_operator_message_in_both_languages() {
+        for lang in [Lang::Fa, Lang::En] {
+            let i18n = I18n::new(lang);
+            for code in (100..=112).chain([503, 599]) {
+                let error = ScanError::Device {
+                    code: code.to_string(),
+                    message: "english detail".into(),
+                };
+                let text = i18n.text(&scan_error_text(&error));
+                if code == 111 {
+                    continue; // busy is ScanError::Busy, never a Device error
+                }
+                assert!(!text.contains("english detail"), "{lang:?} {code}: {text}");
+                assert!(
+                    text.contains(&i18n.digits(&code.to_string())),
+                    "{lang:?} {code}: {text}"
+                );
+            }
+        }
+    }
 }
