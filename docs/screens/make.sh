@@ -49,4 +49,10 @@ for lang in fa en; do
     n=$((n + 1))
   done
   rm -rf "$data"
+  # A slap scanner behind the virtual SBI service, mid-capture with its
+  # live preview.
+  sbi=$(mktemp -d)
+  printf '[devices]\nscanner = "sbi"\nsbi_service = "virtual"\nvirtual_scanner_delay_ms = 6000\n' >"$sbi/pishkhan.toml"
+  shot "$lang-4b-fingerprints-sbi" "$sbi" --lang "$lang" --demo-step fingerprints
+  rm -rf "$sbi"
 done
