@@ -20,9 +20,12 @@ pub struct Config {
     pub address: u32,
     /// The module password (default 0).
     pub password: u32,
-    /// How long to wait for the reply to one command.
+    /// How long to wait for the reply to one command. A module silent
+    /// for longer is reported as [`ScanError::NoAnswer`] (never as
+    /// [`ScanError::Timeout`], which means no finger was placed).
     pub command_timeout: Duration,
-    /// How long to wait between two data packets of an upload.
+    /// How long to wait between two data packets of an upload; longer
+    /// silence is [`ScanError::NoAnswer`] too.
     pub packet_timeout: Duration,
     /// How often a command is sent again after a garbled reply.
     pub retries: u32,
@@ -48,7 +51,7 @@ pub const POLL_INTERVAL: Duration = Duration::from_millis(20);
 
 /// Read timeout of the serial port: how often a blocked read wakes up to
 /// check the driver's own deadline.
-const PORT_READ_TIMEOUT: Duration = Duration::from_millis(20);
+pub(crate) const PORT_READ_TIMEOUT: Duration = Duration::from_millis(20);
 
 /// Silence that ends the draining of a garbled reply before a retry.
 const QUIET: Duration = Duration::from_millis(40);
@@ -59,7 +62,13 @@ const GRACE: Duration = Duration::from_millis(60);
 /// Timeout of the VfyPwd probe at each baud rate tried by [`open`].
 const PROBE_TIMEOUT: Duration = Duration::from_millis(400);
 
-/// What went wrong on the wire, before it becomes a [`ScanError`].
+/// What went wrong on the wire, before it becomes a [`ScanError`]:
+/// `Garbled` is retried and ends as [`ScanError::Protocol`], `Silent` is
+/// [`ScanError::NoAnswer`], `Io` is [`ScanError::Disconnected`] (or
+/// [`ScanError::Protocol`] for [`io::ErrorKind::InvalidData`], which a
+/// byte stream such as the transcript
+/// [`Replayer`](crate::transcript::Replayer) raises when the exchange
+/// leaves the expected course), `Device` is [`ScanError::Device`].
 #[derive(Debug)]
 enum WireError {
     /// Bytes arrived, but not a valid reply: worth sending the command again.
@@ -177,6 +186,18 @@ impl<T: Read + Write + Send> ZfmSensor<T> {
         &self.port
     }
 
+    /// The underlying stream, mutably. Bytes read or written through it
+    /// bypass the driver; meant for wrappers such as the transcript
+    /// [`Recorder`](crate::transcript::Recorder), e.g. to add a comment.
+    pub fn port_mut(&mut self) -> &mut T {
+        &mut self.port
+    }
+
+    /// Gives the underlying stream back.
+    pub fn into_port(self) -> T {
+        self.port
+    }
+
     /// Sends VfyPwd with the configured password.
     pub fn verify_password(&mut self) -> Result<(), ScanError> {
         let command = Command::VfyPwd(self.config.password);
@@ -234,7 +255,14 @@ impl<T: Read + Write + Send> ZfmSensor<T> {
                         "the module could not read the command (0x01 packet receive error)".into();
                 }
                 Err(WireError::Device(c)) => return Err(device_error(c)),
-                Err(WireError::Silent(t)) => return Err(ScanError::Timeout(t)),
+                Err(WireError::Silent(t)) => return Err(ScanError::NoAnswer(t)),
+                Err(WireError::Io(e)) if e.kind() == io::ErrorKind::InvalidData => {
+                    let mut message = format!("the stream refused {command:?}: {e}");
+                    if !last.is_empty() {
+                        message.push_str(&format!("; before that: {last}"));
+                    }
+                    return Err(ScanError::Protocol(message));
+                }
                 Err(WireError::Io(e)) => return Err(disconnected(&e)),
             }
         }
@@ -458,7 +486,8 @@ pub type ZfmScanner = Polling<ZfmSensor<Box<dyn serialport::SerialPort>>>;
 /// Tries `baud` first, then the [`COMMON_BAUDS`], until the module answers
 /// VfyPwd (with the default password and address); then reads its
 /// parameters. A module that answers "wrong password" is reported as
-/// [`ScanError::Device`] at once.
+/// [`ScanError::Device`] at once; when nothing answers at any baud rate
+/// the last probe's error is returned, usually [`ScanError::NoAnswer`].
 pub fn open(path: &str, baud: u32) -> Result<ZfmScanner, ScanError> {
     open_with(path, baud, Config::default())
 }
@@ -473,7 +502,7 @@ pub fn open_with(path: &str, baud: u32, config: Config) -> Result<ZfmScanner, Sc
         .timeout(PORT_READ_TIMEOUT)
         .open()
         .map_err(|e| ScanError::Disconnected(format!("cannot open {path}: {e}")))?;
-    let mut last = ScanError::Timeout(PROBE_TIMEOUT);
+    let mut last = ScanError::NoAnswer(PROBE_TIMEOUT);
     for b in bauds {
         let mut probe_port = port
             .try_clone()
@@ -494,7 +523,7 @@ pub fn open_with(path: &str, baud: u32, config: Config) -> Result<ZfmScanner, Sc
                 sensor.config = config;
                 return Ok(Polling::new(sensor, POLL_INTERVAL));
             }
-            Err(e @ (ScanError::Timeout(_) | ScanError::Protocol(_))) => {
+            Err(e @ (ScanError::NoAnswer(_) | ScanError::Protocol(_))) => {
                 tracing::debug!(path, baud = b, error = %e, "no zfm module at this baud");
                 last = e;
             }

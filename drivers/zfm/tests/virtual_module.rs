@@ -8,7 +8,7 @@ use pishkhan_scanner::{
     Transport, ridge_pattern,
 };
 use pishkhan_zfm::proto::{self, PacketSize};
-use pishkhan_zfm::{Config, Knobs, VirtualModule, ZfmScanner, ZfmSensor, open};
+use pishkhan_zfm::{Config, Knobs, VirtualModule, ZfmScanner, ZfmSensor, open, open_with};
 
 const SEED: u64 = 0x005E_ED1D;
 
@@ -284,7 +284,7 @@ fn never_placing_a_finger_times_out() {
 }
 
 #[test]
-fn a_silent_module_times_out() {
+fn a_silent_module_is_no_answer() {
     let module = start(Knobs {
         reply_delay: Duration::from_millis(400),
         ..Knobs::default()
@@ -298,7 +298,49 @@ fn a_silent_module_times_out() {
         ..Config::default()
     };
     let err = ZfmSensor::connect(port, "pty", config).expect_err("the reply comes too late");
-    assert_eq!(err, ScanError::Timeout(Duration::from_millis(100)));
+    // Silence is "no answer", not "no finger was placed".
+    assert_eq!(err, ScanError::NoAnswer(Duration::from_millis(100)));
+}
+
+#[test]
+fn a_module_falling_silent_while_polling_is_no_answer() {
+    let module = start(Knobs {
+        never_place: true,
+        ..Knobs::default()
+    });
+    let config = Config {
+        command_timeout: Duration::from_millis(100),
+        ..Config::default()
+    };
+    let mut scanner = open_with(&module.path(), 57_600, config).expect("the module answers");
+    // The module keeps answering "no finger" for a few polls, then its
+    // replies come later than the command timeout.
+    let handle = module.handle();
+    let polls_before = handle.commands_received();
+    let silencer = std::thread::spawn(move || {
+        while handle.commands_received() < polls_before + 2 {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        handle.update(|k| k.reply_delay = Duration::from_millis(400));
+    });
+    let err = capture(&mut scanner, Finger::RightThumb, LONG).expect_err("silent");
+    silencer.join().expect("silencer thread");
+    assert_eq!(err, ScanError::NoAnswer(Duration::from_millis(100)));
+    assert!(
+        err.to_string().contains("did not answer"),
+        "the operator is not told to place a finger: {err}"
+    );
+}
+
+#[test]
+fn open_reports_no_answer_when_nothing_answers() {
+    let module = start(Knobs {
+        // The module only listens at a rate open never tries.
+        baud: Some(14_400),
+        ..Knobs::default()
+    });
+    let err = open(&module.path(), 57_600).expect_err("no baud rate matches");
+    assert!(matches!(err, ScanError::NoAnswer(_)), "{err:?}");
 }
 
 #[test]
