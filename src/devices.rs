@@ -204,7 +204,10 @@ fn sbi_info(addr: std::net::SocketAddr) -> DeviceInfo {
 
 /// The SBI service at `addr`, connected on first use and again after it
 /// was lost.
-fn sbi_scanner(addr: std::net::SocketAddr, trust: pishkhan_sbi::TrustStore) -> Box<dyn Scanner> {
+pub fn sbi_scanner(
+    addr: std::net::SocketAddr,
+    trust: pishkhan_sbi::TrustStore,
+) -> Box<dyn Scanner> {
     Box::new(Reconnecting::new(sbi_info(addr), move || {
         pishkhan_sbi::SbiScanner::connect(addr, trust.clone())
             .map(|s| Box::new(s) as Box<dyn Scanner>)
@@ -250,7 +253,7 @@ fn serial_info(port: &str) -> DeviceInfo {
 
 /// A ZhianTec module at `port`, opened on first use and reopened after
 /// it was lost.
-fn zfm_scanner(port: String, baud: u32) -> Box<dyn Scanner> {
+pub fn zfm_scanner(port: String, baud: u32) -> Box<dyn Scanner> {
     let info = serial_info(&port);
     Box::new(Reconnecting::new(info, move || {
         pishkhan_zfm::open(&port, baud).map(|s| Box::new(s) as Box<dyn Scanner>)

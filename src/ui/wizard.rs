@@ -36,7 +36,7 @@ pub enum Message {
     Tick,
 }
 
-pub use fingerprints::Message as FingerprintsMessage;
+pub use fingerprints::{Message as FingerprintsMessage, scan_error_text};
 
 /// The applicant's details, one "label: value" line each, for the
 /// documents and review steps.

@@ -1,0 +1,126 @@
+//! A scanner that goes away mid-enrolment: the operator gets a clear
+//! message, presses "Try again", and carries on without restarting.
+
+use std::time::Duration;
+
+use pishkhan::devices::{ScannerWorker, sbi_scanner, zfm_scanner};
+use pishkhan::enrolment::Session;
+use pishkhan::enrolment::tenprint::{Status, TenPrint};
+use pishkhan::i18n::{I18n, Lang};
+use pishkhan_scanner::{Impression, ScanError};
+
+/// Feeds worker events to the plan until it stops running.
+fn pump(tp: &mut TenPrint, session: &mut Session, worker: &ScannerWorker) {
+    for _ in 0..10_000 {
+        if !tp.is_running() {
+            return;
+        }
+        let (stamp, event) = worker
+            .wait(Duration::from_secs(20))
+            .expect("the scanner worker reports");
+        tp.handle(session, worker, stamp, event);
+    }
+    panic!("the capture never finished");
+}
+
+fn operator_message(status: &Status) -> String {
+    let Status::Failed(_, error) = status else {
+        panic!("expected a failure, got {status:?}");
+    };
+    let text = pishkhan::ui::wizard::scan_error_text(error);
+    I18n::new(Lang::Fa).text(&text)
+}
+
+#[test]
+fn a_restarted_sbi_service_is_used_again_after_try_again() {
+    let key = [7u8; 32];
+    let knobs = pishkhan_sbi::Knobs {
+        capture_delay_ms: 300,
+        ..Default::default()
+    };
+    let first = (4501..=4600)
+        .find_map(|port| pishkhan_sbi::VirtualSbi::start_with_key(port, knobs.clone(), &key).ok())
+        .expect("a free SBI port");
+    let (addr, trust) = (first.addr(), first.trust_store());
+    let worker = ScannerWorker::start(sbi_scanner(addr, trust));
+    let mut session = Session::new("op", true);
+    let mut tp = TenPrint::new(Duration::from_secs(10));
+
+    // The right slap arrives; the plan moves on to the left slap at once.
+    tp.start(&session, &worker);
+    for _ in 0..10_000 {
+        if session.fingers.len() >= 4 {
+            break;
+        }
+        let (stamp, event) = worker.wait(Duration::from_secs(20)).expect("event");
+        tp.handle(&mut session, &worker, stamp, event);
+    }
+    assert_eq!(session.fingers.len(), 4, "the right slap");
+    assert_eq!(tp.current_impression(), Some(Impression::LeftSlap));
+
+    // The vendor service dies mid-capture (unplugged scanner, crash).
+    drop(first);
+    pump(&mut tp, &mut session, &worker);
+    assert!(
+        matches!(
+            tp.status,
+            Status::Failed(Impression::LeftSlap, ScanError::Disconnected(_))
+        ),
+        "{:?}",
+        tp.status
+    );
+    let message = operator_message(&tp.status);
+    assert!(message.contains("قطع"), "Persian message: {message}");
+    assert_eq!(session.fingers.len(), 4, "nothing captured is lost");
+
+    // It comes back on the same port; "Try again" reconnects.
+    let _second = pishkhan_sbi::VirtualSbi::start_with_key(addr.port(), knobs, &key)
+        .expect("the port is free again");
+    tp.retake(pishkhan_scanner::Finger::LeftIndex, &worker);
+    pump(&mut tp, &mut session, &worker);
+    assert_eq!(tp.status, Status::Complete, "{:?}", tp.status);
+    assert!(session.missing_fingers().is_empty());
+}
+
+#[cfg(unix)]
+#[test]
+fn an_unplugged_zhiantec_module_is_explained_and_nothing_is_lost() {
+    let module = pishkhan_zfm::VirtualModule::start(1, pishkhan_zfm::Knobs::default())
+        .expect("virtual module");
+    let worker = ScannerWorker::start(zfm_scanner(module.path(), 57_600));
+    let mut session = Session::new("op", true);
+    let mut tp = TenPrint::new(Duration::from_secs(10));
+
+    tp.start(&session, &worker);
+    // Let two fingers through, then pull the plug.
+    for _ in 0..10_000 {
+        if session.fingers.len() >= 2 {
+            break;
+        }
+        let (stamp, event) = worker.wait(Duration::from_secs(20)).expect("event");
+        tp.handle(&mut session, &worker, stamp, event);
+    }
+    module.handle().disconnect();
+    pump(&mut tp, &mut session, &worker);
+    assert!(
+        matches!(tp.status, Status::Failed(_, ScanError::Disconnected(_))),
+        "{:?}",
+        tp.status
+    );
+    assert!(session.fingers.len() >= 2, "captured fingers are kept");
+    let en = I18n::new(Lang::En).text(&pishkhan::ui::wizard::scan_error_text(
+        &ScanError::Disconnected("gone".into()),
+    ));
+    assert_eq!(en, "The scanner was disconnected: gone");
+
+    // Trying again without the module fails the same clear way, again and
+    // again, without hanging or needing a restart.
+    for _ in 0..2 {
+        tp.retake(pishkhan_scanner::Finger::RightMiddle, &worker);
+        pump(&mut tp, &mut session, &worker);
+        assert!(matches!(
+            tp.status,
+            Status::Failed(_, ScanError::Disconnected(_))
+        ));
+    }
+}
