@@ -70,6 +70,9 @@ pub struct DeviceConfig {
     /// Ed25519 public keys (hex) of SBI devices whose signatures are
     /// trusted, besides the virtual service's own.
     pub sbi_trusted_keys: Vec<String>,
+    /// Files (PEM or DER) of the device CA certificates that SBI devices'
+    /// RS256 certificate chains (`x5c`) must lead to.
+    pub sbi_trusted_cas: Vec<String>,
     /// How long the virtual scanner's applicant takes to place a finger.
     pub virtual_scanner_delay_ms: u64,
     /// How long to wait for a finger before reporting a timeout.
@@ -85,6 +88,7 @@ impl Default for DeviceConfig {
             zfm_baud: 57_600,
             sbi_service: "discover".into(),
             sbi_trusted_keys: Vec::new(),
+            sbi_trusted_cas: Vec::new(),
             virtual_scanner_delay_ms: 300,
             capture_timeout_s: 30,
         }
@@ -175,6 +179,8 @@ zfm_baud = 57600
 sbi_service = "discover"
 # Hex Ed25519 keys of trusted SBI devices.
 sbi_trusted_keys = []
+# Device CA certificates (PEM or DER files) for RS256 SBI devices.
+sbi_trusted_cas = []
 virtual_scanner_delay_ms = 300
 capture_timeout_s = 30
 "#;
@@ -240,10 +246,28 @@ impl Config {
                 ));
             }
         }
+        for path in &self.devices.sbi_trusted_cas {
+            let bytes = std::fs::read(path)
+                .map_err(|e| format!("devices.sbi_trusted_cas: cannot read {path}: {e}"))?;
+            add_ca(pishkhan_sbi::TrustStore::new(), &bytes)
+                .map_err(|e| format!("devices.sbi_trusted_cas: {path}: {e}"))?;
+        }
         if self.devices.capture_timeout_s == 0 {
             return Err("devices.capture_timeout_s must be at least 1".into());
         }
         Ok(())
+    }
+}
+
+/// Adds a CA certificate given as PEM or DER.
+pub fn add_ca(
+    store: pishkhan_sbi::TrustStore,
+    bytes: &[u8],
+) -> Result<pishkhan_sbi::TrustStore, pishkhan_sbi::TrustError> {
+    if bytes.starts_with(b"-----BEGIN") {
+        store.with_ca_pem(bytes)
+    } else {
+        store.with_ca_der(bytes)
     }
 }
 
@@ -263,6 +287,7 @@ fn strip_unknown(value: toml::Value, unknown: &mut Vec<String>) -> toml::Value {
                 "zfm_baud",
                 "sbi_service",
                 "sbi_trusted_keys",
+                "sbi_trusted_cas",
                 "virtual_scanner_delay_ms",
                 "capture_timeout_s",
             ],

@@ -168,20 +168,36 @@ pub fn start_virtual_sbi(capture_delay: Duration) -> std::io::Result<pishkhan_sb
     Err(last.unwrap_or_else(|| std::io::Error::other("no free port in the SBI range")))
 }
 
-/// The trust store for SBI devices: the configured keys.
-fn sbi_trust(keys: &[String]) -> pishkhan_sbi::TrustStore {
-    keys.iter()
+/// The trust store for SBI devices: the configured keys and device CAs.
+fn sbi_trust(devices: &crate::config::DeviceConfig) -> pishkhan_sbi::TrustStore {
+    let with_cas =
+        devices
+            .sbi_trusted_cas
+            .iter()
+            .fold(pishkhan_sbi::TrustStore::new(), |store, path| {
+                let added = std::fs::read(path)
+                    .map_err(|e| e.to_string())
+                    .and_then(|b| {
+                        crate::config::add_ca(store.clone(), &b).map_err(|e| e.to_string())
+                    });
+                added.unwrap_or_else(|e| {
+                    tracing::warn!("SBI device CA {path} refused: {e}");
+                    store
+                })
+            });
+    devices
+        .sbi_trusted_keys
+        .iter()
         .filter_map(|k| hex::decode(k).ok()?.try_into().ok())
-        .fold(
-            pishkhan_sbi::TrustStore::new(),
-            |store, key: [u8; 32]| match store.clone().with_ed25519_bytes(&key) {
+        .fold(with_cas, |store, key: [u8; 32]| {
+            match store.clone().with_ed25519_bytes(&key) {
                 Ok(s) => s,
                 Err(e) => {
                     tracing::warn!("SBI trusted key refused: {e}");
                     store
                 }
-            },
-        )
+            }
+        })
 }
 
 fn sbi_info(addr: std::net::SocketAddr) -> DeviceInfo {
@@ -214,13 +230,26 @@ pub fn sbi_scanner(
     }))
 }
 
-/// The first SBI service on 127.0.0.1 that offers a fingerprint device.
-pub fn discover_sbi() -> Option<std::net::SocketAddr> {
+/// The first SBI service on 127.0.0.1 whose device signs with a key or
+/// certificate chain that `trust` accepts; untrusted services are logged
+/// and skipped.
+pub fn trusted_sbi(
+    trust: &pishkhan_sbi::TrustStore,
+) -> Option<(std::net::SocketAddr, pishkhan_sbi::SbiScanner)> {
     let localhost = std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
     pishkhan_sbi::discover(localhost, SBI_PORTS, Duration::from_millis(500))
         .into_iter()
-        .find(|d| !d.devices.is_empty())
-        .map(|d| d.addr)
+        .filter(|d| !d.devices.is_empty())
+        .find_map(|d| match pishkhan_sbi::SbiScanner::connect(d.addr, trust.clone()) {
+            Ok(scanner) => Some((d.addr, scanner)),
+            Err(e) => {
+                tracing::warn!(
+                    "SBI service at {} not used: {e}; trust it with devices.sbi_trusted_keys or sbi_trusted_cas",
+                    d.addr
+                );
+                None
+            }
+        })
 }
 
 /// The devices chosen for this station run.
@@ -299,29 +328,33 @@ impl Devices {
                     }
                 }
             }
-            ScannerChoice::Sbi => match discover_sbi() {
-                Some(addr) => (
-                    sbi_scanner(addr, sbi_trust(&devices.sbi_trusted_keys)),
-                    format!("SBI service at {addr} (configured)"),
-                ),
-                None => {
-                    // Configured but not running yet: keep looking on each
-                    // capture, so starting the vendor service is enough.
-                    let trust = sbi_trust(&devices.sbi_trusted_keys);
-                    let localhost =
-                        std::net::SocketAddr::from(([127, 0, 0, 1], *SBI_PORTS.start()));
-                    let scanner = Reconnecting::new(sbi_info(localhost), move || {
-                        let addr = discover_sbi().ok_or_else(|| {
-                            ScanError::Disconnected(
-                                "no SBI service answers on 127.0.0.1 ports 4501-4600".into(),
-                            )
-                        })?;
-                        pishkhan_sbi::SbiScanner::connect(addr, trust.clone())
-                            .map(|s| Box::new(s) as Box<dyn Scanner>)
-                    });
-                    (Box::new(scanner), "SBI service (not found yet)".into())
+            ScannerChoice::Sbi => {
+                let trust = sbi_trust(devices);
+                match trusted_sbi(&trust) {
+                    Some((addr, _)) => (
+                        sbi_scanner(addr, trust),
+                        format!("SBI service at {addr} (configured)"),
+                    ),
+                    None => {
+                        // Configured but not running (or not trusted) yet:
+                        // look again on each capture, so starting the vendor
+                        // service is enough.
+                        let localhost =
+                            std::net::SocketAddr::from(([127, 0, 0, 1], *SBI_PORTS.start()));
+                        let scanner = Reconnecting::new(sbi_info(localhost), move || {
+                            trusted_sbi(&trust)
+                                .map(|(_, s)| Box::new(s) as Box<dyn Scanner>)
+                                .ok_or_else(|| {
+                                    ScanError::Disconnected(
+                                        "no trusted SBI service answers on 127.0.0.1 ports 4501-4600"
+                                            .into(),
+                                    )
+                                })
+                        });
+                        (Box::new(scanner), "SBI service (not found yet)".into())
+                    }
                 }
-            },
+            }
             ScannerChoice::Zfm | ScannerChoice::Auto => {
                 let found = (devices.scanner == ScannerChoice::Auto)
                     .then(|| Self::attached(devices))
@@ -354,26 +387,10 @@ impl Devices {
             let origin = format!("ZhianTec module found on {port}");
             return Some((zfm_scanner(port, baud), origin));
         }
-        // Only a service whose signatures verify with a configured key is
-        // chosen automatically.
-        let trust = sbi_trust(&devices.sbi_trusted_keys);
-        let localhost = std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
-        pishkhan_sbi::discover(localhost, SBI_PORTS, Duration::from_millis(500))
-            .into_iter()
-            .filter(|d| !d.devices.is_empty())
-            .find_map(|d| match pishkhan_sbi::SbiScanner::connect(d.addr, trust.clone()) {
-                Ok(scanner) => Some((
-                    Box::new(scanner) as Box<dyn Scanner>,
-                    format!("SBI service found at {}", d.addr),
-                )),
-                Err(e) => {
-                    tracing::warn!(
-                        "SBI service at {} not used: {e}; trust its key with devices.sbi_trusted_keys",
-                        d.addr
-                    );
-                    None
-                }
-            })
+        // Only a service whose signatures verify with the configured keys
+        // or device CAs is chosen automatically.
+        let (addr, scanner) = trusted_sbi(&sbi_trust(devices))?;
+        Some((Box::new(scanner), format!("SBI service found at {addr}")))
     }
 
     /// The virtual ZhianTec module on a pseudo-terminal, driven by the real

@@ -124,3 +124,57 @@ fn an_unplugged_zhiantec_module_is_explained_and_nothing_is_lost() {
         ));
     }
 }
+
+#[test]
+fn an_rs256_device_is_trusted_through_the_configured_device_ca() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pki = pishkhan_sbi::VirtualPki::generate("Test device CA").expect("test PKI");
+    let ca = dir.path().join("device-ca.pem");
+    std::fs::write(&ca, pki.ca_pem()).expect("write CA");
+    let service = (4501..=4600)
+        .find_map(|port| {
+            pishkhan_sbi::VirtualSbi::start_rs256(port, pishkhan_sbi::Knobs::default(), pki.clone())
+                .ok()
+        })
+        .expect("a free SBI port");
+    let toml = format!(
+        "[devices]\nscanner = \"sbi\"\nsbi_service = \"discover\"\nsbi_trusted_cas = [{:?}]\n",
+        ca.display().to_string()
+    );
+    let (config, warnings) = pishkhan::config::Config::parse(&toml).expect("valid config");
+    assert!(warnings.is_empty(), "{warnings:?}");
+    let devices = pishkhan::devices::Devices::from_config(&config);
+    let worker = &devices.scanner;
+    let mut session = Session::new("op", true);
+    let mut tp = TenPrint::new(Duration::from_secs(10));
+    tp.start(&session, worker);
+    // Other tests may run (Ed25519) virtual SBI services at the same time:
+    // only ours is trusted by this CA, so it must be the one chosen.
+    assert!(
+        devices
+            .scanner_origin
+            .contains(&format!(":{}", service.port())),
+        "{}",
+        devices.scanner_origin
+    );
+    pump(&mut tp, &mut session, worker);
+    assert_eq!(tp.status, Status::Complete, "{:?}", tp.status);
+    assert!(session.missing_fingers().is_empty());
+}
+
+#[test]
+fn a_device_ca_that_is_not_a_certificate_is_a_configuration_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = dir.path().join("not-a-cert.pem");
+    std::fs::write(
+        &bad,
+        "-----BEGIN CERTIFICATE-----\nnonsense\n-----END CERTIFICATE-----\n",
+    )
+    .expect("write");
+    let toml = format!(
+        "[devices]\nsbi_trusted_cas = [{:?}]\n",
+        bad.display().to_string()
+    );
+    let error = pishkhan::config::Config::parse(&toml).expect_err("refused");
+    assert!(error.contains("sbi_trusted_cas"), "{error}");
+}

@@ -23,14 +23,17 @@
 //!   [`http`]: a minimal HTTP/1.1 codec (custom verbs, chunked bodies);
 //!   [`iso`]: a one-finger ISO 19794-4:2005 record. All three are fuzzed
 //!   (`fuzz/`).
-//! - [`trust`]: [`TrustStore`], the device keys the station believes and
-//!   the clock-skew window.
+//! - [`trust`]: [`TrustStore`], the device keys and device-CA certificates
+//!   the station believes and the clock-skew window; [`x509`]: `x5c` chain
+//!   validation and RS256 verification.
 //! - [`client`]: [`discover`] over a port range and [`SbiScanner`], which
 //!   implements [`pishkhan_scanner::Scanner`]: it sends `RCAPTURE` while a
 //!   `STREAM` feeds [`pishkhan_scanner::ScanEvent::Preview`]s, then checks
 //!   and decodes each finger. Blocking; meant for the driver thread.
 //! - [`virtual_service`]: [`VirtualSbi`], a loopback SBI slap scanner with
-//!   MockMDS-style knobs ([`Knobs`], [`Fault`]) for tests and demos.
+//!   MockMDS-style knobs ([`Knobs`], [`Fault`]) for tests and demos;
+//!   [`virtual_pki`]: [`VirtualPki`], a test CA and device certificate so
+//!   that it can sign RS256 + `x5c` like a real device.
 //!
 //! # Trust model
 //!
@@ -41,15 +44,38 @@
 //! by default) and its `transactionId` must be the request's. The
 //! discovery reply is unsigned and only used to find services.
 //!
-//! The store implements **EdDSA (Ed25519) only**, with the key pinned by
-//! the station (the virtual device's [`VirtualSbi::public_key`]). The
-//! `alg` header is checked first: `none`, `RS256` and anything else are
-//! refused as [`pishkhan_scanner::ScanError::Untrusted`]. Real SBI devices
-//! sign with **RS256 and an `x5c` certificate chain**, verified against the
-//! authority's device-CA (and FTM) certificates; a deployment with real
-//! devices needs that RS256 + X.509 path, which this crate does **not**
-//! implement yet. Likewise real devices put JPEG 2000 images in `bioValue`,
-//! which [`iso`] does not decode yet.
+//! The `alg` header is checked first; two algorithms are implemented:
+//!
+//! - **EdDSA (Ed25519)** with keys pinned by the station
+//!   ([`TrustStore::with_key`]; the virtual device's
+//!   [`VirtualSbi::public_key`]).
+//! - **RS256 with an `x5c` certificate chain**, as real SBI devices sign:
+//!   the chain (base64 DER, leaf first, at most 8 certificates) must lead
+//!   to a device-CA certificate the station trusts
+//!   ([`TrustStore::with_ca_der`] / [`TrustStore::with_ca_pem`]). Every
+//!   certificate must be signed with sha256WithRSAEncryption (other
+//!   algorithms are refused by name), carry an RSA key of at least 2048
+//!   bits and be within its validity period at the check time
+//!   ([`TrustStore::verify_at`]); each must be signed by the key of its
+//!   issuer (the next certificate, or a trusted CA matched by name **and**
+//!   signature); issuing certificates need `basicConstraints cA=TRUE` (and
+//!   `keyCertSign` if they have a `keyUsage`); unknown critical extensions
+//!   are refused. The leaf's key then verifies the JWS. Failures name what
+//!   failed: unknown issuer, expired / not yet valid, bad chain signature,
+//!   bad JWS signature, unsupported algorithm or key
+//!   ([`x509::ChainError`]).
+//!
+//! `none`, `HS256` and anything else are refused as
+//! [`pishkhan_scanner::ScanError::Untrusted`].
+//!
+//! **Not implemented** on the RS256 path: revocation (CRL / OCSP, or
+//! MOSIP's revoked-device list), the separate **FTM** trust domain (the
+//! `digitalId` is checked against the same CA set as `deviceInfo` and the
+//! biometrics), `pathLenConstraint`, name constraints, certificate
+//! policies, extended key usage, and matching the certificate to the
+//! `deviceCode` / serial number or to the MOSIP device-provider profile.
+//! Likewise real devices put JPEG 2000 images in `bioValue`, which [`iso`]
+//! does not decode yet.
 //!
 //! # Error mapping
 //!
@@ -68,9 +94,13 @@ pub mod http;
 pub mod iso;
 pub mod proto;
 pub mod trust;
+pub mod virtual_pki;
 pub mod virtual_service;
+pub mod x509;
 
 pub use client::{Discovered, SbiOptions, SbiScanner, device_error, discover};
 pub use proto::{DeviceStatus, SbiVersion};
 pub use trust::{TrustError, TrustStore};
+pub use virtual_pki::VirtualPki;
 pub use virtual_service::{Fault, Knobs, VirtualControl, VirtualSbi};
+pub use x509::ChainError;

@@ -629,6 +629,27 @@ pub fn sign_jws_ed25519(payload: &[u8], key: &ed25519_dalek::SigningKey) -> Stri
     format!("{signing_input}.{}", b64url_encode(&signature.to_bytes()))
 }
 
+/// Signs `payload` as a compact JWS with `alg: RS256` (RSASSA-PKCS1-v1_5,
+/// SHA-256) and the certificate chain `x5c` (standard base64 DER, leaf
+/// first) in the header, as real SBI devices do.
+pub fn sign_jws_rs256(
+    payload: &[u8],
+    key: &rsa::pkcs1v15::SigningKey<rsa::sha2::Sha256>,
+    x5c: &[String],
+) -> String {
+    use rsa::signature::{SignatureEncoding as _, Signer as _};
+    let header = JwsHeader {
+        alg: "RS256".into(),
+        typ: Some("JWT".into()),
+        kid: None,
+        x5c: x5c.to_vec(),
+    };
+    let header_json = serde_json::to_vec(&header).unwrap_or_default();
+    let signing_input = format!("{}.{}", b64url_encode(&header_json), b64url_encode(payload));
+    let signature = key.sign(signing_input.as_bytes());
+    format!("{signing_input}.{}", b64url_encode(&signature.to_vec()))
+}
+
 // ---------------------------------------------------------------------------
 // M-JPEG.
 

@@ -1,16 +1,18 @@
-//! Which devices the station believes: a set of device signing keys and a
-//! clock-skew allowance.
+//! Which devices the station believes: pinned Ed25519 device keys,
+//! trusted device-CA certificates and a clock-skew allowance.
 //!
-//! **Algorithm.** Real SBI devices sign with `RS256` and put their
-//! certificate chain in the `x5c` header; MOSIP verifies that chain against
-//! the device-CA certificates it syncs from the server (trust domains
-//! `DEVICE` and `FTM`). This store implements **EdDSA (Ed25519, RFC 8037)
-//! only**: the virtual device signs with Ed25519 and the station pins its
-//! public key. The `alg` header is checked explicitly before any
-//! verification; `none`, `RS256` and every other value are refused with a
-//! clear reason. A deployment with real devices needs RS256 verification
-//! plus X.509 chain validation up to the authority's device CA (with expiry
-//! and revocation); that is **not implemented** here.
+//! **Algorithms.** The `alg` header is checked explicitly before any
+//! verification:
+//!
+//! - `EdDSA` (Ed25519, RFC 8037): the signature must verify with one of the
+//!   pinned keys ([`TrustStore::with_key`]); the virtual device's default.
+//! - `RS256` (RSASSA-PKCS1-v1_5 with SHA-256), as real SBI devices sign:
+//!   the `x5c` header's chain (base64 DER, leaf first) must validate up to
+//!   one of the trusted CA certificates ([`TrustStore::with_ca_der`]) at
+//!   the check time, and the leaf's RSA key must verify the JWS; see
+//!   [`crate::x509`] for exactly what is checked (and what is not:
+//!   revocation, path length, policies, the FTM chain).
+//! - `none`, `HS256` and every other value are refused with a clear reason.
 
 use std::time::Duration;
 
@@ -18,6 +20,7 @@ use chrono::{DateTime, Utc};
 use ed25519_dalek::{Signature, VerifyingKey};
 
 use crate::proto::{self, Jws};
+use crate::x509::{self, ChainError, ParsedCert};
 
 /// Why a signed object is not believed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -31,13 +34,27 @@ pub enum TrustError {
     Untrusted(String),
 }
 
-/// The accepted JWS algorithm.
+/// The JWS algorithm verified with pinned Ed25519 keys.
 pub const ALG_EDDSA: &str = "EdDSA";
+/// The JWS algorithm verified with an `x5c` chain up to a trusted CA.
+pub const ALG_RS256: &str = "RS256";
 
-/// Trusted device keys and the allowed clock skew.
+impl From<ChainError> for TrustError {
+    fn from(e: ChainError) -> Self {
+        if e.is_malformed() {
+            TrustError::Malformed(e.to_string())
+        } else {
+            TrustError::Untrusted(e.to_string())
+        }
+    }
+}
+
+/// Trusted device keys, trusted device-CA certificates and the allowed
+/// clock skew.
 #[derive(Debug, Clone)]
 pub struct TrustStore {
     keys: Vec<VerifyingKey>,
+    cas: Vec<ParsedCert>,
     max_skew: Duration,
 }
 
@@ -56,6 +73,7 @@ impl TrustStore {
     pub fn new() -> Self {
         Self {
             keys: Vec::new(),
+            cas: Vec::new(),
             max_skew: Self::DEFAULT_MAX_SKEW,
         }
     }
@@ -80,6 +98,42 @@ impl TrustStore {
         }
     }
 
+    /// Adds a trusted device-CA certificate (DER), against which RS256
+    /// `x5c` chains are validated. It must hold an RSA key of at least
+    /// 2048 bits; its own signature is not checked (it is the anchor).
+    pub fn with_ca_der(mut self, der: &[u8]) -> Result<Self, TrustError> {
+        self.add_ca_der(der)?;
+        Ok(self)
+    }
+
+    /// Adds a trusted device-CA certificate given as PEM (one
+    /// `CERTIFICATE` block).
+    pub fn with_ca_pem(mut self, pem: &[u8]) -> Result<Self, TrustError> {
+        let ca = ParsedCert::anchor_from_pem(pem)
+            .map_err(|e| TrustError::Malformed(format!("trusted CA: {e}")))?;
+        self.push_ca(ca);
+        Ok(self)
+    }
+
+    /// Adds a trusted device-CA certificate (DER) in place.
+    pub fn add_ca_der(&mut self, der: &[u8]) -> Result<(), TrustError> {
+        let ca = ParsedCert::anchor_from_der(der)
+            .map_err(|e| TrustError::Malformed(format!("trusted CA: {e}")))?;
+        self.push_ca(ca);
+        Ok(())
+    }
+
+    fn push_ca(&mut self, ca: ParsedCert) {
+        if !self.cas.contains(&ca) {
+            self.cas.push(ca);
+        }
+    }
+
+    /// The trusted CA certificates.
+    pub fn ca_certificates(&self) -> &[ParsedCert] {
+        &self.cas
+    }
+
     /// Sets the allowed clock skew.
     pub fn with_max_skew(mut self, skew: Duration) -> Self {
         self.max_skew = skew;
@@ -96,20 +150,31 @@ impl TrustStore {
         &self.keys
     }
 
-    /// Parses and verifies a compact JWS; returns it when a trusted key
-    /// signed it with EdDSA.
+    /// Parses and verifies a compact JWS now; returns it when a pinned key
+    /// signed it with EdDSA, or when it is RS256 with an `x5c` chain valid
+    /// now up to a trusted CA.
     pub fn verify(&self, compact: &str) -> Result<Jws, TrustError> {
+        self.verify_at(compact, Utc::now())
+    }
+
+    /// [`TrustStore::verify`] with certificate validity checked at `now`.
+    pub fn verify_at(&self, compact: &str, now: DateTime<Utc>) -> Result<Jws, TrustError> {
         let jws = proto::parse_jws(compact).map_err(|e| TrustError::Malformed(e.to_string()))?;
         match jws.header.alg.as_str() {
             ALG_EDDSA => {}
+            ALG_RS256 => {
+                x509::verify_jws_rs256(
+                    &jws.header.x5c,
+                    &self.cas,
+                    jws.signing_input.as_bytes(),
+                    &jws.signature,
+                    now,
+                )?;
+                return Ok(jws);
+            }
             "none" | "" => {
                 return Err(TrustError::Untrusted(
                     "unsigned JWS (alg none) refused".into(),
-                ));
-            }
-            "RS256" => {
-                return Err(TrustError::Untrusted(
-                    "RS256 with an x5c chain is not supported by this station (EdDSA only)".into(),
                 ));
             }
             other => {

@@ -1,6 +1,9 @@
 //! A virtual SBI service: a 4-4-2 slap scanner (deviceSubId 1 left slap,
 //! 2 right slap, 3 thumbs) on loopback HTTP, speaking SBI 1.0 and 0.9.5,
-//! signing with its own Ed25519 key and drawing synthetic fingers.
+//! signing with its own Ed25519 key ([`VirtualSbi::start`]) or, like real
+//! devices, with RS256 and an `x5c` certificate chain issued by a test CA
+//! ([`VirtualSbi::start_rs256`], [`VirtualPki`]), and drawing synthetic
+//! fingers.
 //!
 //! Knobs, in the manner of MOSIP's MockMDS admin API, change its behaviour
 //! at run time: through a cloneable [`VirtualControl`], or over HTTP with
@@ -31,6 +34,7 @@ use crate::proto::{
     DiscoverRequest, DiscoveredDevice, RCaptureRequest, RCaptureResponse, SbiError, StreamRequest,
 };
 use crate::trust::TrustStore;
+use crate::virtual_pki::VirtualPki;
 
 /// Width of each segmented finger image (pixels, 500 ppi).
 pub const FINGER_WIDTH: u32 = 288;
@@ -52,8 +56,12 @@ pub enum Fault {
     /// Behave.
     #[default]
     None,
-    /// Sign the biometric data with a key nobody trusts.
+    /// Sign the biometric data with a key nobody trusts (in RS256 mode:
+    /// with the CA's key while presenting the device certificate).
     BadSignature,
+    /// Sign the biometric data properly, then alter its payload (the
+    /// quality score) without re-signing.
+    TamperedPayload,
     /// Answer 200 with a body that is not JSON.
     GarbageBody,
     /// Announce the full reply, send half of it and hang up.
@@ -105,6 +113,8 @@ impl Default for Knobs {
 struct Shared {
     knobs: Mutex<Knobs>,
     key: SigningKey,
+    /// RS256 signing with a certificate chain instead of Ed25519.
+    pki: Option<VirtualPki>,
     port: u16,
     shutdown: AtomicBool,
     capturing: AtomicBool,
@@ -215,11 +225,30 @@ impl VirtualSbi {
     /// Starts a service signing with the Ed25519 key `secret`, so that its
     /// identity survives restarts.
     pub fn start_with_key(port: u16, knobs: Knobs, secret: &[u8; 32]) -> io::Result<VirtualSbi> {
+        Self::start_inner(port, knobs, secret, None)
+    }
+
+    /// Starts a service that signs like a real device: RS256 with the
+    /// device certificate of `pki` in the `x5c` header. Trust it with
+    /// [`VirtualSbi::trust_store`] or [`VirtualPki::ca_der`].
+    pub fn start_rs256(port: u16, knobs: Knobs, pki: VirtualPki) -> io::Result<VirtualSbi> {
+        let mut secret = [0u8; 32];
+        getrandom::fill(&mut secret).map_err(|e| io::Error::other(e.to_string()))?;
+        Self::start_inner(port, knobs, &secret, Some(pki))
+    }
+
+    fn start_inner(
+        port: u16,
+        knobs: Knobs,
+        secret: &[u8; 32],
+        pki: Option<VirtualPki>,
+    ) -> io::Result<VirtualSbi> {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port))?;
         listener.set_nonblocking(true)?;
         let shared = Arc::new(Shared {
             knobs: Mutex::new(knobs),
             key: SigningKey::from_bytes(secret),
+            pki,
             port: listener.local_addr()?.port(),
             shutdown: AtomicBool::new(false),
             capturing: AtomicBool::new(false),
@@ -249,14 +278,30 @@ impl VirtualSbi {
         SocketAddr::from((Ipv4Addr::LOCALHOST, self.shared.port))
     }
 
-    /// The public key its JWS are signed with.
+    /// The Ed25519 public key its JWS are signed with (in RS256 mode, the
+    /// key that derives its serial number and device code only).
     pub fn public_key(&self) -> VerifyingKey {
         self.shared.key.verifying_key()
     }
 
-    /// A trust store holding just its key.
+    /// Its device PKI when it signs with RS256.
+    pub fn pki(&self) -> Option<&VirtualPki> {
+        self.shared.pki.as_ref()
+    }
+
+    /// The DER of the CA certificate that issued its device certificate,
+    /// when it signs with RS256.
+    pub fn ca_certificate_der(&self) -> Option<&[u8]> {
+        self.shared.pki.as_ref().map(VirtualPki::ca_der)
+    }
+
+    /// A trust store believing just this device: its Ed25519 key, or in
+    /// RS256 mode its CA certificate.
     pub fn trust_store(&self) -> TrustStore {
-        TrustStore::new().with_key(self.public_key())
+        match &self.shared.pki {
+            Some(pki) => pki.trust_store(),
+            None => TrustStore::new().with_key(self.public_key()),
+        }
     }
 
     /// A handle to adjust its knobs.
@@ -408,6 +453,51 @@ fn serve(mut conn: TcpStream, shared: &Arc<Shared>) -> io::Result<()> {
     }
 }
 
+/// Who signs a JWS of the virtual device.
+enum Signer<'a> {
+    Ed25519(SigningKey),
+    /// RS256 with `key`, presenting `pki`'s device certificate.
+    Rs256 {
+        pki: &'a VirtualPki,
+        key: &'a rsa::pkcs1v15::SigningKey<rsa::sha2::Sha256>,
+    },
+}
+
+impl Signer<'_> {
+    fn sign(&self, payload: &[u8]) -> String {
+        match self {
+            Signer::Ed25519(key) => proto::sign_jws_ed25519(payload, key),
+            Signer::Rs256 { pki, key } => proto::sign_jws_rs256(payload, key, &pki.x5c()),
+        }
+    }
+}
+
+/// The device's own signer.
+fn device_signer(shared: &Shared) -> Signer<'_> {
+    match &shared.pki {
+        Some(pki) => Signer::Rs256 {
+            pki,
+            key: pki.device_key(),
+        },
+        None => Signer::Ed25519(shared.key.clone()),
+    }
+}
+
+/// A signer nobody trusts for this device's certificate or key.
+fn foreign_signer(shared: &Shared) -> io::Result<Signer<'_>> {
+    Ok(match &shared.pki {
+        Some(pki) => Signer::Rs256 {
+            pki,
+            key: pki.ca_key(),
+        },
+        None => {
+            let mut other = [0u8; 32];
+            getrandom::fill(&mut other).map_err(|e| io::Error::other(e.to_string()))?;
+            Signer::Ed25519(SigningKey::from_bytes(&other))
+        }
+    })
+}
+
 fn serial_no(shared: &Shared) -> String {
     let key = shared.key.verifying_key();
     format!("PKV{}", upper_hex(&key.as_bytes()[..6]))
@@ -463,7 +553,7 @@ fn device_info(shared: &Shared, knobs: &Knobs) -> DeviceInfoEntry {
         service_version: "1.0.0".into(),
         device_sub_id: vec!["1".into(), "2".into(), "3".into()],
         callback_id: format!("http://127.0.0.1:{}/", shared.port),
-        digital_id: proto::sign_jws_ed25519(&json(&digital_id(shared)), &shared.key),
+        digital_id: device_signer(shared).sign(&json(&digital_id(shared))),
         device_code: device_code(shared),
         env: "Developer".into(),
         purpose: "Registration".into(),
@@ -476,7 +566,7 @@ fn device_info(shared: &Shared, knobs: &Knobs) -> DeviceInfoEntry {
         }
     } else {
         DeviceInfoEntry {
-            device_info: proto::sign_jws_ed25519(&json(&payload), &shared.key),
+            device_info: device_signer(shared).sign(&json(&payload)),
             error: Some(SbiError::success()),
         }
     }
@@ -621,13 +711,11 @@ fn rcapture(conn: &mut TcpStream, shared: &Arc<Shared>, body: &[u8]) -> io::Resu
         _ => 0,
     };
     let signer = if knobs.fault == Fault::BadSignature {
-        let mut other = [0u8; 32];
-        getrandom::fill(&mut other).map_err(|e| io::Error::other(e.to_string()))?;
-        SigningKey::from_bytes(&other)
+        foreign_signer(shared)?
     } else {
-        shared.key.clone()
+        device_signer(shared)
     };
-    let digital = proto::sign_jws_ed25519(&json(&digital_id(shared)), &signer);
+    let digital = signer.sign(&json(&digital_id(shared)));
     let mut previous = match &bio.previous_hash {
         Some(h) if !h.is_empty() => h.clone(),
         _ => empty_hash(),
@@ -670,7 +758,11 @@ fn rcapture(conn: &mut TcpStream, shared: &Arc<Shared>, body: &[u8]) -> io::Resu
         previous.clone_from(&hash);
         entries.push(BiometricEntry {
             spec_version: request.spec_version.clone(),
-            data: proto::sign_jws_ed25519(&json(&data), &signer),
+            data: if knobs.fault == Fault::TamperedPayload {
+                tampered(&signer, &data)
+            } else {
+                signer.sign(&json(&data))
+            },
             hash,
             error: Some(SbiError::success()),
         });
@@ -694,6 +786,22 @@ fn rcapture(conn: &mut TcpStream, shared: &Arc<Shared>, body: &[u8]) -> io::Resu
         }
         _ => respond(conn, 200, &reply),
     }
+}
+
+/// Signs `data`, then swaps in a payload with another quality score.
+fn tampered(signer: &Signer<'_>, data: &BioData) -> String {
+    let signed = signer.sign(&json(data));
+    let mut forged = data.clone();
+    forged.quality_score = "100".into();
+    let mut parts = signed.split('.');
+    let (Some(header), Some(_), Some(signature)) = (parts.next(), parts.next(), parts.next())
+    else {
+        return signed;
+    };
+    format!(
+        "{header}.{}.{signature}",
+        proto::b64url_encode(&json(&forged))
+    )
 }
 
 fn decode_hex(text: &str) -> Option<Vec<u8>> {
