@@ -413,16 +413,7 @@ fn files(dir: &Path) -> Vec<std::path::PathBuf> {
 fn the_data_dir_holds_nothing_personal_in_clear() {
     let h = enrol();
     // What the packet really contains, to be sure the needles are real.
-    let entry = &h.outbox()[0];
-    let (ciphertext, _) = h
-        .station
-        .with_db(|db| outbox::payload(db, &entry.id))
-        .expect("payload");
-    let opened = packet::open(
-        &ciphertext,
-        &station::demo_identity(h.dir.path()).expect("id"),
-    )
-    .expect("opens");
+    let opened = opened_packet(&h);
     let jpeg = &opened.files[&opened.manifest.portrait.path];
     const JPEG_START: &[u8] = &[0xFF, 0xD8, 0xFF];
     const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
@@ -508,17 +499,22 @@ fn capture_all_with(scanner: &str) -> Harness {
     h
 }
 
-fn sealed_manifest(h: &Harness) -> packet::Manifest {
+/// The first queued packet, decrypted with the demo authority identity.
+fn opened_packet(h: &Harness) -> packet::Opened {
     let entry = &h.outbox()[0];
     let (ciphertext, _) = h
         .station
         .with_db(|db| outbox::payload(db, &entry.id))
         .expect("payload");
-    let opened = packet::open(
+    packet::open(
         &ciphertext,
         &station::demo_identity(h.dir.path()).expect("id"),
     )
-    .expect("opens");
+    .expect("opens")
+}
+
+fn sealed_manifest(h: &Harness) -> packet::Manifest {
+    let opened = opened_packet(h);
     opened.verify(&h.station.verifying_key()).expect("verifies");
     opened.manifest
 }
