@@ -1,11 +1,23 @@
-//! A minimal ISO/IEC 19794-4:2005 finger image record: one finger, one view.
+//! ISO/IEC 19794-4 finger image records: one finger, one view.
 //!
 //! SBI carries each finger as `bioValue`, a base64url ISO 19794-4 record.
-//! Real registration devices send JPEG 2000 lossless images inside the
-//! record (compression code 4, usually the 2011 edition); this crate reads
-//! the 2005 layout with uncompressed (0), JPEG (3) or PNG (5) image data and
-//! reports anything else as a [`ProtoError::Record`]. The virtual device
-//! writes PNG (5).
+//! Real registration devices send JPEG 2000 (lossless) images inside the
+//! record, usually in the 2011 edition. [`decode`] reads both editions:
+//! 2005 (`010`) with uncompressed (0), JPEG (3), JPEG 2000 (4) or PNG (5)
+//! data, and 2011 (`020`) with uncompressed (0), JPEG (3), JPEG 2000 lossy
+//! (4) or lossless (5) or PNG (6) data (the first representation). WSQ is
+//! refused as a [`ProtoError::Record`] until the WSQ work lands. The
+//! virtual device writes the 2005 layout with PNG.
+//!
+//! The 2011 layout (big-endian): general header of 16 bytes (`FIR\0`,
+//! `020\0`, 4-byte record length, representation count, certification
+//! flag, distinct positions), then per representation: 4-byte length,
+//! 9-byte capture time, technology, vendor and type ids, quality block
+//! count and 5-byte blocks, (certification blocks when flagged), position,
+//! representation number, scale units, scan and image resolutions, bit
+//! depth, compression, impression type, width, height, 4-byte data length,
+//! data. The test fixture of that edition was written by an independent
+//! implementation (the `iso19794` package).
 //!
 //! Layout (big-endian): general header of 32 bytes (`FIR\0`, `010\0`,
 //! 6-byte record length, device id, acquisition level, finger count, scale
@@ -103,8 +115,11 @@ pub fn decode(bytes: &[u8]) -> Result<FingerRecord, ProtoError> {
     if &bytes[..4] != b"FIR\0" {
         return Err(err("not an ISO 19794-4 record (no FIR magic)"));
     }
+    if &bytes[4..8] == b"020\0" {
+        return decode_2011(bytes);
+    }
     if &bytes[4..8] != b"010\0" {
-        return Err(err("only the 2005 edition (version 010) is supported"));
+        return Err(err("unknown ISO 19794-4 edition (neither 010 nor 020)"));
     }
     let mut len_bytes = [0u8; 8];
     len_bytes[2..].copy_from_slice(&bytes[8..14]);
@@ -162,9 +177,7 @@ pub fn decode(bytes: &[u8]) -> Result<FingerRecord, ProtoError> {
             }
             img.into_raw()
         }
-        COMPRESSION_JPEG2000 => {
-            return Err(err("JPEG 2000 finger images are not supported yet"));
-        }
+        COMPRESSION_JPEG2000 => decode_jpeg2000(data, width, height)?,
         other => {
             return Err(ProtoError::Record(format!(
                 "compression {other} unsupported"
@@ -179,6 +192,174 @@ pub fn decode(bytes: &[u8]) -> Result<FingerRecord, ProtoError> {
         height,
         pixels,
     })
+}
+
+/// Decodes a JPEG 2000 codestream or JP2 file to 8-bit grey and checks its
+/// size against the record's header.
+fn decode_jpeg2000(data: &[u8], width: u32, height: u32) -> Result<Vec<u8>, ProtoError> {
+    use hayro_jpeg2000::{DecodeSettings, DecoderContext, Image};
+    let fail = |what: &str, e: &dyn std::fmt::Debug| {
+        ProtoError::Record(format!("JPEG 2000 image {what}: {e:?}"))
+    };
+    let image = Image::new(data, &DecodeSettings::default()).map_err(|e| fail("unreadable", &e))?;
+    if image.width() != width || image.height() != height {
+        return Err(ProtoError::Record(format!(
+            "JPEG 2000 image is {}x{}, the finger header says {width}x{height}",
+            image.width(),
+            image.height()
+        )));
+    }
+    let mut context = DecoderContext::default();
+    let decoded = image
+        .decode(&mut context)
+        .map_err(|e| fail("does not decode", &e))?;
+    let channels = decoded.components().len();
+    if channels == 0 {
+        return Err(ProtoError::Record(
+            "JPEG 2000 image has no component".into(),
+        ));
+    }
+    let interleaved = decoded.data_u8();
+    let pixels = (u64::from(width) * u64::from(height)) as usize;
+    if interleaved.len() != pixels * channels {
+        return Err(ProtoError::Record(
+            "JPEG 2000 image has the wrong size".into(),
+        ));
+    }
+    // Finger images are grey; take the first component of anything else.
+    Ok(interleaved.into_iter().step_by(channels).collect())
+}
+
+/// Compression codes of the 2011 edition (they differ from 2005's).
+const C2011_RAW: u8 = 0;
+const C2011_JPEG: u8 = 3;
+const C2011_J2K_LOSSY: u8 = 4;
+const C2011_J2K_LOSSLESS: u8 = 5;
+const C2011_PNG: u8 = 6;
+
+/// Reads the first representation of an ISO 19794-4:2011 record.
+fn decode_2011(bytes: &[u8]) -> Result<FingerRecord, ProtoError> {
+    let err = |m: &str| ProtoError::Record(m.to_owned());
+    let mut r = Cursor2011 { bytes, at: 8 };
+    let record_len = r.u32()? as usize;
+    if record_len != bytes.len() {
+        return Err(err("record length does not match"));
+    }
+    if r.u16()? == 0 {
+        return Err(err("record holds no finger"));
+    }
+    let certified = r.u8()? != 0;
+    let _positions = r.u8()?;
+    let start = r.at;
+    let length = r.u32()? as usize;
+    if length < 4 || start + length > bytes.len() {
+        return Err(err("representation length out of range"));
+    }
+    r.skip(9 + 1 + 2 + 2)?; // capture time, technology, vendor, type
+    let quality_blocks = r.u8()?;
+    let mut quality = 255; // "not computed"
+    for i in 0..quality_blocks {
+        let score = r.u8()?;
+        r.skip(4)?;
+        if i == 0 {
+            quality = score;
+        }
+    }
+    if certified {
+        let blocks = r.u8()?;
+        r.skip(3 * usize::from(blocks))?;
+    }
+    let position = r.u8()?;
+    let _number = r.u8()?;
+    let _units = r.u8()?;
+    r.skip(4)?; // scan resolution
+    let resolution_ppi = r.u16()?;
+    let _vertical = r.u16()?;
+    let depth = r.u8()?;
+    let compression = r.u8()?;
+    let _impression = r.u8()?;
+    let width = u32::from(r.u16()?);
+    let height = u32::from(r.u16()?);
+    let data_len = r.u32()? as usize;
+    if width == 0 || height == 0 || u64::from(width) * u64::from(height) > MAX_PIXELS {
+        return Err(err("image size out of range"));
+    }
+    if r.at + data_len > start + length {
+        return Err(err("image data runs past its representation"));
+    }
+    let data = &bytes[r.at..r.at + data_len];
+    let pixels = match compression {
+        C2011_RAW if depth == 8 && data.len() as u64 == u64::from(width) * u64::from(height) => {
+            data.to_vec()
+        }
+        C2011_RAW => return Err(err("uncompressed image has the wrong size or depth")),
+        C2011_J2K_LOSSY | C2011_J2K_LOSSLESS => decode_jpeg2000(data, width, height)?,
+        C2011_JPEG | C2011_PNG => {
+            let format = if compression == C2011_PNG {
+                image::ImageFormat::Png
+            } else {
+                image::ImageFormat::Jpeg
+            };
+            let img = image::load_from_memory_with_format(data, format)
+                .map_err(|e| ProtoError::Record(e.to_string()))?
+                .to_luma8();
+            if img.width() != width || img.height() != height {
+                return Err(err("image size differs from the finger header"));
+            }
+            img.into_raw()
+        }
+        2 => return Err(err("WSQ finger images are not supported yet")),
+        other => {
+            return Err(ProtoError::Record(format!(
+                "compression {other} unsupported"
+            )));
+        }
+    };
+    Ok(FingerRecord {
+        position,
+        quality,
+        resolution_ppi,
+        width,
+        height,
+        pixels,
+    })
+}
+
+/// Bounds-checked big-endian reads.
+struct Cursor2011<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl Cursor2011<'_> {
+    fn take(&mut self, n: usize) -> Result<&[u8], ProtoError> {
+        let end = self
+            .at
+            .checked_add(n)
+            .filter(|&e| e <= self.bytes.len())
+            .ok_or_else(|| ProtoError::Record("record too short".into()))?;
+        let out = &self.bytes[self.at..end];
+        self.at = end;
+        Ok(out)
+    }
+
+    fn skip(&mut self, n: usize) -> Result<(), ProtoError> {
+        self.take(n).map(|_| ())
+    }
+
+    fn u8(&mut self) -> Result<u8, ProtoError> {
+        Ok(self.take(1)?[0])
+    }
+
+    fn u16(&mut self) -> Result<u16, ProtoError> {
+        let b = self.take(2)?;
+        Ok(u16::from_be_bytes([b[0], b[1]]))
+    }
+
+    fn u32(&mut self) -> Result<u32, ProtoError> {
+        let b = self.take(4)?;
+        Ok(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    }
 }
 
 #[cfg(test)]
@@ -221,5 +402,44 @@ mod tests {
         }
         b[29] = COMPRESSION_JPEG2000;
         assert!(decode(&b).is_err());
+    }
+
+    #[test]
+    fn a_2011_record_with_lossless_jpeg2000_from_another_implementation_decodes() {
+        let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+        let record =
+            std::fs::read(format!("{fixtures}/right-index-2011-j2k.fir")).expect("fixture");
+        let source = image::open(format!("{fixtures}/right-index.png"))
+            .expect("source PNG")
+            .to_luma8();
+        let decoded = decode(&record).expect("decodes");
+        assert_eq!((decoded.width, decoded.height), source.dimensions());
+        assert_eq!(decoded.position, 2, "right index");
+        assert_eq!(decoded.quality, 71);
+        assert_eq!(decoded.resolution_ppi, 500);
+        assert!(
+            decoded.pixels == source.as_raw().as_slice(),
+            "lossless: every pixel equal"
+        );
+    }
+
+    #[test]
+    fn a_damaged_2011_record_is_refused_not_panicked() {
+        let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+        let record =
+            std::fs::read(format!("{fixtures}/right-index-2011-j2k.fir")).expect("fixture");
+        for cut in [10, 20, 40, 60, record.len() - 1] {
+            assert!(decode(&record[..cut]).is_err(), "cut at {cut}");
+        }
+        let mut corrupt = record.clone();
+        let middle = corrupt.len() / 2;
+        for b in &mut corrupt[middle..middle + 64] {
+            *b = !*b;
+        }
+        // A corrupted codestream either fails to decode or decodes to
+        // different pixels; it never panics.
+        if let Ok(r) = decode(&corrupt) {
+            assert_eq!(r.width, 256);
+        }
     }
 }
