@@ -74,8 +74,8 @@
 //! biometrics), `pathLenConstraint`, name constraints, certificate
 //! policies, extended key usage, and matching the certificate to the
 //! `deviceCode` / serial number or to the MOSIP device-provider profile.
-//! Likewise real devices put JPEG 2000 images in `bioValue`, which [`iso`]
-//! does not decode yet.
+//! Real devices put JPEG 2000 images in `bioValue`; [`iso`] decodes them
+//! (both record editions).
 //!
 //! # Error mapping
 //!
