@@ -146,18 +146,58 @@ pub fn decode(bytes: &[u8]) -> Result<FingerRecord, ProtoError> {
         return Err(err("image size out of range"));
     }
     let data = &f[FINGER_HEADER..block];
-    let pixels = match compression {
-        COMPRESSION_RAW => {
+    let kind = match compression {
+        COMPRESSION_RAW => ImageData::Raw,
+        COMPRESSION_JPEG => ImageData::Jpeg,
+        COMPRESSION_JPEG2000 => ImageData::Jpeg2000,
+        COMPRESSION_PNG => ImageData::Png,
+        2 => ImageData::Wsq,
+        other => ImageData::Unknown(other),
+    };
+    let pixels = decode_pixels(kind, data, width, height, depth)?;
+    Ok(FingerRecord {
+        position,
+        quality,
+        resolution_ppi,
+        width,
+        height,
+        pixels,
+    })
+}
+
+/// How a finger's image data is compressed (the codes differ between the
+/// 2005 and 2011 editions).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ImageData {
+    Raw,
+    Wsq,
+    Jpeg,
+    Jpeg2000,
+    Png,
+    Unknown(u8),
+}
+
+/// Decodes one finger's image data to 8-bit grey of the header's size.
+fn decode_pixels(
+    kind: ImageData,
+    data: &[u8],
+    width: u32,
+    height: u32,
+    depth: u8,
+) -> Result<Vec<u8>, ProtoError> {
+    let err = |m: &str| ProtoError::Record(m.to_owned());
+    match kind {
+        ImageData::Raw => {
             if depth != 8 {
                 return Err(err("only 8-bit uncompressed images are supported"));
             }
             if data.len() as u64 != u64::from(width) * u64::from(height) {
                 return Err(err("uncompressed image has the wrong size"));
             }
-            data.to_vec()
+            Ok(data.to_vec())
         }
-        COMPRESSION_JPEG | COMPRESSION_PNG => {
-            let format = if compression == COMPRESSION_PNG {
+        ImageData::Jpeg | ImageData::Png => {
+            let format = if kind == ImageData::Png {
                 image::ImageFormat::Png
             } else {
                 image::ImageFormat::Jpeg
@@ -175,23 +215,14 @@ pub fn decode(bytes: &[u8]) -> Result<FingerRecord, ProtoError> {
             if img.width() != width || img.height() != height {
                 return Err(err("image size differs from the finger header"));
             }
-            img.into_raw()
+            Ok(img.into_raw())
         }
-        COMPRESSION_JPEG2000 => decode_jpeg2000(data, width, height)?,
-        other => {
-            return Err(ProtoError::Record(format!(
-                "compression {other} unsupported"
-            )));
-        }
-    };
-    Ok(FingerRecord {
-        position,
-        quality,
-        resolution_ppi,
-        width,
-        height,
-        pixels,
-    })
+        ImageData::Jpeg2000 => decode_jpeg2000(data, width, height),
+        ImageData::Wsq => Err(err("WSQ finger images are not supported yet")),
+        ImageData::Unknown(code) => Err(ProtoError::Record(format!(
+            "compression {code} unsupported"
+        ))),
+    }
 }
 
 /// Decodes a JPEG 2000 codestream or JP2 file to 8-bit grey and checks its
@@ -288,33 +319,15 @@ fn decode_2011(bytes: &[u8]) -> Result<FingerRecord, ProtoError> {
         return Err(err("image data runs past its representation"));
     }
     let data = &bytes[r.at..r.at + data_len];
-    let pixels = match compression {
-        C2011_RAW if depth == 8 && data.len() as u64 == u64::from(width) * u64::from(height) => {
-            data.to_vec()
-        }
-        C2011_RAW => return Err(err("uncompressed image has the wrong size or depth")),
-        C2011_J2K_LOSSY | C2011_J2K_LOSSLESS => decode_jpeg2000(data, width, height)?,
-        C2011_JPEG | C2011_PNG => {
-            let format = if compression == C2011_PNG {
-                image::ImageFormat::Png
-            } else {
-                image::ImageFormat::Jpeg
-            };
-            let img = image::load_from_memory_with_format(data, format)
-                .map_err(|e| ProtoError::Record(e.to_string()))?
-                .to_luma8();
-            if img.width() != width || img.height() != height {
-                return Err(err("image size differs from the finger header"));
-            }
-            img.into_raw()
-        }
-        2 => return Err(err("WSQ finger images are not supported yet")),
-        other => {
-            return Err(ProtoError::Record(format!(
-                "compression {other} unsupported"
-            )));
-        }
+    let kind = match compression {
+        C2011_RAW => ImageData::Raw,
+        C2011_JPEG => ImageData::Jpeg,
+        C2011_J2K_LOSSY | C2011_J2K_LOSSLESS => ImageData::Jpeg2000,
+        C2011_PNG => ImageData::Png,
+        2 => ImageData::Wsq,
+        other => ImageData::Unknown(other),
     };
+    let pixels = decode_pixels(kind, data, width, height, depth)?;
     Ok(FingerRecord {
         position,
         quality,
