@@ -94,7 +94,7 @@ impl From<ReplyError> for WireError {
 }
 
 /// Whether an I/O error means "nothing to read yet" rather than "gone".
-fn is_transient(e: &io::Error) -> bool {
+pub(crate) fn is_transient(e: &io::Error) -> bool {
     matches!(
         e.kind(),
         io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted

@@ -293,13 +293,7 @@ impl Server {
                         self.serve_frames()?;
                     }
                 }
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::TimedOut
-                            | io::ErrorKind::WouldBlock
-                            | io::ErrorKind::Interrupted
-                    ) => {}
+                Err(e) if crate::driver::is_transient(&e) => {}
                 // No host has the pty open (yet, or any more): wait.
                 Err(e) if e.kind() == io::ErrorKind::BrokenPipe || e.raw_os_error() == Some(5) => {
                     std::thread::sleep(Duration::from_millis(5));
@@ -483,13 +477,7 @@ impl Server {
             self.check_stop()?;
             match self.port.write(bytes) {
                 Ok(n) => bytes = &bytes[n..],
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::TimedOut
-                            | io::ErrorKind::WouldBlock
-                            | io::ErrorKind::Interrupted
-                    ) => {}
+                Err(e) if crate::driver::is_transient(&e) => {}
                 Err(e) => return Err(Stop::Io(e)),
             }
         }
