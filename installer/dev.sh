@@ -52,6 +52,26 @@ case "${1:-run}" in
     exec cargo run --locked --bin pishkhan -- "$@"
     ;;
   test)
+    # The reference implementations the tests check against (NIST NBIS's
+    # WSQ codec and NFIQ 2, from PyPI), in a venv of their own.
+    venv="$PWD/target/reference-venv"
+    if ! "$venv/bin/python" -c "import wsq, nbis, numpy, PIL" 2>/dev/null; then
+      if ! python3 -c "import ensurepip, venv" 2>/dev/null; then
+        if [ "$(id -u)" = 0 ]; then
+          apt-get update -qq
+          DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv >/dev/null
+        else
+          echo "The tests need Python's venv: sudo apt-get install -y python3 python3-venv" >&2
+          exit 1
+        fi
+      fi
+      echo "Setting up the reference venv (tests/reference/requirements.txt)…"
+      rm -rf "$venv"
+      python3 -m venv "$venv"
+      "$venv/bin/pip" install -q --disable-pip-version-check -r tests/reference/requirements.txt
+    fi
+    export PISHKHAN_REFERENCE_PYTHON="$venv/bin/python"
+    export PISHKHAN_REQUIRE_REFERENCE=1
     cargo fmt --all -- --check
     cargo clippy --locked --workspace --all-targets -- -D warnings
     if cargo nextest --version >/dev/null 2>&1; then

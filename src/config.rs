@@ -13,7 +13,7 @@ use crate::i18n::Lang;
 pub const FILE_NAME: &str = "pishkhan.toml";
 
 /// The whole configuration file.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     /// Language of the interface at start-up: "fa" or "en".
@@ -21,6 +21,45 @@ pub struct Config {
     pub station: StationConfig,
     pub authority: AuthorityConfig,
     pub devices: DeviceConfig,
+    pub fingerprints: FingerprintConfig,
+}
+
+/// The fingerprint rules: agree them with the authority.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FingerprintConfig {
+    /// Lowest acceptable station quality score per finger (0–100).
+    pub quality_threshold: u8,
+    /// Attempts per slap or finger before force-accept (1–10).
+    pub max_attempts: u8,
+    /// WSQ bitrate of the finger images in the packet (bits per pixel).
+    pub wsq_bitrate: f32,
+    /// Matcher score from which two fingers count as the same finger;
+    /// unset: the matcher's calibrated default.
+    pub match_threshold: Option<f32>,
+}
+
+impl Default for FingerprintConfig {
+    fn default() -> Self {
+        Self {
+            quality_threshold: 40,
+            max_attempts: 3,
+            wsq_bitrate: 0.75,
+            match_threshold: None,
+        }
+    }
+}
+
+impl FingerprintConfig {
+    /// The workflow's policy.
+    pub fn policy(&self) -> crate::enrolment::tenprint::Policy {
+        let default = crate::enrolment::tenprint::Policy::default();
+        crate::enrolment::tenprint::Policy {
+            quality_threshold: self.quality_threshold,
+            max_attempts: self.max_attempts,
+            match_threshold: self.match_threshold.unwrap_or(default.match_threshold),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -183,6 +222,18 @@ sbi_trusted_keys = []
 sbi_trusted_cas = []
 virtual_scanner_delay_ms = 300
 capture_timeout_s = 30
+
+[fingerprints]
+# Lowest acceptable quality per finger, 0-100 (the station's own score,
+# calibrated against NIST NFIQ 2).
+quality_threshold = 40
+# Attempts per slap or finger; after the last one the best images may be
+# force-accepted with a supervisor's approval.
+max_attempts = 3
+# WSQ bitrate of the finger images in the packet (0.75 = FBI/IAFIS).
+wsq_bitrate = 0.75
+# Matcher score from which two fingers count as the same (duplicate check).
+# match_threshold = 30.0
 "#;
 
 impl Config {
@@ -252,6 +303,22 @@ impl Config {
             add_ca(pishkhan_sbi::TrustStore::new(), &bytes)
                 .map_err(|e| format!("devices.sbi_trusted_cas: {path}: {e}"))?;
         }
+        let fp = &self.fingerprints;
+        if fp.quality_threshold > 100 {
+            return Err("fingerprints.quality_threshold must be between 0 and 100".into());
+        }
+        if !(1..=10).contains(&fp.max_attempts) {
+            return Err("fingerprints.max_attempts must be between 1 and 10".into());
+        }
+        if !(fp.wsq_bitrate.is_finite() && (0.1..=8.0).contains(&fp.wsq_bitrate)) {
+            return Err("fingerprints.wsq_bitrate must be between 0.1 and 8".into());
+        }
+        if fp
+            .match_threshold
+            .is_some_and(|t| !t.is_finite() || t <= 0.0)
+        {
+            return Err("fingerprints.match_threshold must be a positive number".into());
+        }
         if self.devices.capture_timeout_s == 0 {
             return Err("devices.capture_timeout_s must be at least 1".into());
         }
@@ -275,7 +342,16 @@ pub fn add_ca(
 /// that a typo warns instead of failing or being silently ignored.
 fn strip_unknown(value: toml::Value, unknown: &mut Vec<String>) -> toml::Value {
     const KNOWN: &[(&str, &[&str])] = &[
-        ("", &["language", "station", "authority", "devices"]),
+        (
+            "",
+            &[
+                "language",
+                "station",
+                "authority",
+                "devices",
+                "fingerprints",
+            ],
+        ),
         ("station", &["office", "number"]),
         ("authority", &["recipient"]),
         (
@@ -290,6 +366,15 @@ fn strip_unknown(value: toml::Value, unknown: &mut Vec<String>) -> toml::Value {
                 "sbi_trusted_cas",
                 "virtual_scanner_delay_ms",
                 "capture_timeout_s",
+            ],
+        ),
+        (
+            "fingerprints",
+            &[
+                "quality_threshold",
+                "max_attempts",
+                "wsq_bitrate",
+                "match_threshold",
             ],
         ),
     ];

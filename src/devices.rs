@@ -8,7 +8,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -259,7 +259,7 @@ pub struct Devices {
     pub scanner: Arc<ScannerWorker>,
     /// What was chosen and why, for the log and `pishkhan devices`.
     pub scanner_origin: String,
-    _virtual: Arc<Mutex<VirtualDevices>>,
+    held: Arc<Mutex<VirtualDevices>>,
 }
 
 /// The identity seed of the applicant the virtual devices present.
@@ -370,8 +370,29 @@ impl Devices {
             camera,
             scanner: ScannerWorker::start(scanner),
             scanner_origin: origin,
-            _virtual: Arc::new(Mutex::new(virtuals)),
+            held: Arc::new(Mutex::new(virtuals)),
         }
+    }
+
+    /// The knobs of the virtual SBI service, when the station runs one
+    /// (demonstrations and tests set the applicant's behaviour with it).
+    pub fn virtual_sbi_control(&self) -> Option<pishkhan_sbi::VirtualControl> {
+        let virtuals = self.held.lock().unwrap_or_else(PoisonError::into_inner);
+        virtuals.sbi.as_ref().map(pishkhan_sbi::VirtualSbi::control)
+    }
+
+    /// The knobs of the virtual ZhianTec module, when the station runs one.
+    pub fn virtual_zfm_control(&self) -> Option<pishkhan_zfm::ModuleHandle> {
+        #[cfg(unix)]
+        {
+            let virtuals = self.held.lock().unwrap_or_else(PoisonError::into_inner);
+            virtuals
+                .zfm
+                .as_ref()
+                .map(pishkhan_zfm::VirtualModule::handle)
+        }
+        #[cfg(not(unix))]
+        None
     }
 
     /// In "auto" mode: a ZhianTec module on a USB-serial bridge, else an

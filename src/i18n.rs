@@ -189,6 +189,8 @@ mod tests {
                         "err-sbi-",
                         "gender-",
                         "status-",
+                        "exception-",
+                        "measure-",
                     ]
                     .iter()
                     .any(|p| quoted.starts_with(p));

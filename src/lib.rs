@@ -17,4 +17,5 @@ pub mod selftest;
 pub mod station;
 pub mod store;
 pub mod text;
+pub mod tools;
 pub mod ui;

@@ -77,6 +77,16 @@ enum Command {
         #[arg(long, default_value_t = 57_600)]
         baud: u32,
     },
+    /// WSQ (FBI Wavelet Scalar Quantization) compression of finger images.
+    Wsq {
+        #[command(subcommand)]
+        command: WsqCommand,
+    },
+    /// The station's judgement of finger images.
+    Finger {
+        #[command(subcommand)]
+        command: FingerCommand,
+    },
     /// Runs complete enrolments of a built-in test applicant through the
     /// attached (or virtual) devices and seals them as test packets.
     SelfTest {
@@ -92,6 +102,36 @@ enum VirtualArg {
     Zfm,
     /// A MOSIP SBI slap scanner service on loopback.
     Sbi,
+}
+
+#[derive(Subcommand)]
+enum WsqCommand {
+    /// Compresses a PNG or JPEG finger image (500 ppi, grey) to WSQ.
+    Encode {
+        input: PathBuf,
+        output: PathBuf,
+        /// Bits per pixel: 0.75 (FBI/IAFIS, about 15:1) to 2.25 (about 5:1).
+        #[arg(long, default_value_t = 0.75)]
+        bitrate: f32,
+    },
+    /// Decompresses a WSQ file to PNG.
+    Decode { input: PathBuf, output: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum FingerCommand {
+    /// Prints the quality score (0–100) and the failing measures of each
+    /// image (PNG, JPEG or WSQ; 500 ppi).
+    Quality {
+        #[arg(required = true)]
+        images: Vec<PathBuf>,
+        /// One JSON array instead of text.
+        #[arg(long)]
+        json: bool,
+        /// The pass mark (default: the station's configured threshold, or 40).
+        #[arg(long)]
+        threshold: Option<u8>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -123,12 +163,77 @@ fn main() -> ExitCode {
             command: QueueCommand::List { json },
         }) => queue_list(&data_dir, json),
         Some(Command::SelfTest { count }) => self_test(&data_dir, count),
+        Some(Command::Wsq { command }) => wsq(command),
+        Some(Command::Finger {
+            command:
+                FingerCommand::Quality {
+                    images,
+                    json,
+                    threshold,
+                },
+        }) => finger_quality(&data_dir, &images, json, threshold),
         Some(Command::Devices {
             json,
             virtual_devices,
             capture,
             baud,
         }) => devices(json, &virtual_devices, capture.as_deref(), baud),
+    }
+}
+
+fn wsq(command: WsqCommand) -> ExitCode {
+    let result = match command {
+        WsqCommand::Encode {
+            input,
+            output,
+            bitrate,
+        } => pishkhan::tools::wsq_encode(&input, &output, bitrate),
+        WsqCommand::Decode { input, output } => pishkhan::tools::wsq_decode(&input, &output),
+    };
+    match result {
+        Ok(summary) => {
+            println!("{summary}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("pishkhan: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn finger_quality(
+    data_dir: &std::path::Path,
+    images: &[PathBuf],
+    json: bool,
+    threshold: Option<u8>,
+) -> ExitCode {
+    // The configured threshold, without creating a station where there is
+    // none (a technician may run this anywhere).
+    let threshold = threshold.unwrap_or_else(|| {
+        std::fs::read_to_string(data_dir.join(pishkhan::config::FILE_NAME))
+            .ok()
+            .and_then(|text| pishkhan::config::Config::parse(&text).ok())
+            .map_or(40, |(config, _)| config.fingerprints.quality_threshold)
+    });
+    let reports = pishkhan::tools::finger_quality(images, threshold);
+    if json {
+        match serde_json::to_string_pretty(&reports) {
+            Ok(text) => println!("{text}"),
+            Err(e) => {
+                eprintln!("pishkhan: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    } else {
+        for report in &reports {
+            println!("{}", report.line(threshold));
+        }
+    }
+    if reports.iter().any(|r| r.error.is_some()) {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
     }
 }
 

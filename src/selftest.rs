@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use crate::devices::Devices;
-use crate::enrolment::tenprint::{Status, TenPrint};
+use crate::enrolment::tenprint::{Plan, Refusal, Status, TenPrint};
 use crate::enrolment::{
     ApplicantForm, DocumentCheck, Gender, JalaliDate, Portrait, RequestType, Session,
 };
@@ -82,15 +82,46 @@ pub fn run_once(station: &Station, devices: &Devices) -> Result<Report, SelfTest
 
     let scanner = &devices.scanner;
     let timeout = Duration::from_secs(station.config.devices.capture_timeout_s);
-    let mut tenprint = TenPrint::new(timeout);
+    let policy = station.config.fingerprints.policy();
+    let mut tenprint = TenPrint::new(Plan::for_scanner(scanner.info()), policy, timeout);
+    // Captures with problems (a finger not placed, the wrong hand) are
+    // retaken, but not forever.
+    let mut attempts_left = 3 * u32::from(policy.max_attempts) * 10;
     tenprint.start(&session, scanner);
-    while tenprint.is_running() {
-        let (stamp, event) = scanner
-            .wait(timeout + Duration::from_secs(5))
-            .ok_or_else(|| SelfTestError::Scanner("the scanner stopped answering".into()))?;
-        tenprint.handle(&mut session, scanner, stamp, event);
-        if let Status::Failed(impression, error) = &tenprint.status {
-            return Err(SelfTestError::Scanner(format!("{impression:?}: {error}")));
+    loop {
+        match &tenprint.status {
+            Status::Complete => break,
+            Status::Failed(impression, error) => {
+                return Err(SelfTestError::Scanner(format!("{impression:?}: {error}")));
+            }
+            Status::Review(impression) => {
+                let impression = *impression;
+                match tenprint.accept(&mut session, scanner) {
+                    Ok(()) => continue,
+                    Err(refusal @ (Refusal::Problems | Refusal::BelowThreshold(_)))
+                        if tenprint.can_retake() && attempts_left > 0 =>
+                    {
+                        tracing::info!("self-test: {impression:?} retaken: {refusal}");
+                        attempts_left -= 1;
+                        let _ = tenprint.retake(&session, scanner);
+                    }
+                    Err(refusal) => {
+                        return Err(SelfTestError::Scanner(format!(
+                            "{impression:?} not accepted: {refusal} ({:?})",
+                            tenprint.round().map(|r| &r.problems)
+                        )));
+                    }
+                }
+            }
+            _ => {
+                let (stamp, event) =
+                    scanner
+                        .wait(timeout + Duration::from_secs(5))
+                        .ok_or_else(|| {
+                            SelfTestError::Scanner("the scanner stopped answering".into())
+                        })?;
+                tenprint.handle(&mut session, scanner, stamp, event);
+            }
         }
     }
     lap("fingerprints", &mut steps);

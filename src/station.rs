@@ -251,6 +251,7 @@ impl Station {
                 office: &self.config.station.office,
                 key: &self.key,
                 recipient: &self.recipient,
+                wsq_bitrate: self.config.fingerprints.wsq_bitrate,
             },
         )?;
         outbox::insert(

@@ -5,22 +5,51 @@ use std::time::Duration;
 
 use pishkhan::devices::{ScannerWorker, sbi_scanner, zfm_scanner};
 use pishkhan::enrolment::Session;
-use pishkhan::enrolment::tenprint::{Status, TenPrint};
+use pishkhan::enrolment::tenprint::{Plan, Policy, Status, TenPrint};
 use pishkhan::i18n::{I18n, Lang};
 use pishkhan_scanner::{Impression, ScanError};
 
-/// Feeds worker events to the plan until it stops running.
-fn pump(tp: &mut TenPrint, session: &mut Session, worker: &ScannerWorker) {
+/// Feeds worker events to the plan, accepting every assessed capture (or
+/// retaking one below the quality threshold), until it completes, fails, or
+/// `session` holds `fingers` fingers.
+fn run(tp: &mut TenPrint, session: &mut Session, worker: &ScannerWorker, fingers: usize) {
     for _ in 0..10_000 {
-        if !tp.is_running() {
+        if session.fingers.len() >= fingers {
             return;
         }
-        let (stamp, event) = worker
-            .wait(Duration::from_secs(20))
-            .expect("the scanner worker reports");
-        tp.handle(session, worker, stamp, event);
+        match &tp.status {
+            Status::Complete | Status::Failed(..) => return,
+            Status::Review(impression) => {
+                let impression = *impression;
+                if !tp.can_accept(session) && tp.can_retake() {
+                    // A light touch: take it again, keeping the best.
+                    tp.retake(session, worker).expect("retake allowed");
+                    continue;
+                }
+                tp.accept(session, worker).unwrap_or_else(|r| {
+                    panic!(
+                        "{impression:?} refused: {r} {:?}",
+                        tp.round().map(|r| &r.problems)
+                    )
+                });
+            }
+            _ => {
+                let (stamp, event) = worker
+                    .wait(Duration::from_secs(20))
+                    .expect("the scanner worker reports");
+                tp.handle(session, worker, stamp, event);
+            }
+        }
     }
     panic!("the capture never finished");
+}
+
+fn plan(worker: &ScannerWorker) -> TenPrint {
+    TenPrint::new(
+        Plan::for_scanner(worker.info()),
+        Policy::default(),
+        Duration::from_secs(10),
+    )
 }
 
 fn operator_message(status: &Status) -> String {
@@ -44,23 +73,17 @@ fn a_restarted_sbi_service_is_used_again_after_try_again() {
     let (addr, trust) = (first.addr(), first.trust_store());
     let worker = ScannerWorker::start(sbi_scanner(addr, trust));
     let mut session = Session::new("op", true);
-    let mut tp = TenPrint::new(Duration::from_secs(10));
+    let mut tp = plan(&worker);
 
-    // The right slap arrives; the plan moves on to the left slap at once.
+    // The right slap is accepted; the plan moves on to the left slap at once.
     tp.start(&session, &worker);
-    for _ in 0..10_000 {
-        if session.fingers.len() >= 4 {
-            break;
-        }
-        let (stamp, event) = worker.wait(Duration::from_secs(20)).expect("event");
-        tp.handle(&mut session, &worker, stamp, event);
-    }
+    run(&mut tp, &mut session, &worker, 4);
     assert_eq!(session.fingers.len(), 4, "the right slap");
     assert_eq!(tp.current_impression(), Some(Impression::LeftSlap));
 
     // The vendor service dies mid-capture (unplugged scanner, crash).
     drop(first);
-    pump(&mut tp, &mut session, &worker);
+    run(&mut tp, &mut session, &worker, 10);
     assert!(
         matches!(
             tp.status,
@@ -76,8 +99,8 @@ fn a_restarted_sbi_service_is_used_again_after_try_again() {
     // It comes back on the same port; "Try again" reconnects.
     let _second = pishkhan_sbi::VirtualSbi::start_with_key(addr.port(), knobs, &key)
         .expect("the port is free again");
-    tp.retake(pishkhan_scanner::Finger::LeftIndex, &worker);
-    pump(&mut tp, &mut session, &worker);
+    tp.retake_finger(pishkhan_scanner::Finger::LeftIndex, &session, &worker);
+    run(&mut tp, &mut session, &worker, 10);
     assert_eq!(tp.status, Status::Complete, "{:?}", tp.status);
     assert!(session.missing_fingers().is_empty());
 }
@@ -89,19 +112,13 @@ fn an_unplugged_zhiantec_module_is_explained_and_nothing_is_lost() {
         .expect("virtual module");
     let worker = ScannerWorker::start(zfm_scanner(module.path(), 57_600));
     let mut session = Session::new("op", true);
-    let mut tp = TenPrint::new(Duration::from_secs(10));
+    let mut tp = plan(&worker);
 
     tp.start(&session, &worker);
     // Let two fingers through, then pull the plug.
-    for _ in 0..10_000 {
-        if session.fingers.len() >= 2 {
-            break;
-        }
-        let (stamp, event) = worker.wait(Duration::from_secs(20)).expect("event");
-        tp.handle(&mut session, &worker, stamp, event);
-    }
+    run(&mut tp, &mut session, &worker, 2);
     module.handle().disconnect();
-    pump(&mut tp, &mut session, &worker);
+    run(&mut tp, &mut session, &worker, 10);
     assert!(
         matches!(tp.status, Status::Failed(_, ScanError::Disconnected(_))),
         "{:?}",
@@ -116,8 +133,8 @@ fn an_unplugged_zhiantec_module_is_explained_and_nothing_is_lost() {
     // Trying again without the module fails the same clear way, again and
     // again, without hanging or needing a restart.
     for _ in 0..2 {
-        tp.retake(pishkhan_scanner::Finger::RightMiddle, &worker);
-        pump(&mut tp, &mut session, &worker);
+        tp.retake_finger(pishkhan_scanner::Finger::RightMiddle, &session, &worker);
+        run(&mut tp, &mut session, &worker, 10);
         assert!(matches!(
             tp.status,
             Status::Failed(_, ScanError::Disconnected(_))
@@ -146,7 +163,7 @@ fn an_rs256_device_is_trusted_through_the_configured_device_ca() {
     let devices = pishkhan::devices::Devices::from_config(&config);
     let worker = &devices.scanner;
     let mut session = Session::new("op", true);
-    let mut tp = TenPrint::new(Duration::from_secs(10));
+    let mut tp = plan(worker);
     tp.start(&session, worker);
     // Other tests may run (Ed25519) virtual SBI services at the same time:
     // only ours is trusted by this CA, so it must be the one chosen.
@@ -157,7 +174,7 @@ fn an_rs256_device_is_trusted_through_the_configured_device_ca() {
         "{}",
         devices.scanner_origin
     );
-    pump(&mut tp, &mut session, worker);
+    run(&mut tp, &mut session, worker, 10);
     assert_eq!(tp.status, Status::Complete, "{:?}", tp.status);
     assert!(session.missing_fingers().is_empty());
 }

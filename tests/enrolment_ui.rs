@@ -9,21 +9,26 @@ use iced::Size;
 use iced_test::{Simulator, selector};
 use pishkhan::devices::{DeviceEvent, Devices};
 use pishkhan::enrolment::Step;
+use pishkhan::enrolment::tenprint::Status;
 use pishkhan::packet;
 use pishkhan::station::{self, Station};
 use pishkhan::store::outbox;
 use pishkhan::ui::app::Start;
 use pishkhan::ui::{App, Message, Screen, wizard};
-use pishkhan_scanner::{Finger, FingerImage, ScanEvent};
+use pishkhan_scanner::{Finger, FingerImage, Impression, ScanEvent};
 
 const NAME: &str = "مریم";
 const SURNAME: &str = "کریمی‌نژاد";
 const NATIONAL_CODE: &str = "0790419904";
 const PASSWORD: &str = "چهار-اسب-درست";
 
+#[path = "enrolment_ui/tenprint.rs"]
+mod tenprint;
+
 struct Harness {
     app: App,
     station: Arc<Station>,
+    devices: Devices,
     dir: tempfile::TempDir,
 }
 
@@ -43,11 +48,16 @@ impl Harness {
         let station = Arc::new(Station::open(dir.path()).expect("station opens"));
         let devices = Devices::from_config(&station.config);
         let app = App::new(Start {
-            station: Ok((station.clone(), devices)),
+            station: Ok((station.clone(), devices.clone())),
             lang: None,
             demo_step: None,
         });
-        Self { app, station, dir }
+        Self {
+            app,
+            station,
+            devices,
+            dir,
+        }
     }
 
     fn tr(&self, id: &str) -> String {
@@ -211,6 +221,66 @@ impl Harness {
         assert_eq!(self.wizard().step, Step::Fingerprints);
     }
 
+    fn fingerprints(&self) -> &wizard::FingerprintsState {
+        &self.wizard().fingerprints
+    }
+
+    fn status(&self) -> Status {
+        self.fingerprints().tenprint.status.clone()
+    }
+
+    /// Lets the scanner work until an attempt waits for review (returning
+    /// its impression) or all fingers are done (`None`).
+    fn wait_review(&mut self) -> Option<Impression> {
+        self.tick_until("a capture to review", |h| {
+            matches!(h.status(), Status::Review(_) | Status::Complete)
+                || h.wizard().session.missing_fingers().is_empty()
+        });
+        match self.status() {
+            Status::Review(i) => Some(i),
+            _ => None,
+        }
+    }
+
+    /// Accepts captures until every finger has an image or an exception;
+    /// a capture below the quality threshold is retaken, as an operator
+    /// would (the synthetic applicant, like a real one, sometimes presses
+    /// too lightly).
+    fn accept_all(&mut self) {
+        while let Some(impression) = self.wait_review() {
+            let tenprint = &self.fingerprints().tenprint;
+            if tenprint.can_accept(&self.wizard().session) {
+                let before = self.wizard().session.fingers.len();
+                self.click(&self.tr("ui-accept-key"));
+                assert!(
+                    self.wizard().session.fingers.len() > before,
+                    "accepting the {impression:?} added fingers"
+                );
+            } else if tenprint.can_retake() {
+                self.shortcut(wizard::Shortcut::Retake);
+            } else {
+                let round = tenprint.round().expect("a round");
+                let scores: Vec<(Finger, u8)> = round
+                    .best
+                    .iter()
+                    .map(|(f, a)| (*f, a.quality.score))
+                    .collect();
+                panic!(
+                    "the {impression:?} cannot be accepted: {:?}, scores {scores:?}",
+                    round.problems
+                );
+            }
+        }
+    }
+
+    fn shortcut(&mut self, shortcut: wizard::Shortcut) {
+        let _ = self
+            .app
+            .update(Message::Wizard(wizard::Message::Fingerprints(
+                wizard::FingerprintsMessage::Shortcut(shortcut),
+            )));
+    }
+
     fn outbox(&self) -> Vec<outbox::Entry> {
         self.station.with_db(outbox::list).expect("outbox lists")
     }
@@ -237,8 +307,15 @@ fn enrol() -> Harness {
     h.check_documents();
     h.take_portrait();
 
-    // Capture runs on entry; wait for two fingers, then walk away mid-capture.
-    h.tick_until("two fingers", |h| h.wizard().session.fingers.len() >= 2);
+    // Capture runs on entry; accept two fingers, then walk away mid-capture.
+    while h.wizard().session.fingers.len() < 2 {
+        h.wait_review().expect("a capture");
+        if h.fingerprints().tenprint.can_accept(&h.wizard().session) {
+            h.click(&h.tr("ui-accept-key"));
+        } else {
+            h.shortcut(wizard::Shortcut::Retake);
+        }
+    }
     let stale = h
         .wizard()
         .fingerprints
@@ -267,6 +344,7 @@ fn enrol() -> Harness {
             DeviceEvent::Scan(ScanEvent::Captured(pishkhan_scanner::Capture {
                 impression: pishkhan_scanner::Impression::Finger(pending),
                 fingers: vec![late_image(pending)],
+                slap: None,
             })),
         ),
     )));
@@ -282,9 +360,7 @@ fn enrol() -> Harness {
         h.wizard().fingerprints.tenprint.current_stamp(),
         Some(stale)
     );
-    h.tick_until("ten fingers", |h| {
-        h.wizard().session.missing_fingers().is_empty()
-    });
+    h.accept_all();
     assert!(
         h.wizard().fingerprints.tenprint.stale_dropped >= 2,
         "the injected image and the cancelled capture's own report were dropped"
@@ -346,15 +422,21 @@ fn walking_the_wizard_seals_one_verifiable_packet() {
     let positions: Vec<u8> = m.fingers.iter().map(|f| f.position).collect();
     assert_eq!(positions, (1..=10).collect::<Vec<u8>>());
     for finger in &m.fingers {
-        let png = &opened.files[&finger.image.path];
-        let img = image::load_from_memory(png).expect("finger PNG decodes");
-        assert_eq!((img.width(), img.height()), (256, 288));
+        let wsq = &opened.files[&finger.image.path];
+        assert_eq!(finger.image.media_type, packet::WSQ_MEDIA_TYPE);
+        let img = pishkhan_fingerprint::wsq::decode(wsq).expect("finger WSQ decodes");
+        assert_eq!((img.image.width(), img.image.height()), (256, 288));
+        assert_eq!(img.ppi, Some(500));
         assert!(
-            img.to_luma8().pixels().any(|p| p.0[0] > 128),
+            img.image.pixels().iter().any(|&p| p > 128),
             "finger {} is not the injected all-black stale image",
             finger.position
         );
+        assert!(finger.quality >= 40, "accepted normally: {finger:?}");
+        assert_eq!(finger.forced_by, None);
+        assert_eq!(finger.attempts, 1);
     }
+    assert!(m.exceptions.is_empty());
     let listed = std::process::Command::new(env!("CARGO_BIN_EXE_pishkhan"))
         .args(["queue", "list", "--json"])
         .env("PISHKHAN_DATA_DIR", h.dir.path())
@@ -419,8 +501,8 @@ fn the_data_dir_holds_nothing_personal_in_clear() {
     const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
     assert!(jpeg.starts_with(JPEG_START));
     let jpeg_header = &jpeg[..16];
-    let png_header = &opened.files[&opened.manifest.fingers[0].image.path][..16];
-    assert!(png_header.starts_with(PNG_SIGNATURE));
+    let wsq_header = &opened.files[&opened.manifest.fingers[0].image.path][..16];
+    assert!(wsq_header.starts_with(&[0xFF, 0xA0]));
 
     // Flush the WAL into the main file too, as at shutdown, and look at both.
     drop(h.app);
@@ -430,7 +512,7 @@ fn the_data_dir_holds_nothing_personal_in_clear() {
         ("national code", NATIONAL_CODE.as_bytes()),
         ("mobile", b"09123456789"),
         ("JPEG header", jpeg_header),
-        ("PNG header", png_header),
+        ("WSQ header", wsq_header),
     ];
     let all = files(h.dir.path());
     assert!(all.iter().any(|p| p.ends_with("pishkhan.db")));
@@ -490,9 +572,7 @@ fn capture_all_with(scanner: &str) -> Harness {
     h.fill_applicant();
     h.check_documents();
     h.take_portrait();
-    h.tick_until("ten fingers", |h| {
-        h.wizard().session.missing_fingers().is_empty()
-    });
+    h.accept_all();
     h.click(&h.tr("ui-next"));
     h.click(&h.tr("ui-seal"));
     assert_eq!(h.wizard().step, Step::Done);

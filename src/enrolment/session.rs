@@ -2,9 +2,10 @@
 
 use std::collections::BTreeMap;
 
-use pishkhan_scanner::{Finger, FingerImage};
+use pishkhan_scanner::{Finger, Impression};
 use uuid::Uuid;
 
+use super::tenprint::{CapturedFinger, FingerException, SlapRecord};
 use super::{Applicant, DocumentChecks};
 
 /// The steps of the enrolment wizard, in order.
@@ -102,7 +103,12 @@ pub struct Session {
     pub applicant: Option<Applicant>,
     pub documents: DocumentChecks,
     pub portrait: Option<Portrait>,
-    pub fingers: BTreeMap<Finger, FingerImage>,
+    /// Accepted finger images, with the station's assessment.
+    pub fingers: BTreeMap<Finger, CapturedFinger>,
+    /// Fingers declared missing or unprintable, approved by a supervisor.
+    pub exceptions: BTreeMap<Finger, FingerException>,
+    /// The unsegmented slaps, when the scanner sends them.
+    pub slaps: Vec<SlapRecord>,
     /// Scanner used for the fingers.
     pub scanner: Option<String>,
 }
@@ -118,6 +124,8 @@ impl Session {
             documents: DocumentChecks::default(),
             portrait: None,
             fingers: BTreeMap::new(),
+            exceptions: BTreeMap::new(),
+            slaps: Vec::new(),
             scanner: None,
         }
     }
@@ -135,11 +143,29 @@ impl Session {
         }
     }
 
-    /// Fingers without an image yet, in capture order.
+    /// Fingers with neither an image nor an exception, in capture order.
     pub fn missing_fingers(&self) -> Vec<Finger> {
         Finger::ALL
             .into_iter()
-            .filter(|f| !self.fingers.contains_key(f))
+            .filter(|f| !self.fingers.contains_key(f) && !self.exceptions.contains_key(f))
+            .collect()
+    }
+
+    /// The fingers of `impression` declared missing or unprintable.
+    pub fn exceptions_in(&self, impression: Impression) -> Vec<Finger> {
+        impression
+            .fingers()
+            .into_iter()
+            .filter(|f| self.exceptions.contains_key(f))
+            .collect()
+    }
+
+    /// Fingers accepted below the quality threshold, with the approving
+    /// supervisor.
+    pub fn forced_fingers(&self) -> Vec<(Finger, &str)> {
+        self.fingers
+            .iter()
+            .filter_map(|(f, c)| c.forced_by.as_deref().map(|s| (*f, s)))
             .collect()
     }
 

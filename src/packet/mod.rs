@@ -1,12 +1,15 @@
 //! The enrolment packet: what leaves the station.
 //!
-//! Layout (format `pishkhan-packet/1`, until the ANSI/NIST-ITL work lands):
+//! Layout (format `pishkhan-packet/2`, until the ANSI/NIST-ITL work lands):
 //!
 //! ```text
-//! age( tar[ manifest.json            applicant, checks, file list with SHA-256
-//!           manifest.sig             Ed25519(station key, DOMAIN ‖ manifest.json)
+//! age( tar[ manifest.json              applicant, checks, quality, exceptions,
+//!                                      file list with SHA-256
+//!           manifest.sig               Ed25519(station key, DOMAIN ‖ manifest.json)
 //!           portrait.jpg
-//!           fingers/NN-<finger>.png  8-bit greyscale, NN = ANSI/NIST finger position
+//!           fingers/NN-<finger>.wsq    WSQ (FBI), NN = ANSI/NIST finger position
+//!           slaps/NN.wsq               the whole slap, NN = 13, 14, 15 (if sent)
+//!           exceptions/NN-<finger>.jpg the exception photo of a missing finger
 //!      ] ) → recipient: the authority's X25519 key
 //! ```
 //!
@@ -20,14 +23,18 @@ use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::enrolment::tenprint::slap_position;
 use crate::enrolment::{Applicant, DocumentCheck, Session, TrackingCode};
 
-pub const FORMAT: &str = "pishkhan-packet/1";
-const MANIFEST_DOMAIN: &[u8] = b"pishkhan-packet/1 manifest\n";
-const SEALED_DOMAIN: &[u8] = b"pishkhan-packet/1 sealed\n";
+/// Media type of WSQ images (as registered by the FBI's EBTS).
+pub const WSQ_MEDIA_TYPE: &str = "image/x-wsq";
+
+pub const FORMAT: &str = "pishkhan-packet/2";
+const MANIFEST_DOMAIN: &[u8] = b"pishkhan-packet/2 manifest\n";
+const SEALED_DOMAIN: &[u8] = b"pishkhan-packet/2 sealed\n";
 
 /// The signed description of a packet.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
     pub format: String,
     pub packet_id: String,
@@ -43,6 +50,8 @@ pub struct Manifest {
     pub documents_checked: Vec<DocumentCheck>,
     pub portrait: ImageEntry,
     pub fingers: Vec<FingerEntry>,
+    pub exceptions: Vec<ExceptionEntry>,
+    pub slaps: Vec<SlapEntry>,
     pub devices: DeviceEntry,
 }
 
@@ -56,12 +65,58 @@ pub struct ImageEntry {
     pub height: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The algorithm behind [`FingerEntry::quality`], so the receiver knows
+/// what the number means.
+pub const QUALITY_ALGORITHM: &str = "pishkhan-quality/1 (NFIQ 2 family, calibrated to NFIQ 2)";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FingerEntry {
     /// ANSI/NIST-ITL finger position, 1–10.
     pub position: u8,
+    /// How it was captured: 13/14/15 from a slap, else its own position.
+    pub impression: u8,
     pub resolution_ppi: u16,
     pub device_quality: Option<u8>,
+    /// The station's own quality score, 0–100 ([`QUALITY_ALGORITHM`]).
+    pub quality: u8,
+    /// The quality measures that fell short.
+    pub failing_measures: Vec<String>,
+    /// Attempts at the impression (the best image was kept).
+    pub attempts: u8,
+    /// Accepted below the threshold with this supervisor's approval.
+    pub forced_by: Option<String>,
+    pub image: ImageEntry,
+}
+
+/// A finger without an image (ANSI/NIST AMP: XX missing, UP unprintable).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExceptionEntry {
+    pub position: u8,
+    pub code: String,
+    pub reason: String,
+    pub permanent: bool,
+    pub approved_by: String,
+    pub declared_at: String,
+    pub photo: ImageEntry,
+}
+
+/// One finger's box in a slap.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SegmentEntry {
+    pub position: u8,
+    pub x: u32,
+    pub y: u32,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// A whole slap with the station's segmentation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlapEntry {
+    /// 13 right four, 14 left four, 15 both thumbs.
+    pub position: u8,
+    pub resolution_ppi: u16,
+    pub segments: Vec<SegmentEntry>,
     pub image: ImageEntry,
 }
 
@@ -78,6 +133,8 @@ pub struct Sealer<'a> {
     pub office: &'a str,
     pub key: &'a SigningKey,
     pub recipient: &'a age::x25519::Recipient,
+    /// WSQ bitrate of the finger images.
+    pub wsq_bitrate: f32,
 }
 
 /// A sealed packet: ciphertext plus the station's signature over it.
@@ -95,6 +152,11 @@ pub enum PacketError {
     Incomplete(&'static str),
     #[error("could not encode an image: {0}")]
     Image(#[from] image::ImageError),
+    #[error("could not compress finger {position} as WSQ: {source}")]
+    Wsq {
+        position: u8,
+        source: pishkhan_fingerprint::wsq::WsqError,
+    },
     #[error("could not write or read the packet archive: {0}")]
     Archive(#[from] std::io::Error),
     #[error("could not encode the manifest: {0}")]
@@ -154,22 +216,110 @@ pub fn seal(
     );
     files.push((portrait_entry.path.clone(), portrait.jpeg.clone()));
 
+    let wsq = |position: u8, width: u32, height: u32, pixels: &[u8], ppi: u16| {
+        let gray = pishkhan_fingerprint::GrayRef::new(width as usize, height as usize, pixels)
+            .map_err(|e| PacketError::Missing(format!("pixels for position {position}: {e}")))?;
+        let options = pishkhan_fingerprint::wsq::EncodeOptions {
+            bitrate: sealer.wsq_bitrate,
+            ppi: Some(ppi),
+            comment: None,
+        };
+        pishkhan_fingerprint::wsq::encode(gray, &options)
+            .map_err(|source| PacketError::Wsq { position, source })
+    };
+
     let mut fingers = Vec::new();
-    for (finger, image) in &session.fingers {
-        let grey = image::GrayImage::from_raw(image.width, image.height, image.pixels.clone())
-            .ok_or_else(|| {
-                PacketError::Missing(format!("pixels for finger {}", finger.position()))
-            })?;
-        let mut png = Vec::new();
-        grey.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)?;
-        let path = format!("fingers/{:02}-{}.png", finger.position(), finger.key());
+    for (finger, captured) in &session.fingers {
+        let image = &captured.image;
+        let bytes = wsq(
+            finger.position(),
+            image.width,
+            image.height,
+            &image.pixels,
+            image.resolution_ppi,
+        )?;
+        let path = format!("fingers/{:02}-{}.wsq", finger.position(), finger.key());
         fingers.push(FingerEntry {
             position: finger.position(),
+            impression: slap_position(captured.impression),
             resolution_ppi: image.resolution_ppi,
             device_quality: image.device_quality,
-            image: entry(path.clone(), "image/png", &png, image.width, image.height),
+            quality: captured.score(),
+            failing_measures: captured
+                .failing()
+                .iter()
+                .map(|m| m.id().to_owned())
+                .collect(),
+            attempts: captured.attempts,
+            forced_by: captured.forced_by.clone(),
+            image: entry(
+                path.clone(),
+                WSQ_MEDIA_TYPE,
+                &bytes,
+                image.width,
+                image.height,
+            ),
         });
-        files.push((path, png));
+        files.push((path, bytes));
+    }
+
+    let mut exceptions = Vec::new();
+    for (finger, exception) in &session.exceptions {
+        let photo = &exception.photo;
+        let path = format!("exceptions/{:02}-{}.jpg", finger.position(), finger.key());
+        exceptions.push(ExceptionEntry {
+            position: finger.position(),
+            code: exception.kind.code().into(),
+            reason: exception.reason.clone(),
+            permanent: exception.permanent,
+            approved_by: exception.approved_by.clone(),
+            declared_at: exception.declared_at.to_rfc3339(),
+            photo: entry(
+                path.clone(),
+                "image/jpeg",
+                &photo.jpeg,
+                photo.width,
+                photo.height,
+            ),
+        });
+        files.push((path, photo.jpeg.clone()));
+    }
+
+    let mut slaps = Vec::new();
+    for slap in &session.slaps {
+        let image = &slap.image;
+        let position = slap.position();
+        let bytes = wsq(
+            position,
+            image.width,
+            image.height,
+            &image.pixels,
+            image.resolution_ppi,
+        )?;
+        let path = format!("slaps/{position}.wsq");
+        slaps.push(SlapEntry {
+            position,
+            resolution_ppi: image.resolution_ppi,
+            segments: slap
+                .boxes
+                .iter()
+                .map(|(f, [x, y, w, h])| SegmentEntry {
+                    position: f.position(),
+                    x: *x,
+                    y: *y,
+                    width: *w,
+                    height: *h,
+                })
+                .collect(),
+            image: entry(
+                path.clone(),
+                WSQ_MEDIA_TYPE,
+                &bytes,
+                image.width,
+                image.height,
+            ),
+        });
+        files.push((path, bytes));
     }
 
     let manifest = Manifest {
@@ -187,6 +337,8 @@ pub fn seal(
         documents_checked: session.documents.confirmed.iter().copied().collect(),
         portrait: portrait_entry,
         fingers,
+        exceptions,
+        slaps,
         devices: DeviceEntry {
             camera: portrait.source.clone(),
             scanner: session.scanner.clone().unwrap_or_default(),
@@ -293,7 +445,9 @@ impl Opened {
             .verify(&[MANIFEST_DOMAIN, &self.manifest_json].concat(), &sig)
             .map_err(|_| PacketError::BadSignature("manifest.json"))?;
         let images = std::iter::once(&self.manifest.portrait)
-            .chain(self.manifest.fingers.iter().map(|f| &f.image));
+            .chain(self.manifest.fingers.iter().map(|f| &f.image))
+            .chain(self.manifest.exceptions.iter().map(|e| &e.photo))
+            .chain(self.manifest.slaps.iter().map(|s| &s.image));
         for image in images {
             let bytes = self
                 .files

@@ -163,8 +163,18 @@ impl App {
 
     pub fn subscription(&self) -> Subscription<Message> {
         match &self.screen {
-            Screen::Wizard(wizard) if wizard.needs_ticks() => {
-                iced::time::every(Duration::from_millis(50)).map(|_| Message::Tick)
+            Screen::Wizard(wizard) => {
+                let ticks = if wizard.needs_ticks() {
+                    iced::time::every(Duration::from_millis(50)).map(|_| Message::Tick)
+                } else {
+                    Subscription::none()
+                };
+                let keys = if wizard.step == crate::enrolment::Step::Fingerprints {
+                    iced::keyboard::listen().filter_map(fingerprint_shortcut)
+                } else {
+                    Subscription::none()
+                };
+                Subscription::batch([ticks, keys])
             }
             _ => Subscription::none(),
         }
@@ -265,4 +275,37 @@ impl App {
             .style(container::rounded_box)
             .into()
     }
+}
+
+/// The fingerprint step's keys: Enter accept, R retake, F force-accept, E
+/// exception, Escape cancel. Physical keys, so that they work with the
+/// Persian keyboard layout as well; keys typed into a text field never
+/// arrive here.
+fn fingerprint_shortcut(event: iced::keyboard::Event) -> Option<Message> {
+    use iced::keyboard::key::{Code, Named, Physical};
+    use iced::keyboard::{Event, Key};
+    let Event::KeyPressed {
+        key,
+        physical_key,
+        modifiers,
+        repeat: false,
+        ..
+    } = event
+    else {
+        return None;
+    };
+    if modifiers.control() || modifiers.alt() || modifiers.logo() {
+        return None;
+    }
+    let shortcut = match (key, physical_key) {
+        (Key::Named(Named::Enter), _) => wizard::Shortcut::Accept,
+        (Key::Named(Named::Escape), _) => wizard::Shortcut::Cancel,
+        (_, Physical::Code(Code::KeyR)) => wizard::Shortcut::Retake,
+        (_, Physical::Code(Code::KeyF)) => wizard::Shortcut::Force,
+        (_, Physical::Code(Code::KeyE)) => wizard::Shortcut::Exception,
+        _ => return None,
+    };
+    Some(Message::Wizard(wizard::Message::Fingerprints(
+        wizard::FingerprintsMessage::Shortcut(shortcut),
+    )))
 }

@@ -17,6 +17,7 @@ use iced::{Element, Length, Task};
 
 use super::widget::{self, row};
 use crate::devices::Devices;
+use crate::enrolment::tenprint::Plan;
 use crate::enrolment::{JalaliDate, Session, Step};
 use crate::i18n::I18n;
 use crate::station::{Receipt, Station};
@@ -36,7 +37,10 @@ pub enum Message {
     Tick,
 }
 
-pub use fingerprints::{Message as FingerprintsMessage, scan_error_text};
+pub use fingerprints::{
+    DialogMessage as FingerprintsDialogMessage, Message as FingerprintsMessage, Shortcut,
+    State as FingerprintsState, problem_text, scan_error_text,
+};
 
 /// The applicant's details, one "label: value" line each, for the
 /// documents and review steps.
@@ -84,6 +88,11 @@ impl Wizard {
         full_name: String,
     ) -> Self {
         let timeout = Duration::from_secs(station.config.devices.capture_timeout_s);
+        let fingerprints = fingerprints::State::new(
+            Plan::for_scanner(devices.scanner.info()),
+            station.config.fingerprints.policy(),
+            timeout,
+        );
         Self {
             station,
             devices,
@@ -92,7 +101,7 @@ impl Wizard {
             step: Step::Applicant,
             applicant: applicant::State::default(),
             portrait: portrait::State::default(),
-            fingerprints: fingerprints::State::new(timeout),
+            fingerprints,
             review: review::State::default(),
             receipt: None,
         }
@@ -212,8 +221,13 @@ impl Wizard {
             Message::Documents(message) => documents::update(&mut self.session, message),
             Message::Portrait(message) => self.portrait.update(message, &mut self.session),
             Message::Fingerprints(message) => {
-                self.fingerprints
-                    .update(message, &mut self.session, &self.devices.scanner);
+                self.fingerprints.update(
+                    message,
+                    &mut self.session,
+                    &self.devices.scanner,
+                    &self.station,
+                    &self.devices.camera,
+                );
             }
             Message::Review(review::Message::Seal) => {
                 if self.receipt.is_some() {
@@ -269,11 +283,14 @@ impl Wizard {
                     .portrait
                     .update(portrait::Message::Tick, &mut self.session),
                 Step::Fingerprints => {
+                    self.fingerprints.tick();
                     for (stamp, event) in self.devices.scanner.drain() {
                         self.fingerprints.update(
                             fingerprints::Message::Device(stamp, event),
                             &mut self.session,
                             &self.devices.scanner,
+                            &self.station,
+                            &self.devices.camera,
                         );
                     }
                 }

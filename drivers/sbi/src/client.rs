@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use pishkhan_scanner::{
     CancelToken, Capabilities, Capture, CaptureRequest, DeviceInfo, Finger, FingerImage, Preview,
-    ScanError, ScanEvent, Scanner, Transport,
+    ScanError, ScanEvent, Scanner, SlapImage, Transport,
 };
 
 use crate::http::{BodyKind, ChunkedDecoder, ResponseHead, request_bytes};
@@ -529,13 +529,23 @@ impl SbiScanner {
         }
     }
 
-    /// Validates an RCAPTURE reply into finger images.
+    /// Validates an RCAPTURE reply into finger images and, when the device
+    /// sends it, the whole slap.
+    ///
+    /// Every entry must be signed by a trusted key, stamped within the skew
+    /// window and carry the request's transactionId. Finger entries must be
+    /// of requested fingers, each at most once; a device may return fewer
+    /// than requested (it found fewer fingers on the glass): the station
+    /// judges the capture. An entry with `bioSubType` `"UNKNOWN"` is the
+    /// whole slap (a vendor extension of SBI 1.0): an ISO 19794-4 record
+    /// whose finger position is the requested impression's multi-finger
+    /// code (13, 14, 15); it goes to [`Capture::slap`].
     fn read_reply(
         &mut self,
         request: &CaptureRequest,
         txn: &str,
         body: &[u8],
-    ) -> Result<Vec<FingerImage>, ScanError> {
+    ) -> Result<(Vec<FingerImage>, Option<SlapImage>), ScanError> {
         let reply =
             proto::parse_rcapture_reply(body).map_err(|e| ScanError::Protocol(e.to_string()))?;
         if reply.biometrics.is_empty() {
@@ -552,6 +562,7 @@ impl SbiScanner {
         let expected = request.expected();
         let now = chrono::Utc::now();
         let mut images: Vec<FingerImage> = Vec::new();
+        let mut slap: Option<SlapImage> = None;
         let mut last_hash = None;
         for entry in &reply.biometrics {
             let jws = self.trust.verify(&entry.data).map_err(trust_error)?;
@@ -571,6 +582,22 @@ impl SbiScanner {
                     "unexpected bioType {:?}",
                     data.bio_type
                 )));
+            }
+            if data
+                .bio_sub_type
+                .trim()
+                .eq_ignore_ascii_case(SLAP_BIO_SUB_TYPE)
+            {
+                if slap.is_some() {
+                    return Err(ScanError::Protocol(
+                        "the device returned two whole-slap images".into(),
+                    ));
+                }
+                slap = Some(read_slap(request, &data)?);
+                if !entry.hash.is_empty() {
+                    last_hash = Some(entry.hash.clone());
+                }
+                continue;
             }
             let finger = proto::finger_of_bio_sub_type(&data.bio_sub_type).ok_or_else(|| {
                 ScanError::Protocol(format!("unknown bioSubType {:?}", data.bio_sub_type))
@@ -611,19 +638,58 @@ impl SbiScanner {
                 last_hash = Some(entry.hash.clone());
             }
         }
-        if images.len() != expected.len() {
-            return Err(ScanError::Protocol(format!(
-                "the device returned {} of {} fingers",
-                images.len(),
-                expected.len()
-            )));
+        if images.is_empty() && slap.is_none() {
+            return Err(ScanError::Protocol(
+                "the reply holds no finger image".into(),
+            ));
         }
         images.sort_by_key(|i| expected.iter().position(|f| *f == i.finger));
         if let Some(hash) = last_hash {
             self.previous_hash = hash;
         }
-        Ok(images)
+        Ok((images, slap))
     }
+}
+
+/// `bioSubType` of a whole-slap entry.
+const SLAP_BIO_SUB_TYPE: &str = "UNKNOWN";
+
+/// Decodes a whole-slap entry (already authenticated) and checks that it
+/// is the slap of the requested impression.
+fn read_slap(request: &CaptureRequest, data: &BioData) -> Result<SlapImage, ScanError> {
+    let asked = iso::slap_position(request.impression).ok_or_else(|| {
+        ScanError::Protocol("the device returned a slap image for a single finger".into())
+    })?;
+    let record_bytes =
+        proto::b64url_decode(&data.bio_value).map_err(|e| ScanError::Protocol(e.to_string()))?;
+    let record = iso::decode(&record_bytes).map_err(|e| ScanError::Protocol(e.to_string()))?;
+    if record.position != asked {
+        return Err(ScanError::Protocol(
+            match iso::impression_of_slap_position(record.position) {
+                Some(other) => format!(
+                    "the device returned the slap of {other:?} (finger position {}) \
+                     for a {:?} capture (position {asked})",
+                    record.position, request.impression
+                ),
+                None => format!(
+                    "a bioSubType UNKNOWN entry holds finger position {}, \
+                     not the {:?} slap (position {asked})",
+                    record.position, request.impression
+                ),
+            },
+        ));
+    }
+    if record.resolution_ppi == 0 {
+        return Err(ScanError::Protocol(
+            "the slap image states no resolution".into(),
+        ));
+    }
+    Ok(SlapImage {
+        width: record.width,
+        height: record.height,
+        resolution_ppi: record.resolution_ppi,
+        pixels: record.pixels,
+    })
 }
 
 impl Scanner for SbiScanner {
@@ -650,6 +716,7 @@ impl Scanner for SbiScanner {
             let capture = Capture {
                 impression: request.impression,
                 fingers: Vec::new(),
+                slap: None,
             };
             on_event(ScanEvent::Captured(capture.clone()));
             return Ok(capture);
@@ -721,10 +788,11 @@ impl Scanner for SbiScanner {
                 head.status
             )));
         }
-        let fingers = self.read_reply(request, &txn, &reply)?;
+        let (fingers, slap) = self.read_reply(request, &txn, &reply)?;
         let capture = Capture {
             impression: request.impression,
             fingers,
+            slap,
         };
         on_event(ScanEvent::Captured(capture.clone()));
         Ok(capture)

@@ -5,9 +5,9 @@
 //! record, usually in the 2011 edition. [`decode`] reads both editions:
 //! 2005 (`010`) with uncompressed (0), JPEG (3), JPEG 2000 (4) or PNG (5)
 //! data, and 2011 (`020`) with uncompressed (0), JPEG (3), JPEG 2000 lossy
-//! (4) or lossless (5) or PNG (6) data (the first representation). WSQ is
-//! refused as a [`ProtoError::Record`] until the WSQ work lands. The
-//! virtual device writes the 2005 layout with PNG.
+//! (4) or lossless (5) or PNG (6) data (the first representation), and WSQ
+//! (2) in both, decoded by the station's own WSQ codec. The virtual device
+//! writes the 2005 layout with PNG.
 //!
 //! The 2011 layout (big-endian): general header of 16 bytes (`FIR\0`,
 //! `020\0`, 4-byte record length, representation count, certification
@@ -26,7 +26,38 @@
 //! count, view number, quality, impression type, width, height, reserved)
 //! followed by the image data.
 
+use pishkhan_scanner::Impression;
+
 use crate::proto::ProtoError;
+
+/// Finger position of a plain impression of the right hand's four fingers
+/// (ISO/IEC 19794-4 Table 2; ANSI/NIST-ITL FGP 13).
+pub const POSITION_RIGHT_FOUR: u8 = 13;
+/// Finger position of the left hand's four fingers (FGP 14).
+pub const POSITION_LEFT_FOUR: u8 = 14;
+/// Finger position of both thumbs (FGP 15).
+pub const POSITION_BOTH_THUMBS: u8 = 15;
+
+/// The multi-finger position code of an impression: 13 right four
+/// fingers, 14 left four, 15 both thumbs; `None` for one finger.
+pub fn slap_position(impression: Impression) -> Option<u8> {
+    match impression {
+        Impression::RightSlap => Some(POSITION_RIGHT_FOUR),
+        Impression::LeftSlap => Some(POSITION_LEFT_FOUR),
+        Impression::Thumbs => Some(POSITION_BOTH_THUMBS),
+        Impression::Finger(_) => None,
+    }
+}
+
+/// The impression of a multi-finger position code (13, 14, 15).
+pub fn impression_of_slap_position(position: u8) -> Option<Impression> {
+    match position {
+        POSITION_RIGHT_FOUR => Some(Impression::RightSlap),
+        POSITION_LEFT_FOUR => Some(Impression::LeftSlap),
+        POSITION_BOTH_THUMBS => Some(Impression::Thumbs),
+        _ => None,
+    }
+}
 
 /// Compression code: uncompressed, one byte per pixel.
 pub const COMPRESSION_RAW: u8 = 0;
@@ -45,7 +76,8 @@ pub const MAX_PIXELS: u64 = 4096 * 4096;
 /// One decoded finger view.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FingerRecord {
-    /// ANSI/NIST finger position (1–10; 0 unknown).
+    /// ANSI/NIST finger position (1–10; 0 unknown; 13–15 the plain
+    /// multi-finger impressions, see [`slap_position`]).
     pub position: u8,
     /// Quality in the record (0–100, or 254/255 undefined).
     pub quality: u8,
@@ -79,7 +111,7 @@ pub fn encode(record: &FingerRecord) -> Result<Vec<u8>, ProtoError> {
     out.extend_from_slice(b"FIR\x00010\x00");
     out.extend_from_slice(&(total as u64).to_be_bytes()[2..]);
     out.extend_from_slice(&0u16.to_be_bytes()); // capture device id
-    out.extend_from_slice(&31u16.to_be_bytes()); // acquisition level (500 ppi)
+    out.extend_from_slice(&acquisition_level(record.resolution_ppi).to_be_bytes());
     out.push(1); // number of fingers
     out.push(1); // scale units: pixels per inch
     for _ in 0..4 {
@@ -100,6 +132,18 @@ pub fn encode(record: &FingerRecord) -> Result<Vec<u8>, ProtoError> {
     out.push(0);
     out.extend_from_slice(&png);
     Ok(out)
+}
+
+/// The image acquisition setting level (ISO/IEC 19794-4 Table 1) that a
+/// resolution allows at most: 41 at 1000 ppi, 31 at 500, 20 at 250, 10
+/// below.
+fn acquisition_level(ppi: u16) -> u16 {
+    match ppi {
+        1000.. => 41,
+        500.. => 31,
+        250.. => 20,
+        _ => 10,
+    }
 }
 
 fn be16(b: &[u8], at: usize) -> u16 {
@@ -218,11 +262,24 @@ fn decode_pixels(
             Ok(img.into_raw())
         }
         ImageData::Jpeg2000 => decode_jpeg2000(data, width, height),
-        ImageData::Wsq => Err(err("WSQ finger images are not supported yet")),
+        ImageData::Wsq => decode_wsq(data, width, height),
         ImageData::Unknown(code) => Err(ProtoError::Record(format!(
             "compression {code} unsupported"
         ))),
     }
+}
+
+/// Decodes a WSQ image and checks its size against the record's header.
+fn decode_wsq(data: &[u8], width: u32, height: u32) -> Result<Vec<u8>, ProtoError> {
+    let decoded = pishkhan_fingerprint::wsq::decode(data)
+        .map_err(|e| ProtoError::Record(format!("WSQ image: {e}")))?;
+    let (w, h) = (decoded.image.width(), decoded.image.height());
+    if (w as u64, h as u64) != (u64::from(width), u64::from(height)) {
+        return Err(ProtoError::Record(format!(
+            "WSQ image is {w}x{h}, the finger header says {width}x{height}"
+        )));
+    }
+    Ok(decoded.image.into_pixels())
 }
 
 /// Decodes a JPEG 2000 codestream or JP2 file to 8-bit grey and checks its
@@ -415,6 +472,50 @@ mod tests {
         }
         b[29] = COMPRESSION_JPEG2000;
         assert!(decode(&b).is_err());
+    }
+
+    /// A 2005 record around `data` (compression code `compression`).
+    fn record_2005(compression: u8, width: u16, height: u16, data: &[u8]) -> Vec<u8> {
+        let total = (GENERAL_HEADER + FINGER_HEADER + data.len()) as u64;
+        let mut b = b"FIR\x00010\x00".to_vec();
+        b.extend_from_slice(&total.to_be_bytes()[2..]);
+        b.extend_from_slice(&[0, 0, 0, 31, 1, 1, 1, 0xf4, 1, 0xf4, 1, 0xf4, 1, 0xf4, 8]);
+        b.extend_from_slice(&[compression, 0, 0]);
+        let block = (FINGER_HEADER + data.len()) as u32;
+        b.extend_from_slice(&block.to_be_bytes());
+        b.extend_from_slice(&[2, 1, 1, 50, 0]);
+        b.extend_from_slice(&width.to_be_bytes());
+        b.extend_from_slice(&height.to_be_bytes());
+        b.push(0);
+        b.extend_from_slice(data);
+        b
+    }
+
+    #[test]
+    fn a_record_with_a_wsq_image_decodes() {
+        let (w, h) = (288u16, 384u16);
+        let source = pishkhan_scanner::ridge_pattern(
+            pishkhan_scanner::Finger::RightIndex,
+            3,
+            u32::from(w),
+            u32::from(h),
+        );
+        let gray = pishkhan_fingerprint::GrayRef::new(usize::from(w), usize::from(h), &source)
+            .expect("image");
+        let wsq = pishkhan_fingerprint::wsq::encode(gray, &Default::default()).expect("WSQ");
+        let rec = decode(&record_2005(2, w, h, &wsq)).expect("decodes");
+        assert_eq!((rec.width, rec.height), (u32::from(w), u32::from(h)));
+        let squared: f64 = rec
+            .pixels
+            .iter()
+            .zip(&source)
+            .map(|(&a, &b)| (f64::from(a) - f64::from(b)).powi(2))
+            .sum();
+        let rmse = (squared / source.len() as f64).sqrt();
+        assert!(rmse < 15.0, "WSQ at 0.75 bpp: RMSE {rmse}");
+        // The header must agree with the image, and damage is an error.
+        assert!(decode(&record_2005(2, w + 1, h, &wsq)).is_err());
+        assert!(decode(&record_2005(2, w, h, &wsq[..wsq.len() / 2])).is_err());
     }
 
     #[test]

@@ -13,6 +13,34 @@
 //! `UPPERHEX(SHA256(prev ‖ SHA256(record)))` where `prev` is the previous
 //! hash decoded from hex (the request's `previousHash`, or SHA-256 of the
 //! empty string when absent) and `record` the ISO bytes of `bioValue`.
+//!
+//! # The applicant, simulated
+//!
+//! Besides device faults, knobs play the applicant and the capture:
+//! fingers placed though not declared missing ([`Knobs::missing_positions`]:
+//! the device then segments and returns only the fingers it found), the
+//! right hand placed again when the left slap is asked
+//! ([`Knobs::hand_twice`]), and poor captures ([`Knobs::poor_captures`]:
+//! dry, light or smudged fingers on a noisy sensor, reported with a low
+//! `qualityScore`). Capture number *n* of the service (counting from 0, the
+//! value of [`VirtualControl::captures_served`] before it) draws every
+//! image with capture seed *n*, so tests can render what it must show.
+//!
+//! # Vendor extension: the unsegmented slap
+//!
+//! MOSIP SBI 1.0 returns only the segmented fingers (one `biometrics` entry
+//! per finger). Many vendor services also return the whole slap, which the
+//! station segments itself to count the fingers and to check the hand. With
+//! [`Knobs::send_slap`] (the default) this device does so as one more
+//! `biometrics` entry after the fingers, signed and hash-chained like them:
+//! `bioSubType` `"UNKNOWN"`, and a `bioValue` holding an ISO/IEC 19794-4
+//! record whose finger position is the multi-finger code of the impression
+//! (ISO/IEC 19794-4 Table 2, as ANSI/NIST-ITL FGP: 13 right four fingers,
+//! 14 left four, 15 both thumbs). The slap is [`SLAP_WIDTH`] ×
+//! [`SLAP_HEIGHT`] (the 3.2 × 3.0 inch platen of FBI-certified slap
+//! scanners) at the resolution the record states (500 ppi: the synthetic
+//! hand always fits at full scale; the record would state less if it had to
+//! be drawn smaller).
 
 use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
@@ -22,7 +50,9 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use ed25519_dalek::{SigningKey, VerifyingKey};
-use pishkhan_scanner::{Finger, Impression, SyntheticFinger};
+use pishkhan_scanner::{
+    Condition, Finger, Impression, SlapOptions, SyntheticFinger, slap_resolution_ppi, slap_with,
+};
 use serde::{Deserialize, Serialize};
 use sha2::Digest as _;
 
@@ -42,6 +72,13 @@ pub const FINGER_WIDTH: u32 = 288;
 pub const FINGER_HEIGHT: u32 = 384;
 /// Size of the preview frames (a reduced slap).
 pub const PREVIEW_SIZE: (u32, u32) = (320, 240);
+/// Width of the whole slap image sent with [`Knobs::send_slap`] (pixels).
+pub const SLAP_WIDTH: u32 = 1600;
+/// Height of the whole slap image.
+pub const SLAP_HEIGHT: u32 = 1500;
+/// `qualityScore` reported for a poor capture ([`Knobs::poor_captures`]),
+/// unless [`Knobs::quality`] is lower.
+pub const POOR_QUALITY: u8 = 25;
 /// Time between preview frames (well above the spec's 3 fps).
 pub const FRAME_INTERVAL: Duration = Duration::from_millis(40);
 /// Boundary of the M-JPEG stream.
@@ -72,6 +109,11 @@ pub enum Fault {
     ErrorCode { code: u16 },
     /// Stamp the data this many seconds away from the real time.
     ClockSkew { seconds: i64 },
+    /// Send the whole-slap entry (see [`Knobs::send_slap`]) of another
+    /// impression than the one asked (the right four fingers for the left
+    /// slap or the thumbs, the left four for the right slap), properly
+    /// signed and chained: a device mixing up its sub-devices.
+    WrongSlap,
 }
 
 /// The adjustable behaviour of the virtual device.
@@ -94,6 +136,27 @@ pub struct Knobs {
     pub legacy_only: bool,
     /// Injected fault.
     pub fault: Fault,
+    /// ANSI/NIST finger positions (1–10) that the applicant does not place,
+    /// though the operator did not declare them as exceptions: the slap is
+    /// drawn without them and the device returns segmented entries only for
+    /// the fingers it found. Positions of other impressions are ignored.
+    /// When no asked finger is placed, the capture fails with SBI error 101
+    /// (no biometric object detected).
+    pub missing_positions: Vec<u8>,
+    /// When the left slap is asked, the applicant places the right hand
+    /// again. The device cannot tell: its segmented entries are labelled as
+    /// the left fingers but show the corresponding right fingers (same
+    /// person, this capture's seed), and the whole slap shows the right
+    /// hand in a right hand's layout. `missing_positions` then name right
+    /// fingers; the left hand's exceptions do not remove any.
+    pub hand_twice: bool,
+    /// The next this-many captures are poor (the images drawn in
+    /// [`pishkhan_scanner::Condition::Poor`], every `qualityScore`
+    /// [`POOR_QUALITY`]); each capture answered with images uses one.
+    pub poor_captures: u32,
+    /// Whether the reply also carries the whole, unsegmented slap as one
+    /// more `biometrics` entry (a vendor extension, see the module doc).
+    pub send_slap: bool,
 }
 
 impl Default for Knobs {
@@ -106,8 +169,44 @@ impl Default for Knobs {
             preview_frames: 3,
             legacy_only: false,
             fault: Fault::None,
+            missing_positions: Vec::new(),
+            hand_twice: false,
+            poor_captures: 0,
+            send_slap: true,
         }
     }
+}
+
+impl Knobs {
+    /// The fingers the applicant does not place.
+    fn missing_fingers(&self) -> Vec<Finger> {
+        self.missing_positions
+            .iter()
+            .filter_map(|&p| Finger::from_position(p))
+            .collect()
+    }
+
+    /// The hand really placed when `impression` is asked: the right hand
+    /// for the left slap under [`Knobs::hand_twice`].
+    fn placed_hand(&self, impression: Impression) -> Impression {
+        if self.hand_twice && impression == Impression::LeftSlap {
+            Impression::RightSlap
+        } else {
+            impression
+        }
+    }
+}
+
+/// The finger really on the glass where `label` is expected, when `placed`
+/// is put down instead of `asked`: the finger at the same index of the
+/// placed impression.
+fn placed_finger(label: Finger, asked: Impression, placed: Impression) -> Finger {
+    asked
+        .fingers()
+        .iter()
+        .position(|f| *f == label)
+        .and_then(|i| placed.fingers().get(i).copied())
+        .unwrap_or(label)
 }
 
 struct Shared {
@@ -181,6 +280,28 @@ impl VirtualControl {
     /// Sets the injected fault.
     pub fn set_fault(&self, fault: Fault) {
         self.update(|k| k.fault = fault);
+    }
+
+    /// Sets the finger positions the applicant does not place
+    /// ([`Knobs::missing_positions`]).
+    pub fn set_missing_positions(&self, positions: Vec<u8>) {
+        self.update(|k| k.missing_positions = positions);
+    }
+
+    /// Makes the applicant place the right hand when the left slap is
+    /// asked ([`Knobs::hand_twice`]).
+    pub fn set_hand_twice(&self, twice: bool) {
+        self.update(|k| k.hand_twice = twice);
+    }
+
+    /// Makes the next `n` captures poor ([`Knobs::poor_captures`]).
+    pub fn set_poor_captures(&self, n: u32) {
+        self.update(|k| k.poor_captures = n);
+    }
+
+    /// Whether replies carry the whole slap ([`Knobs::send_slap`]).
+    pub fn set_send_slap(&self, send: bool) {
+        self.update(|k| k.send_slap = send);
     }
 
     /// Captures answered with images so far.
@@ -705,7 +826,28 @@ fn rcapture(conn: &mut TcpStream, shared: &Arc<Shared>, body: &[u8]) -> io::Resu
         }
     }
 
+    // What the applicant really put down, and what the device finds.
+    let placed = knobs.placed_hand(impression);
+    let missing = knobs.missing_fingers();
+    let found: Vec<(Finger, Finger)> = fingers
+        .iter()
+        .map(|&label| (label, placed_finger(label, impression, placed)))
+        .filter(|(_, real)| !missing.contains(real))
+        .collect();
+    if found.is_empty() {
+        return respond(conn, 200, &error_reply(101));
+    }
+
     let capture_seed = shared.captures.load(Ordering::SeqCst);
+    let condition = if take_poor_capture(shared) {
+        Condition::Poor
+    } else {
+        Condition::Normal
+    };
+    let quality = match condition {
+        Condition::Poor => knobs.quality.min(POOR_QUALITY),
+        Condition::Normal => knobs.quality,
+    };
     let skew = match knobs.fault {
         Fault::ClockSkew { seconds } => seconds,
         _ => 0,
@@ -721,39 +863,25 @@ fn rcapture(conn: &mut TcpStream, shared: &Arc<Shared>, body: &[u8]) -> io::Resu
         _ => empty_hash(),
     };
     let mut entries = Vec::new();
-    for finger in fingers {
-        let pixels = SyntheticFinger::new(knobs.identity_seed, finger).capture(
-            capture_seed,
-            FINGER_WIDTH,
-            FINGER_HEIGHT,
-        );
-        let record = iso::encode(&FingerRecord {
-            position: finger.position(),
-            quality: knobs.quality.min(100),
-            resolution_ppi: 500,
-            width: FINGER_WIDTH,
-            height: FINGER_HEIGHT,
-            pixels,
-        })
-        .map_err(io::Error::other)?;
+    let mut push = |bio_sub_type: &str, record: &[u8]| {
         let data = BioData {
             digital_id: digital.clone(),
             bio_type: "Finger".into(),
             device_code: device_code(shared),
             device_service_version: "1.0.0".into(),
-            bio_sub_type: proto::bio_sub_type(finger).into(),
+            bio_sub_type: bio_sub_type.into(),
             purpose: request.purpose.clone(),
             env: request.env.clone(),
-            bio_value: proto::b64url_encode(&record),
+            bio_value: proto::b64url_encode(record),
             transaction_id: request.transaction_id.clone(),
             timestamp: now_rfc3339(skew),
             requested_score: bio.requested_score.clone(),
-            quality_score: knobs.quality.to_string(),
+            quality_score: quality.to_string(),
         };
         let prev_bytes = decode_hex(&previous).unwrap_or_else(|| previous.clone().into_bytes());
         let mut hasher = sha2::Sha256::new();
         hasher.update(&prev_bytes);
-        hasher.update(sha2::Sha256::digest(&record));
+        hasher.update(sha2::Sha256::digest(record));
         let hash = upper_hex(&hasher.finalize());
         previous.clone_from(&hash);
         entries.push(BiometricEntry {
@@ -766,6 +894,38 @@ fn rcapture(conn: &mut TcpStream, shared: &Arc<Shared>, body: &[u8]) -> io::Resu
             hash,
             error: Some(SbiError::success()),
         });
+    };
+    for (label, real) in found {
+        let pixels = SyntheticFinger::new(knobs.identity_seed, real).capture_in(
+            capture_seed,
+            FINGER_WIDTH,
+            FINGER_HEIGHT,
+            condition,
+        );
+        // The device labels what it segmented by where it expected it.
+        let record = iso::encode(&FingerRecord {
+            position: label.position(),
+            quality: quality.min(100),
+            resolution_ppi: 500,
+            width: FINGER_WIDTH,
+            height: FINGER_HEIGHT,
+            pixels,
+        })
+        .map_err(io::Error::other)?;
+        push(proto::bio_sub_type(label), &record);
+    }
+    if knobs.send_slap {
+        let record = whole_slap(
+            &knobs,
+            impression,
+            &exceptions,
+            capture_seed,
+            condition,
+            quality,
+        )?;
+        if let Some(record) = record {
+            push(SLAP_BIO_SUB_TYPE, &record);
+        }
     }
     shared.captures.fetch_add(1, Ordering::SeqCst);
     let reply = json(&RCaptureResponse {
@@ -786,6 +946,69 @@ fn rcapture(conn: &mut TcpStream, shared: &Arc<Shared>, body: &[u8]) -> io::Resu
         }
         _ => respond(conn, 200, &reply),
     }
+}
+
+/// `bioSubType` of the whole-slap entry: it is no single finger.
+const SLAP_BIO_SUB_TYPE: &str = "UNKNOWN";
+
+/// Uses up one poor capture, if any is left ([`Knobs::poor_captures`]).
+fn take_poor_capture(shared: &Shared) -> bool {
+    let mut knobs = shared.knobs.lock().unwrap_or_else(PoisonError::into_inner);
+    if knobs.poor_captures > 0 {
+        knobs.poor_captures -= 1;
+        true
+    } else {
+        false
+    }
+}
+
+/// The ISO 19794-4 record of the whole slap of `impression` (`None` for a
+/// single finger): the hand really placed, without the fingers not placed
+/// (undeclared missing ones, and the declared exceptions of the hand that
+/// was asked for), finger position 13, 14 or 15. Under
+/// [`Fault::WrongSlap`], another impression's slap.
+fn whole_slap(
+    knobs: &Knobs,
+    impression: Impression,
+    exceptions: &[Finger],
+    capture_seed: u64,
+    condition: Condition,
+    quality: u8,
+) -> io::Result<Option<Vec<u8>>> {
+    let shown = if knobs.fault == Fault::WrongSlap {
+        match impression {
+            Impression::RightSlap => Impression::LeftSlap,
+            _ => Impression::RightSlap,
+        }
+    } else {
+        impression
+    };
+    let Some(position) = iso::slap_position(shown) else {
+        return Ok(None);
+    };
+    let placed = knobs.placed_hand(shown);
+    let mut missing = knobs.missing_fingers();
+    if placed == shown {
+        missing.extend_from_slice(exceptions);
+    }
+    let options = SlapOptions {
+        missing,
+        hand_of: (placed != shown).then_some(placed),
+        condition,
+    };
+    let id = knobs.identity_seed;
+    let (pixels, _) = slap_with(id, shown, capture_seed, SLAP_WIDTH, SLAP_HEIGHT, &options);
+    let ppi = slap_resolution_ppi(id, shown, capture_seed, SLAP_WIDTH, SLAP_HEIGHT, &options);
+    let record = iso::encode(&FingerRecord {
+        position,
+        quality: quality.min(100),
+        resolution_ppi: ppi.round() as u16,
+        width: SLAP_WIDTH,
+        height: SLAP_HEIGHT,
+        pixels,
+    })
+    .map_err(io::Error::other)?;
+    Ok(Some(record))
 }
 
 /// Signs `data`, then swaps in a payload with another quality score.
@@ -822,11 +1045,18 @@ impl Drop for StreamGuard<'_> {
     }
 }
 
-/// Renders the preview of an impression: the slap, fingers excluded by
-/// nothing (the stream does not know the exceptions), scaled down.
-fn preview_base(identity: u64, impression: Impression) -> Vec<u8> {
+/// Renders the preview of an impression: the slap of the hand really
+/// placed, without the fingers not placed ([`Knobs::missing_positions`]; the
+/// stream does not know the exceptions), scaled down.
+fn preview_base(knobs: &Knobs, impression: Impression) -> Vec<u8> {
     let (w, h) = PREVIEW_SIZE;
-    pishkhan_scanner::slap(identity, impression, 0, w, h).0
+    let placed = knobs.placed_hand(impression);
+    let options = SlapOptions {
+        missing: knobs.missing_fingers(),
+        hand_of: (placed != impression).then_some(placed),
+        condition: Condition::Normal,
+    };
+    slap_with(knobs.identity_seed, impression, 0, w, h, &options).0
 }
 
 fn jpeg(pixels: &[u8], width: u32, height: u32) -> io::Result<Vec<u8>> {
@@ -866,7 +1096,7 @@ fn stream(conn: &mut TcpStream, shared: &Arc<Shared>, body: &[u8]) -> io::Result
         .and_then(|t| t.trim().parse::<u64>().ok())
         .map_or(Duration::from_secs(300), Duration::from_millis)
         .min(Duration::from_secs(300));
-    let base = preview_base(knobs.identity_seed, impression);
+    let base = preview_base(&knobs, impression);
     let (w, h) = PREVIEW_SIZE;
     conn.write_all(&head_bytes(
         200,

@@ -23,7 +23,10 @@ mod virtual_scanner;
 
 pub use finger::Finger;
 pub use polling::{FingerSensor, Polling};
-pub use synthetic::{PatternClass, SyntheticFinger, ridge_pattern, slap};
+pub use synthetic::{
+    Condition, PatternClass, SlapOptions, SyntheticFinger, ridge_pattern, slap,
+    slap_resolution_ppi, slap_with,
+};
 pub use virtual_scanner::VirtualSensor;
 
 /// The in-process virtual scanner: a [`VirtualSensor`] behind the polling
@@ -166,12 +169,40 @@ impl std::fmt::Debug for FingerImage {
     }
 }
 
+/// The whole image of a multi-finger impression (a slap or both thumbs),
+/// when the device gives it: the station segments it itself to count the
+/// fingers and check the hand.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SlapImage {
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// Resolution in pixels per inch.
+    pub resolution_ppi: u16,
+    /// `width * height` grey levels, 255 = white background.
+    pub pixels: Vec<u8>,
+}
+
+impl std::fmt::Debug for SlapImage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "SlapImage({}x{} at {} ppi)",
+            self.width, self.height, self.resolution_ppi
+        )
+    }
+}
+
 /// The images of one impression: one per finger (segmented by the device
-/// for slaps), in position order.
+/// for slaps), in position order, and for a slap the whole image when the
+/// device gives it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Capture {
     pub impression: Impression,
     pub fingers: Vec<FingerImage>,
+    /// The unsegmented slap, if the device sends one.
+    pub slap: Option<SlapImage>,
 }
 
 impl Capture {

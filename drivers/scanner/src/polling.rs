@@ -100,6 +100,7 @@ impl<S: FingerSensor> Scanner for Polling<S> {
         let capture = Capture {
             impression: request.impression,
             fingers: vec![image],
+            slap: None,
         };
         on_event(ScanEvent::Captured(capture.clone()));
         // The capture is done either way; a finger left on the glass only

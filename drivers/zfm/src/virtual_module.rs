@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use pishkhan_scanner::{Finger, ridge_pattern};
+use pishkhan_scanner::{Condition, Finger, SyntheticFinger};
 use serialport::{SerialPort, TTYPort};
 
 use crate::proto::{
@@ -46,6 +46,10 @@ pub struct Knobs {
     /// (`None`: any). A mismatched host is ignored, as a real UART would
     /// see only framing errors.
     pub baud: Option<u32>,
+    /// The next this-many images are poor ([`Condition::Poor`]: a dry,
+    /// light or smudged finger on a noisy sensor). An image is drawn poor at
+    /// GenImg while this is above zero; its first upload uses one up.
+    pub poor_captures: u32,
 }
 
 impl Default for Knobs {
@@ -61,6 +65,7 @@ impl Default for Knobs {
             reply_delay: Duration::ZERO,
             disconnect_after: None,
             baud: None,
+            poor_captures: 0,
         }
     }
 }
@@ -137,7 +142,10 @@ pub struct VirtualModule {
 }
 
 impl VirtualModule {
-    /// Starts a module whose applicant has `identity_seed`, with `knobs`.
+    /// Starts a module with `knobs`. Its applicant is the default synthetic
+    /// person ([`SyntheticFinger::DEFAULT_IDENTITY`], as
+    /// [`pishkhan_scanner::ridge_pattern`] draws); `identity_seed` is the
+    /// capture seed of every image it takes.
     pub fn start(identity_seed: u64, knobs: Knobs) -> io::Result<Self> {
         let (mut device, host) = TTYPort::pair().map_err(io::Error::from)?;
         device
@@ -207,6 +215,8 @@ struct Server {
     finger_at: Option<Instant>,
     /// The packed image in the module's buffer.
     image: Option<Vec<u8>>,
+    /// Whether that image was drawn poor and not yet uploaded.
+    image_poor: bool,
     /// Fingers placed and lifted so far (selects the finger on the glass
     /// in `Finger::ALL` order).
     captures: usize,
@@ -244,6 +254,7 @@ impl Server {
             security_level: 3,
             finger_at: None,
             image: None,
+            image_poor: false,
             captures: 0,
             empty_polls_left: 0,
             acks: 0,
@@ -353,9 +364,22 @@ impl Server {
             Command::GenImg => {
                 if self.finger_on(&knobs) {
                     let finger = Finger::ALL[self.captures % Finger::ALL.len()];
-                    let grey =
-                        ridge_pattern(finger, self.seed, proto::IMAGE_WIDTH, proto::IMAGE_HEIGHT);
+                    let condition = if knobs.poor_captures > 0 {
+                        Condition::Poor
+                    } else {
+                        Condition::Normal
+                    };
+                    // The applicant is the default synthetic person; the
+                    // module's seed picks the capture.
+                    let grey = SyntheticFinger::new(SyntheticFinger::DEFAULT_IDENTITY, finger)
+                        .capture_in(
+                            self.seed,
+                            proto::IMAGE_WIDTH,
+                            proto::IMAGE_HEIGHT,
+                            condition,
+                        );
                     self.image = Some(proto::pack_4bit(&grey));
+                    self.image_poor = condition == Condition::Poor;
                     self.shared.images_taken.fetch_add(1, Ordering::SeqCst);
                     self.ack(Confirmation::Ok, &[])
                 } else {
@@ -368,6 +392,14 @@ impl Server {
                 Some(image) => {
                     self.ack(Confirmation::Ok, &[])?;
                     self.send_image(&image)?;
+                    if std::mem::take(&mut self.image_poor) {
+                        let mut knobs = self
+                            .shared
+                            .knobs
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner);
+                        knobs.poor_captures = knobs.poor_captures.saturating_sub(1);
+                    }
                     // The applicant lifts the finger once it is read.
                     if self.finger_at.take().is_some() {
                         self.captures += 1;

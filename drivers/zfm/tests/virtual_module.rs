@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use pishkhan_scanner::{
-    CancelToken, Capture, CaptureRequest, Finger, FingerSensor, ScanError, ScanEvent, Scanner,
-    Transport, ridge_pattern,
+    CancelToken, Capture, CaptureRequest, Condition, Finger, FingerSensor, ScanError, ScanEvent,
+    Scanner, SyntheticFinger, Transport, ridge_pattern,
 };
 use pishkhan_zfm::proto::{self, PacketSize};
 use pishkhan_zfm::{Config, Knobs, VirtualModule, ZfmScanner, ZfmSensor, open, open_with};
@@ -414,4 +414,53 @@ fn set_baud_switches_module_and_host() {
 fn a_missing_port_is_a_disconnect() {
     let err = open("/dev/pishkhan-no-such-tty", 57_600).expect_err("no such port");
     assert!(matches!(err, ScanError::Disconnected(_)), "{err:?}");
+}
+
+/// What the driver must deliver for the `n`th finger when the module
+/// draws it poor.
+fn expected_poor_pixels(n: usize) -> Vec<u8> {
+    let finger = Finger::ALL[n % Finger::ALL.len()];
+    let grey = SyntheticFinger::new(SyntheticFinger::DEFAULT_IDENTITY, finger).capture_in(
+        SEED,
+        proto::IMAGE_WIDTH,
+        proto::IMAGE_HEIGHT,
+        Condition::Poor,
+    );
+    proto::unpack_4bit(&proto::pack_4bit(&grey))
+}
+
+#[test]
+fn poor_captures_spoil_exactly_that_many_images() {
+    let module = start(Knobs {
+        poor_captures: 2,
+        ..Knobs::default()
+    });
+    let mut scanner = open_module(&module);
+    let mut images = Vec::new();
+    for (n, finger) in Finger::ALL.iter().take(3).enumerate() {
+        let cap = capture(&mut scanner, *finger, LONG).expect("a capture");
+        images.push(cap.fingers[0].pixels.clone());
+        assert_eq!(
+            module.handle().knobs().poor_captures,
+            2u32.saturating_sub(n as u32 + 1),
+            "one used per image"
+        );
+    }
+    for (n, image) in images.iter().enumerate() {
+        let poor = expected_poor_pixels(n);
+        let normal = expected_pixels(n);
+        assert_ne!(poor, normal);
+        if n < 2 {
+            assert!(*image == poor, "image {n} is poor");
+        } else {
+            assert!(*image == normal, "image {n} is normal again");
+        }
+    }
+    // Set at run time, it spoils the next image only.
+    module.handle().update(|k| k.poor_captures = 1);
+    let cap = capture(&mut scanner, Finger::ALL[3], LONG).expect("a capture");
+    assert!(cap.fingers[0].pixels == expected_poor_pixels(3));
+    let cap = capture(&mut scanner, Finger::ALL[4], LONG).expect("a capture");
+    assert!(cap.fingers[0].pixels == expected_pixels(4));
+    assert_eq!(module.handle().images_taken(), 5);
 }

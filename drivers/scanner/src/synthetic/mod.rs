@@ -21,6 +21,15 @@
 //! captures of one finger therefore show the same ridges, differently placed
 //! and inked; two fingers show different ridges.
 //!
+//! A capture can be asked to be *poor* ([`Condition::Poor`]): the finger
+//! very dry or touching lightly, ridges broken, part of it smeared or lifted
+//! off the glass, the sensor noisy, washed out and slightly out of focus:
+//! what an operator is asked to retake. It is still the same finger.
+//!
+//! Multi-finger impressions ([`slap`], [`slap_with`]) lay the fingers of a
+//! hand (or both thumbs) out as a real slap shows them; options leave
+//! fingers out (not placed) or put the other hand on the glass.
+//!
 //! Images are 8-bit grey at 500 ppi, row-major, 255 = white background.
 
 mod master;
@@ -48,6 +57,26 @@ pub enum PatternClass {
     /// Whorl: two cores, two deltas.
     Whorl,
 }
+
+/// How well a capture went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Condition {
+    /// An ordinary capture: the variation of pressure, dryness, placement
+    /// and noise a good capture shows.
+    #[default]
+    Normal,
+    /// A capture an operator should retake: one dominant fault (very dry,
+    /// very light, or wet and smudged), always with broken ridges, part of
+    /// the finger smeared or lifted off the glass, heavy sensor noise, low
+    /// contrast and some blur. Quality measures in the manner of NFIQ 2
+    /// (orientation certainty, local clarity, contrast) score it clearly
+    /// lower, yet it still shows the finger's ridges.
+    Poor,
+}
+
+/// Salt of the random stream that degrades a poor capture; kept apart from
+/// the capture's own stream, so a normal capture is unchanged by it.
+const POOR_STREAM: u64 = 0xB0_0D_CA_97;
 
 /// One finger of a synthetic person, ready to be captured again and again.
 #[derive(Debug, Clone)]
@@ -109,13 +138,31 @@ impl SyntheticFinger {
     /// at 500 ppi, the fingertip in the upper part of the window. The same
     /// `capture_seed` always gives the same pixels.
     pub fn capture(&self, capture_seed: u64, width: u32, height: u32) -> Vec<u8> {
+        self.capture_in(capture_seed, width, height, Condition::Normal)
+    }
+
+    /// [`Self::capture`] in the given condition. A poor capture with a
+    /// seed lies where the normal capture with that seed lies, and is
+    /// degraded on top of it.
+    pub fn capture_in(
+        &self,
+        capture_seed: u64,
+        width: u32,
+        height: u32,
+        condition: Condition,
+    ) -> Vec<u8> {
         let seed = mix(
             mix(capture_seed, self.identity_seed),
             u64::from(self.finger.position()),
         );
         let mut rng = Rng::new(seed);
-        let sensor = Sensor::random(&mut rng);
-        let touch = Touch::random(&mut rng);
+        let mut sensor = Sensor::random(&mut rng);
+        let mut touch = Touch::random(&mut rng);
+        if condition == Condition::Poor {
+            let mut bad = Rng::new(mix(seed, POOR_STREAM));
+            sensor.degrade(&mut bad);
+            touch.degrade(&mut bad);
+        }
         let (w, h) = (f64::from(width), f64::from(height));
         let place = Placement {
             cx: w / 2.0 + rng.sym(14.0),
@@ -140,12 +187,13 @@ pub fn ridge_pattern(finger: Finger, seed: u64, width: u32, height: u32) -> Vec<
 /// Renders a multi-finger impression of person `identity_seed`: the four
 /// fingers of a hand (slaps) or both thumbs, as a `width × height` image
 /// (about 1600 × 1500 at 500 ppi; smaller images are drawn at a smaller
-/// scale, so below 500 ppi). [`Impression::Finger`] gives one finger.
+/// scale, so below 500 ppi: see [`slap_resolution_ppi`]).
+/// [`Impression::Finger`] gives one finger.
 ///
 /// Returns the image and, in the impression's position order
 /// ([`Impression::fingers`]), each finger with its bounding box
 /// `[x, y, w, h]`. A finger whose contact area falls outside the image is
-/// left out of the list.
+/// left out of the list. Equal to [`slap_with`] with default options.
 pub fn slap(
     identity_seed: u64,
     impression: Impression,
@@ -153,52 +201,178 @@ pub fn slap(
     width: u32,
     height: u32,
 ) -> (Vec<u8>, Vec<(Finger, [u32; 4])>) {
-    let fingers: Vec<SyntheticFinger> = impression
-        .fingers()
-        .into_iter()
-        .map(|f| SyntheticFinger::new(identity_seed, f))
-        .collect();
-    let kind = match impression {
-        Impression::Finger(_) => 0,
-        Impression::RightSlap => 1,
-        Impression::LeftSlap => 2,
-        Impression::Thumbs => 3,
-    };
-    let mut rng = Rng::new(mix(mix(capture_seed, identity_seed), 0x51A9 + kind));
-    let sensor = Sensor::random(&mut rng);
-    let layout = hand_layout(impression, &fingers, &mut rng);
+    slap_with(
+        identity_seed,
+        impression,
+        capture_seed,
+        width,
+        height,
+        &SlapOptions::default(),
+    )
+}
 
-    // Fit the group into the image: scale down if needed, centre it
-    // horizontally, fingertips in the upper part.
-    let (w, h) = (f64::from(width), f64::from(height));
-    let (mut gx0, mut gy0, mut gx1, mut gy1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
-    for (sf, p) in fingers.iter().zip(&layout) {
-        let (ex, ey) = extent(&sf.master, p.angle);
-        gx0 = gx0.min(p.cx - ex);
-        gx1 = gx1.max(p.cx + ex);
-        gy0 = gy0.min(p.cy - ey);
-        gy1 = gy1.max(p.cy + ey);
-    }
-    let scale = (0.92 * w / (gx1 - gx0))
-        .min(0.92 * h / (gy1 - gy0))
-        .min(1.0);
-    let left = (w - scale * (gx1 - gx0)) / 2.0 + rng.sym(0.02 * w);
-    let top = (h - scale * (gy1 - gy0)) * rng.range(0.2, 0.4);
+/// What goes wrong with a multi-finger impression ([`slap_with`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SlapOptions {
+    /// Fingers the applicant does not place (missing, bandaged, held up):
+    /// they are not drawn and get no box. The other fingers lie where they
+    /// would have lain, so the same seed with and without a missing finger
+    /// differs only where that finger was.
+    pub missing: Vec<Finger>,
+    /// Draw this impression's fingers, in the layout of that hand, instead
+    /// of the asked impression's: `Some(RightSlap)` when the left slap is
+    /// asked is the applicant placing the right hand a second time. The
+    /// boxes name the fingers really drawn; the capture seed still picks a
+    /// capture of its own (not the one the asked impression would give).
+    /// `missing` names fingers of this hand.
+    pub hand_of: Option<Impression>,
+    /// How well the impression was taken (every finger and the sensor).
+    pub condition: Condition,
+}
+
+/// Renders a multi-finger impression as [`slap`] does, with fingers left
+/// out, the other hand placed, or a poor capture ([`SlapOptions`]).
+///
+/// With default options the pixels and boxes are exactly [`slap`]'s.
+pub fn slap_with(
+    identity_seed: u64,
+    impression: Impression,
+    capture_seed: u64,
+    width: u32,
+    height: u32,
+    options: &SlapOptions,
+) -> (Vec<u8>, Vec<(Finger, [u32; 4])>) {
+    let mut plan = SlapPlan::new(
+        identity_seed,
+        impression,
+        capture_seed,
+        width,
+        height,
+        options,
+    );
     let mut dark = vec![0f32; width as usize * height as usize];
     let mut boxes = Vec::new();
-    for (sf, p) in fingers.iter().zip(&layout) {
-        let place = Placement {
-            cx: left + scale * (p.cx - gx0),
-            cy: top + scale * (p.cy - gy0),
-            angle: p.angle,
-            scale,
-        };
-        let touch = Touch::random(&mut rng);
-        if let Some(b) = draw(&sf.master, &place, &touch, &mut dark, width, height) {
+    for (sf, place) in plan.fingers.iter().zip(&plan.places) {
+        // Every finger draws its touch, placed or not, so that leaving one
+        // out does not move the others.
+        let mut touch = Touch::random(&mut plan.rng);
+        if let Some(bad) = plan.poor.as_mut() {
+            touch.degrade(bad);
+        }
+        if options.missing.contains(&sf.finger) {
+            continue;
+        }
+        if let Some(b) = draw(&sf.master, place, &touch, &mut dark, width, height) {
             boxes.push((sf.finger, b));
         }
     }
-    (sensor.finish(&dark, width), boxes)
+    (plan.sensor.finish(&dark, width), boxes)
+}
+
+/// The resolution of the image [`slap_with`] (or [`slap`]) draws with the
+/// same arguments: 500 ppi when the hand fits the image at full size,
+/// proportionally less when it had to be drawn smaller. Cheap (no pixels
+/// are drawn).
+pub fn slap_resolution_ppi(
+    identity_seed: u64,
+    impression: Impression,
+    capture_seed: u64,
+    width: u32,
+    height: u32,
+    options: &SlapOptions,
+) -> f64 {
+    500.0
+        * SlapPlan::new(
+            identity_seed,
+            impression,
+            capture_seed,
+            width,
+            height,
+            options,
+        )
+        .scale
+}
+
+/// Where the fingers of one multi-finger impression go, before drawing.
+struct SlapPlan {
+    fingers: Vec<SyntheticFinger>,
+    places: Vec<Placement>,
+    sensor: Sensor,
+    /// Output pixels per 500 ppi pixel.
+    scale: f64,
+    /// The capture's stream, positioned for the fingers' touches.
+    rng: Rng,
+    /// The degrading stream of a poor capture.
+    poor: Option<Rng>,
+}
+
+impl SlapPlan {
+    fn new(
+        identity_seed: u64,
+        impression: Impression,
+        capture_seed: u64,
+        width: u32,
+        height: u32,
+        options: &SlapOptions,
+    ) -> SlapPlan {
+        let hand = options.hand_of.unwrap_or(impression);
+        let fingers: Vec<SyntheticFinger> = hand
+            .fingers()
+            .into_iter()
+            .map(|f| SyntheticFinger::new(identity_seed, f))
+            .collect();
+        // The stream belongs to the impression asked for: the other hand
+        // placed instead is another capture than that hand's own.
+        let kind = match impression {
+            Impression::Finger(_) => 0,
+            Impression::RightSlap => 1,
+            Impression::LeftSlap => 2,
+            Impression::Thumbs => 3,
+        };
+        let seed = mix(mix(capture_seed, identity_seed), 0x51A9 + kind);
+        let mut rng = Rng::new(seed);
+        let mut sensor = Sensor::random(&mut rng);
+        let layout = hand_layout(hand, &fingers, &mut rng);
+
+        // Fit the group into the image: scale down if needed, centre it
+        // horizontally, fingertips in the upper part.
+        let (w, h) = (f64::from(width), f64::from(height));
+        let (mut gx0, mut gy0, mut gx1, mut gy1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+        for (sf, p) in fingers.iter().zip(&layout) {
+            let (ex, ey) = extent(&sf.master, p.angle);
+            gx0 = gx0.min(p.cx - ex);
+            gx1 = gx1.max(p.cx + ex);
+            gy0 = gy0.min(p.cy - ey);
+            gy1 = gy1.max(p.cy + ey);
+        }
+        let scale = (0.92 * w / (gx1 - gx0))
+            .min(0.92 * h / (gy1 - gy0))
+            .min(1.0);
+        let left = (w - scale * (gx1 - gx0)) / 2.0 + rng.sym(0.02 * w);
+        let top = (h - scale * (gy1 - gy0)) * rng.range(0.2, 0.4);
+        let places = layout
+            .iter()
+            .map(|p| Placement {
+                cx: left + scale * (p.cx - gx0),
+                cy: top + scale * (p.cy - gy0),
+                angle: p.angle,
+                scale,
+            })
+            .collect();
+        let poor = (options.condition == Condition::Poor).then(|| {
+            let mut bad = Rng::new(mix(seed, POOR_STREAM));
+            sensor.degrade(&mut bad);
+            bad
+        });
+        SlapPlan {
+            fingers,
+            places,
+            sensor,
+            scale,
+            rng,
+            poor,
+        }
+    }
 }
 
 /// Half extents of a finger's contact ellipse rotated by `angle`.

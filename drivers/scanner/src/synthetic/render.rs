@@ -1,5 +1,11 @@
 //! Rendering a master onto the glass: placement, pressure, dryness,
 //! partial contact, skin elasticity, then the sensor's background and noise.
+//!
+//! A *poor* capture ([`Touch::degrade`], [`Sensor::degrade`]) pushes the same
+//! knobs to the bad end of what enrolment stations meet (very dry or very
+//! light fingers, wet smudges, a finger half lifted, a noisy or blurred
+//! sensor), the degradations that the features of NFIQ 2 (orientation
+//! certainty, local clarity, ridge-valley uniformity, contrast) respond to.
 
 use super::master::Master;
 use super::rng::{Rng, Smooth, hash_bits, smoothstep};
@@ -34,7 +40,33 @@ pub(crate) struct Touch {
     elastic_y: Smooth,
     elastic_amp: f64,
     breaks: Smooth,
+    /// How strongly `breaks` cuts the ridges of a dry finger.
+    break_amp: f64,
     blotches: Smooth,
+    /// A wet smudge or dirt: where it lies, valleys fill with ink and the
+    /// ridge structure is lost.
+    smudge: Option<Smudge>,
+}
+
+/// A smeared area of one impression.
+#[derive(Debug, Clone)]
+struct Smudge {
+    field: Smooth,
+    /// How much of the ridge structure it hides where it is strongest (0…1).
+    amount: f64,
+    /// Field level above which the smear begins.
+    level: f64,
+}
+
+/// The kind of bad impression a poor capture shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fault {
+    /// Very dry skin: thin, broken ridges and pale blotches.
+    Dry,
+    /// A light, hesitant touch: small, faint contact.
+    Light,
+    /// A wet or greasy finger pressed hard: merged ridges and a smear.
+    Smudged,
 }
 
 impl Touch {
@@ -54,8 +86,55 @@ impl Touch {
             elastic_y: Smooth::new(rng, 4, 120.0, 320.0),
             elastic_amp: rng.range(0.4, 1.6),
             breaks: Smooth::new(rng, 10, 14.0, 40.0),
+            break_amp: 0.45,
             blotches: Smooth::new(rng, 8, 40.0, 120.0),
+            smudge: None,
         }
+    }
+
+    /// Turns this touch into a poor one, drawing from `rng` (a stream of
+    /// its own, so that normal captures are not disturbed): one dominant
+    /// fault (very dry, very light or smudged), always with broken ridges
+    /// and part of the finger lifted off the glass.
+    pub(crate) fn degrade(&mut self, rng: &mut Rng) {
+        let fault = match rng.pick(&[1.0, 1.0, 1.0]) {
+            0 => Fault::Dry,
+            1 => Fault::Light,
+            _ => Fault::Smudged,
+        };
+        self.break_amp = rng.range(0.55, 0.7);
+        self.lift = rng.range(0.35, 0.6);
+        self.elastic_amp = rng.range(1.5, 3.0);
+        match fault {
+            Fault::Dry => {
+                self.dryness = rng.range(0.85, 0.95);
+                self.pressure = rng.range(-0.5, 0.0);
+                self.strength = rng.range(0.7, 0.85);
+                self.valley = rng.range(0.0, 0.04);
+            }
+            Fault::Light => {
+                self.dryness = rng.range(0.6, 0.75);
+                self.pressure = rng.range(-1.0, -0.8);
+                self.strength = rng.range(0.58, 0.68);
+                self.lift = rng.range(0.5, 0.7);
+            }
+            Fault::Smudged => {
+                self.dryness = rng.range(0.2, 0.4);
+                self.pressure = rng.range(0.7, 1.0);
+                self.strength = rng.range(0.75, 0.9);
+                self.valley = rng.range(0.2, 0.35);
+            }
+        }
+        let (amount, level) = if fault == Fault::Smudged {
+            (rng.range(0.75, 0.95), rng.range(-0.3, 0.1))
+        } else {
+            (rng.range(0.45, 0.65), rng.range(0.2, 0.5))
+        };
+        self.smudge = Some(Smudge {
+            field: Smooth::new(rng, 5, 90.0, 220.0),
+            amount,
+            level,
+        });
     }
 }
 
@@ -67,6 +146,8 @@ pub(crate) struct Sensor {
     noise: f64,
     shading: Smooth,
     seed: u64,
+    /// Radius of the optical blur (a box filter applied twice), pixels.
+    blur: usize,
 }
 
 impl Sensor {
@@ -77,13 +158,30 @@ impl Sensor {
             noise: rng.range(2.0, 7.0),
             shading: Smooth::new(rng, 3, 400.0, 1200.0),
             seed: rng.next_u64(),
+            blur: 0,
         }
+    }
+
+    /// Turns this sensor into a poor one: heavy noise, a washed-out image
+    /// (dirty or badly lit glass) and some defocus.
+    pub(crate) fn degrade(&mut self, rng: &mut Rng) {
+        self.noise = rng.range(9.0, 13.0);
+        self.contrast *= rng.range(0.75, 0.85);
+        self.background = rng.range(232.0, 244.0);
+        self.blur = 1;
     }
 
     /// Turns a darkness canvas (0 = glass, 1 = ridge) into grey levels.
     pub(crate) fn finish(&self, dark: &[f32], width: u32) -> Vec<u8> {
         let w = width.max(1) as usize;
         let rows = dark.len() / w;
+        let blurred;
+        let dark = if self.blur > 0 {
+            blurred = box_blur(&box_blur(dark, w, rows, self.blur), w, rows, self.blur);
+            &blurred[..]
+        } else {
+            dark
+        };
         // Uneven illumination, separable so it is cheap.
         let sx: Vec<f64> = (0..w)
             .map(|x| 2.0 * self.shading.at(x as f64, 0.0))
@@ -104,6 +202,31 @@ impl Sensor {
             })
             .collect()
     }
+}
+
+/// A separable box blur of radius `r` (clamped at the edges).
+fn box_blur(src: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
+    let n = (2 * r + 1) as f32;
+    let mut tmp = vec![0f32; src.len()];
+    for y in 0..h {
+        let row = &src[y * w..(y + 1) * w];
+        for x in 0..w {
+            let s: f32 = (0..=2 * r)
+                .map(|k| row[(x + k).saturating_sub(r).min(w - 1)])
+                .sum();
+            tmp[y * w + x] = s / n;
+        }
+    }
+    let mut out = vec![0f32; src.len()];
+    for y in 0..h {
+        for x in 0..w {
+            let s: f32 = (0..=2 * r)
+                .map(|k| tmp[(y + k).saturating_sub(r).min(h - 1) * w + x])
+                .sum();
+            out[y * w + x] = s / n;
+        }
+    }
+    out
 }
 
 /// Spacing of the grid on which smooth quantities are computed.
@@ -166,12 +289,18 @@ pub(crate) fn draw(
             let contact = edge * lift * blotch;
             let threshold = if edge > 0.0 {
                 base_threshold
-                    + touch.dryness * 0.45 * touch.breaks.at(mx, my)
+                    + touch.dryness * touch.break_amp * touch.breaks.at(mx, my)
                     + 0.25 * (1.0 - contact)
             } else {
                 0.0
             };
-            nodes.push([mx, my, contact, threshold]);
+            let smear = match &touch.smudge {
+                Some(s) if edge > 0.0 => {
+                    s.amount * smoothstep(s.level, s.level + 0.6, s.field.at(mx, my))
+                }
+                _ => 0.0,
+            };
+            nodes.push([mx, my, contact, threshold, smear]);
         }
     }
     let mut bbox: Option<[u32; 4]> = None;
@@ -201,7 +330,12 @@ pub(crate) fn draw(
             }
             let threshold = lerp(3);
             let v = f64::from(master.sample(lerp(0), lerp(1)));
-            let ink = smoothstep(threshold - 0.28, threshold + 0.28, v);
+            let mut ink = smoothstep(threshold - 0.28, threshold + 0.28, v);
+            if touch.smudge.is_some() {
+                // Smeared: a flat mid-dark stain instead of ridges.
+                let smear = lerp(4);
+                ink += smear * (0.7 - ink);
+            }
             let d = touch.strength * contact * (touch.valley + (1.0 - touch.valley) * ink);
             let idx = (py * width + px) as usize;
             if d as f32 > dark[idx] {

@@ -1,0 +1,409 @@
+//! The forms of the fingerprint step that need a supervisor: declaring an
+//! exception (missing or unprintable finger, with a reason, permanent or
+//! temporary, and a waist-up photo with the hands visible, taken with the
+//! portrait camera) and force-accepting images below the threshold after
+//! the last attempt. A supervisor signs in on the same station to approve;
+//! the approval is recorded with the finger.
+
+use iced::widget::{button, container, image, text, text_input};
+use iced::{ContentFit, Element, Length};
+use pishkhan_camera::{CameraController, RgbImage, Source};
+use pishkhan_scanner::Finger;
+
+use super::finger_text_id;
+use crate::enrolment::Portrait;
+use crate::enrolment::tenprint::{ExceptionKind, FingerException};
+use crate::i18n::I18n;
+use crate::station::Station;
+use crate::store::accounts::{self, AccountError, Role};
+use crate::text::Text;
+use crate::ui::widget::{self, row};
+
+/// Fewest characters of a reason worth the name.
+const MIN_REASON: usize = 3;
+
+#[derive(Default)]
+pub struct Approval {
+    username: String,
+    password: String,
+    problem: Option<Text>,
+}
+
+impl Approval {
+    /// Checks the supervisor's credentials; the password is forgotten
+    /// either way.
+    fn verify(&mut self, station: &Station) -> Option<String> {
+        let username = self.username.trim().to_owned();
+        let password = std::mem::take(&mut self.password);
+        match station.with_db(|db| accounts::verify(db, &username, &password)) {
+            Ok(account) if account.role == Role::Supervisor => {
+                tracing::info!(supervisor = %account.username, "supervisor approval");
+                Some(account.username)
+            }
+            Ok(account) => {
+                tracing::warn!(user = %account.username, "approval by a non-supervisor refused");
+                self.problem = Some(Text::new("err-not-supervisor"));
+                None
+            }
+            Err(AccountError::WrongCredentials) => {
+                tracing::warn!("failed supervisor approval");
+                self.problem = Some(Text::new("err-wrong-credentials"));
+                None
+            }
+            Err(e) => {
+                self.problem = Some(Text::new("err-internal").arg("detail", e.to_string()));
+                None
+            }
+        }
+    }
+
+    fn view<'a>(&'a self, i18n: &I18n) -> Vec<Element<'a, DialogMessage>> {
+        let mut items = vec![
+            widget::line(i18n, i18n.tr("ui-supervisor-approval")),
+            widget::field(
+                i18n,
+                "supervisor-username",
+                "ui-supervisor-username",
+                &self.username,
+                DialogMessage::Username,
+                None,
+            ),
+            widget::password(
+                i18n,
+                "supervisor-password",
+                "ui-supervisor-password",
+                &self.password,
+                DialogMessage::Password,
+                Some(DialogMessage::Approve),
+            ),
+        ];
+        if let Some(problem) = &self.problem {
+            items.push(widget::error(i18n, problem));
+        }
+        items
+    }
+}
+
+pub struct ExceptionForm {
+    finger: Finger,
+    source: Source,
+    kind: Option<ExceptionKind>,
+    reason: String,
+    permanent: Option<bool>,
+    camera: Option<CameraController>,
+    frame: Option<RgbImage>,
+    live: Option<image::Handle>,
+    photo: Option<(Portrait, image::Handle)>,
+    camera_problem: Option<Text>,
+    approval: Approval,
+    problem: Option<Text>,
+}
+
+pub enum Dialog {
+    Exception(Box<ExceptionForm>),
+    /// Force-accept of these fingers (below the threshold).
+    Force(Approval, Vec<Finger>),
+}
+
+#[derive(Debug, Clone)]
+pub enum DialogMessage {
+    Kind(ExceptionKind),
+    Reason(String),
+    Permanent(bool),
+    TakePhoto,
+    RetakePhoto,
+    Username(String),
+    Password(String),
+    Approve,
+    Cancel,
+}
+
+/// What became of a dialog message.
+pub enum Outcome {
+    Open,
+    Cancelled,
+    Forced {
+        supervisor: String,
+    },
+    Exception {
+        finger: Finger,
+        exception: Box<FingerException>,
+    },
+}
+
+fn rgb_handle(frame: &RgbImage) -> image::Handle {
+    image::Handle::from_rgba(
+        frame.width(),
+        frame.height(),
+        widget::rgb_to_rgba(frame.as_raw()),
+    )
+}
+
+impl Dialog {
+    pub fn force(below: Vec<Finger>) -> Self {
+        Dialog::Force(Approval::default(), below)
+    }
+
+    /// The exception form for `finger`, with the camera started for the
+    /// photo.
+    pub fn exception(finger: Finger, camera: &Source) -> Self {
+        Dialog::Exception(Box::new(ExceptionForm {
+            finger,
+            source: camera.clone(),
+            kind: None,
+            reason: String::new(),
+            permanent: None,
+            camera: Some(CameraController::start(camera.clone())),
+            frame: None,
+            live: None,
+            photo: None,
+            camera_problem: None,
+            approval: Approval::default(),
+            problem: None,
+        }))
+    }
+
+    pub fn camera_live(&self) -> bool {
+        matches!(self, Dialog::Exception(form) if form.camera.is_some())
+    }
+
+    /// Takes the camera's latest frame into the live view.
+    pub fn tick(&mut self) {
+        let Dialog::Exception(form) = self else {
+            return;
+        };
+        let Some(camera) = &form.camera else {
+            return;
+        };
+        match camera.latest() {
+            Some(Ok(frame)) => {
+                form.live = Some(rgb_handle(&frame));
+                form.frame = Some(frame);
+            }
+            Some(Err(e)) => {
+                tracing::warn!("exception photo camera: {e}");
+                form.camera_problem =
+                    Some(Text::new("err-camera-lost").arg("detail", e.to_string()));
+                form.camera = None;
+            }
+            None => {}
+        }
+    }
+
+    pub fn update(&mut self, message: DialogMessage, station: &Station) -> Outcome {
+        if let DialogMessage::Cancel = message {
+            return Outcome::Cancelled;
+        }
+        match self {
+            Dialog::Force(approval, _) => match message {
+                DialogMessage::Username(v) => approval.username = v,
+                DialogMessage::Password(v) => approval.password = v,
+                DialogMessage::Approve => {
+                    if let Some(supervisor) = approval.verify(station) {
+                        return Outcome::Forced { supervisor };
+                    }
+                }
+                _ => {}
+            },
+            Dialog::Exception(form) => return form.update(message, station),
+        }
+        Outcome::Open
+    }
+
+    pub fn view<'a>(&'a self, i18n: &I18n) -> Element<'a, DialogMessage> {
+        let (title, mut items) = match self {
+            Dialog::Force(approval, below) => {
+                let names: Vec<String> =
+                    below.iter().map(|f| i18n.tr(finger_text_id(*f))).collect();
+                let help = Text::new("ui-force-help").arg("fingers", names.join("، "));
+                let mut items = vec![widget::line(i18n, i18n.text(&help))];
+                items.extend(approval.view(i18n));
+                (Text::new("ui-force-title"), items)
+            }
+            Dialog::Exception(form) => (
+                Text::new("ui-exception-title").arg("finger", i18n.tr(finger_text_id(form.finger))),
+                form.view(i18n),
+            ),
+        };
+        items.insert(0, widget::heading(i18n, i18n.text(&title)));
+        items.push(
+            row(
+                i18n,
+                vec![
+                    button(text(i18n.tr("ui-approve")))
+                        .padding([8, 20])
+                        .style(button::primary)
+                        .on_press(DialogMessage::Approve)
+                        .into(),
+                    button(text(i18n.tr("ui-cancel-key")))
+                        .padding([8, 20])
+                        .style(button::secondary)
+                        .on_press(DialogMessage::Cancel)
+                        .into(),
+                ],
+            )
+            .spacing(10)
+            .into(),
+        );
+        container(
+            iced::widget::Column::with_children(items)
+                .spacing(12)
+                .max_width(720),
+        )
+        .padding(16)
+        .center_x(Length::Fill)
+        .style(container::bordered_box)
+        .into()
+    }
+}
+
+impl ExceptionForm {
+    fn update(&mut self, message: DialogMessage, station: &Station) -> Outcome {
+        match message {
+            DialogMessage::Kind(kind) => {
+                self.kind = Some(kind);
+                if kind == ExceptionKind::Missing {
+                    self.permanent = Some(true);
+                }
+            }
+            DialogMessage::Reason(v) => self.reason = v,
+            DialogMessage::Permanent(p) => self.permanent = Some(p),
+            DialogMessage::TakePhoto => {
+                if let (Some(frame), Some(camera)) = (self.frame.take(), &self.camera) {
+                    match Portrait::from_frame(&frame, camera.description()) {
+                        Ok(photo) => {
+                            self.photo = Some((photo, rgb_handle(&frame)));
+                            self.camera = None;
+                            self.live = None;
+                        }
+                        Err(e) => {
+                            self.camera_problem =
+                                Some(Text::new("err-internal").arg("detail", e.to_string()));
+                        }
+                    }
+                }
+            }
+            DialogMessage::RetakePhoto => {
+                self.photo = None;
+                self.camera_problem = None;
+                self.camera = Some(CameraController::start(self.source.clone()));
+            }
+            DialogMessage::Username(v) => self.approval.username = v,
+            DialogMessage::Password(v) => self.approval.password = v,
+            DialogMessage::Approve => return self.approve(station),
+            DialogMessage::Cancel => return Outcome::Cancelled,
+        }
+        Outcome::Open
+    }
+
+    fn approve(&mut self, station: &Station) -> Outcome {
+        let problem = if self.kind.is_none() {
+            Some("err-exception-kind")
+        } else if self.reason.trim().chars().count() < MIN_REASON {
+            Some("err-exception-reason")
+        } else if self.permanent.is_none() {
+            Some("err-exception-duration")
+        } else if self.photo.is_none() {
+            Some("err-exception-photo")
+        } else {
+            None
+        };
+        if let Some(id) = problem {
+            self.problem = Some(Text::new(id));
+            self.approval.password.clear();
+            return Outcome::Open;
+        }
+        self.problem = None;
+        let Some(supervisor) = self.approval.verify(station) else {
+            return Outcome::Open;
+        };
+        let (Some(kind), Some(permanent), Some((photo, _))) =
+            (self.kind, self.permanent, self.photo.take())
+        else {
+            return Outcome::Open;
+        };
+        Outcome::Exception {
+            finger: self.finger,
+            exception: Box::new(FingerException {
+                kind,
+                reason: self.reason.trim().to_owned(),
+                permanent,
+                approved_by: supervisor,
+                photo,
+                declared_at: chrono::Utc::now(),
+            }),
+        }
+    }
+
+    fn view<'a>(&'a self, i18n: &I18n) -> Vec<Element<'a, DialogMessage>> {
+        let kinds = [ExceptionKind::Missing, ExceptionKind::Unprintable]
+            .into_iter()
+            .map(|k| {
+                widget::choice(
+                    i18n,
+                    format!("{} ({})", i18n.tr(k.text_id()), k.code()),
+                    self.kind == Some(k),
+                    DialogMessage::Kind(k),
+                )
+            })
+            .collect();
+        let mut items = vec![
+            widget::line(i18n, i18n.tr("ui-exception-help")),
+            row(i18n, kinds).spacing(16).into(),
+            widget::line(i18n, i18n.tr("ui-exception-reason")),
+            text_input(&i18n.tr("ui-exception-reason-hint"), &self.reason)
+                .id("reason-input")
+                .on_input(DialogMessage::Reason)
+                .padding(8)
+                .align_x(widget::start(i18n))
+                .into(),
+        ];
+        if self.kind != Some(ExceptionKind::Missing) {
+            let durations = [(true, "ui-permanent"), (false, "ui-temporary")]
+                .into_iter()
+                .map(|(p, id)| {
+                    widget::choice(
+                        i18n,
+                        i18n.tr(id),
+                        self.permanent == Some(p),
+                        DialogMessage::Permanent(p),
+                    )
+                })
+                .collect();
+            items.push(row(i18n, durations).spacing(16).into());
+        }
+        items.push(widget::line(i18n, i18n.tr("ui-exception-photo")));
+        let picture: Element<'a, DialogMessage> = match (&self.photo, &self.live) {
+            (Some((_, handle)), _) | (None, Some(handle)) => image(handle.clone())
+                .content_fit(ContentFit::Contain)
+                .height(200)
+                .into(),
+            (None, None) => container(text(i18n.tr("ui-camera-starting")))
+                .center(Length::Fill)
+                .height(200)
+                .into(),
+        };
+        let photo_button = if self.photo.is_some() {
+            button(text(i18n.tr("ui-photo-taken")))
+                .style(button::secondary)
+                .on_press(DialogMessage::RetakePhoto)
+        } else {
+            button(text(i18n.tr("ui-take-photo")))
+                .style(button::primary)
+                .on_press_maybe(self.frame.is_some().then_some(DialogMessage::TakePhoto))
+        };
+        items.push(
+            row(i18n, vec![picture, photo_button.into()])
+                .spacing(12)
+                .into(),
+        );
+        if let Some(problem) = &self.camera_problem {
+            items.push(widget::error(i18n, problem));
+        }
+        items.extend(self.approval.view(i18n));
+        if let Some(problem) = &self.problem {
+            items.push(widget::error(i18n, problem));
+        }
+        items
+    }
+}
