@@ -200,6 +200,7 @@ ui-photo-taken = Photo taken (take again)
 exception-missing = Missing or amputated
 exception-unprintable = Unable to print
 measure-contrast = too little contrast
+measure-ridge-contrast = faint ridges
 measure-mean-grey = too light
 measure-foreground-area = too small a finger area
 measure-orientation-certainty = unclear ridge direction

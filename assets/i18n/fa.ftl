@@ -200,6 +200,7 @@ ui-photo-taken = عکس گرفته شد (گرفتن دوباره)
 exception-missing = نبودِ انگشت یا قطع عضو
 exception-unprintable = ناتوانی در ثبت
 measure-contrast = کنتراست کم
+measure-ridge-contrast = شیارهای کم‌رنگ
 measure-mean-grey = بیش از حد روشن
 measure-foreground-area = سطح انگشت کوچک
 measure-orientation-certainty = جهت نامشخص شیارها

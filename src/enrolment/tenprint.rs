@@ -130,6 +130,9 @@ pub struct Round {
     pub slap: Option<SlapRecord>,
     /// The problems of the latest attempt.
     pub problems: Vec<Problem>,
+    /// The images of the latest attempt when it was refused, so that the
+    /// operator sees what went wrong.
+    pub refused: Vec<Assessed>,
 }
 
 impl Round {
@@ -141,6 +144,17 @@ impl Round {
             best: BTreeMap::new(),
             slap: None,
             problems: Vec::new(),
+            refused: Vec::new(),
+        }
+    }
+
+    /// What to show for `finger`: the latest attempt's image if it was
+    /// refused, else the best image so far.
+    pub fn shown(&self, finger: Finger) -> Option<&Assessed> {
+        if self.problems.is_empty() {
+            self.best.get(&finger)
+        } else {
+            self.refused.iter().find(|a| a.finger() == finger)
         }
     }
 
@@ -536,8 +550,10 @@ impl TenPrint {
         round.attempts = round.attempts.saturating_add(1);
         round.problems = attempt.problems;
         if !round.problems.is_empty() {
+            round.refused = attempt.fingers;
             return;
         }
+        round.refused.clear();
         round.quality_attempts = round.quality_attempts.saturating_add(1);
         let mut improved = false;
         for assessed in attempt.fingers {

@@ -309,3 +309,57 @@ fn fingerprint_shortcut(event: iced::keyboard::Event) -> Option<Message> {
         wizard::FingerprintsMessage::Shortcut(shortcut),
     )))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use iced::keyboard::key::{Code, Named, Physical};
+    use iced::keyboard::{Event, Key, Location, Modifiers};
+
+    fn press(key: Key, code: Code, modifiers: Modifiers) -> Option<wizard::Shortcut> {
+        let event = Event::KeyPressed {
+            modified_key: key.clone(),
+            key,
+            physical_key: Physical::Code(code),
+            location: Location::Standard,
+            modifiers,
+            text: None,
+            repeat: false,
+        };
+        match fingerprint_shortcut(event) {
+            Some(Message::Wizard(wizard::Message::Fingerprints(
+                wizard::FingerprintsMessage::Shortcut(s),
+            ))) => Some(s),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn shortcuts_follow_the_physical_keys_whatever_the_layout() {
+        let none = Modifiers::empty();
+        let ch = |c: &str| Key::Character(c.into());
+        assert_eq!(
+            press(Key::Named(Named::Enter), Code::Enter, none),
+            Some(wizard::Shortcut::Accept)
+        );
+        assert_eq!(
+            press(Key::Named(Named::Escape), Code::Escape, none),
+            Some(wizard::Shortcut::Cancel)
+        );
+        // On the Persian layout R, F and E type ق, ب and ث.
+        assert_eq!(
+            press(ch("ق"), Code::KeyR, none),
+            Some(wizard::Shortcut::Retake)
+        );
+        assert_eq!(
+            press(ch("ب"), Code::KeyF, none),
+            Some(wizard::Shortcut::Force)
+        );
+        assert_eq!(
+            press(ch("ث"), Code::KeyE, none),
+            Some(wizard::Shortcut::Exception)
+        );
+        assert_eq!(press(ch("r"), Code::KeyR, Modifiers::CTRL), None);
+        assert_eq!(press(ch("x"), Code::KeyX, none), None);
+    }
+}

@@ -136,7 +136,9 @@ impl Wizard {
         }
         if step >= Step::Fingerprints {
             let keep = if step == Step::Fingerprints { 6 } else { 10 };
-            wizard.fingerprints.demo_fill(&mut wizard.session, keep);
+            wizard
+                .fingerprints
+                .demo_fill(&mut wizard.session, &wizard.devices.scanner, keep);
         }
         if step == Step::Done {
             match wizard.station.seal(&wizard.session) {

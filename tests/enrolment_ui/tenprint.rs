@@ -38,6 +38,10 @@ impl Harness {
     }
 
     fn approve_as(&mut self, username: &str, password: &str) {
+        // Empty the username field (a failed approval keeps what was typed).
+        self.fingerprint_message(wizard::FingerprintsMessage::Dialog(
+            wizard::FingerprintsDialogMessage::Username(String::new()),
+        ));
         self.type_into("supervisor-username", username);
         self.type_into("supervisor-password", password);
         self.click(&self.tr("ui-approve"));

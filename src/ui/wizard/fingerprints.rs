@@ -26,9 +26,7 @@ use pishkhan_scanner::{Finger, Impression, ScanError};
 
 use crate::devices::{CaptureStamp, DeviceEvent, ScannerWorker};
 use crate::enrolment::Session;
-use crate::enrolment::tenprint::{
-    Handled, Plan, Policy, Problem, Refusal, Status, TenPrint, assess,
-};
+use crate::enrolment::tenprint::{Handled, Plan, Policy, Problem, Refusal, Status, TenPrint};
 use crate::i18n::I18n;
 use crate::station::Station;
 use crate::text::Text;
@@ -249,32 +247,30 @@ impl State {
         self.dialog = None;
     }
 
-    /// Fills the first `count` fingers from a virtual scanner (demo screens).
-    pub fn demo_fill(&mut self, session: &mut Session, count: usize) {
-        use pishkhan_scanner::{CancelToken, CaptureRequest, Scanner, VirtualScanner};
-        let mut scanner = VirtualScanner::virtual_scanner(Duration::ZERO);
-        for finger in Finger::ALL.into_iter().take(count) {
-            let request = CaptureRequest::finger(finger, Duration::from_secs(1));
-            let captured = scanner.capture(&request, &CancelToken::new(), &mut |_| {});
-            let Some(img) = captured.ok().and_then(|c| c.fingers.into_iter().next()) else {
-                continue;
-            };
-            if let Ok(assessed) = assess::assess_image(img) {
-                self.thumbnails.insert(finger, thumbnail(&assessed.image));
-                session.fingers.insert(
-                    finger,
-                    crate::enrolment::tenprint::CapturedFinger {
-                        image: assessed.image,
-                        quality: assessed.quality,
-                        attempts: 1,
-                        forced_by: None,
-                        impression: Impression::Finger(finger),
-                        template: assessed.template,
-                    },
-                );
+    /// Captures through `scanner` and accepts (retaking light touches)
+    /// until `count` fingers are in, as an operator would: for demonstration
+    /// screens, with the station's configured (usually virtual) scanner.
+    pub fn demo_fill(&mut self, session: &mut Session, scanner: &ScannerWorker, count: usize) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(90);
+        self.tenprint.start(session, scanner);
+        while session.fingers.len() < count && std::time::Instant::now() < deadline {
+            match &self.tenprint.status {
+                Status::Review(_) if self.tenprint.can_accept(session) => {
+                    let _ = self.tenprint.accept(session, scanner);
+                }
+                Status::Review(_) if self.tenprint.can_retake() => {
+                    let _ = self.tenprint.retake(session, scanner);
+                }
+                Status::Review(_) | Status::Complete | Status::Failed(..) | Status::Idle => break,
+                Status::WaitingFor(_) | Status::FingerOn(_) => {
+                    if let Some((stamp, event)) = scanner.wait(Duration::from_secs(1)) {
+                        self.tenprint.handle(session, scanner, stamp, event);
+                    }
+                }
             }
         }
-        session.scanner = Some(scanner.info().name.clone());
+        self.tenprint.stop(scanner);
+        self.replace_thumbnails(session);
     }
 
     pub fn thumbnail(&self, finger: Finger) -> Option<&image::Handle> {
@@ -298,9 +294,10 @@ impl State {
             .tenprint
             .round()
             .map(|r| {
-                r.best
-                    .iter()
-                    .map(|(f, a)| (*f, thumbnail(&a.image)))
+                r.impression
+                    .fingers()
+                    .into_iter()
+                    .filter_map(|f| r.shown(f).map(|a| (f, thumbnail(&a.image))))
                     .collect()
             })
             .unwrap_or_default();
@@ -396,7 +393,7 @@ impl State {
                 }
             }
             Message::Shortcut(shortcut) => {
-                self.shortcut(shortcut, session, scanner, station, camera)
+                self.shortcut(shortcut, session, scanner, station, camera);
             }
             Message::Dialog(message) => {
                 let Some(dialog) = &mut self.dialog else {
@@ -582,7 +579,7 @@ impl State {
                             .height(160),
                     );
                 } else if let (Some(handle), Some(best)) =
-                    (self.review.get(&finger), round.best.get(&finger))
+                    (self.review.get(&finger), round.shown(finger))
                 {
                     col = col
                         .push(
@@ -811,6 +808,17 @@ impl State {
 mod tests {
     use super::*;
     use crate::i18n::Lang;
+
+    #[test]
+    fn every_quality_measure_has_a_name_in_both_languages() {
+        for lang in [Lang::Fa, Lang::En] {
+            let i18n = I18n::new(lang);
+            for measure in pishkhan_fingerprint::quality::Measure::ALL {
+                let id = format!("measure-{}", measure.id());
+                assert_ne!(i18n.tr(&id), id, "{lang:?}: {id} has no translation");
+            }
+        }
+    }
 
     #[test]
     fn every_sbi_error_code_has_an_operator_message_in_both_languages() {
