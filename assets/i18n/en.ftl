@@ -225,3 +225,5 @@ err-exception-kind = Choose whether the finger is missing or unable to print.
 err-exception-reason = Write the reason (at least three letters).
 err-exception-duration = Choose whether it is permanent or temporary.
 err-exception-photo = Take the exception photo first.
+ui-review-exception = { $finger }: { $kind } — { $reason } (approved by { $supervisor })
+ui-review-forced = { $finger }: accepted below the quality threshold (approved by { $supervisor })

@@ -225,3 +225,5 @@ err-exception-kind = نوع استثنا را برگزینید: نبودِ ان�
 err-exception-reason = دلیل را بنویسید (دست‌کم سه حرف).
 err-exception-duration = دائمی یا موقت بودن را برگزینید.
 err-exception-photo = نخست عکس استثنا را بگیرید.
+ui-review-exception = { $finger }: { $kind } — { $reason } (تأیید { $supervisor })
+ui-review-forced = { $finger }: پذیرفته‌شده زیر آستانهٔ کیفیت (تأیید { $supervisor })

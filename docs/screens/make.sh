@@ -31,7 +31,7 @@ shot() { # name, data dir, extra args...
   shift 2
   DISPLAY=$display PISHKHAN_LOG=warn "$bin" --data-dir "$dir" "$@" &
   local pid=$!
-  sleep "${SCREENS_WAIT:-4}"
+  sleep "${WAIT:-${SCREENS_WAIT:-10}}"
   DISPLAY=$display import -window root "$out/$name.png"
   kill "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
@@ -49,10 +49,15 @@ for lang in fa en; do
     n=$((n + 1))
   done
   rm -rf "$data"
-  # A slap scanner behind the virtual SBI service, mid-capture with its
-  # live preview.
+  # A slap scanner behind the virtual SBI service: the demo accepts both
+  # slaps (5 s each), then the thumbs are being placed, with the live
+  # preview.
   sbi=$(mktemp -d)
-  printf '[devices]\nscanner = "sbi"\nsbi_service = "virtual"\nvirtual_scanner_delay_ms = 6000\n' >"$sbi/pishkhan.toml"
-  shot "$lang-4b-fingerprints-sbi" "$sbi" --lang "$lang" --demo-step fingerprints
+  printf '[devices]\nscanner = "sbi"\nsbi_service = "virtual"\nvirtual_scanner_delay_ms = 5000\n' >"$sbi/pishkhan.toml"
+  WAIT=13 shot "$lang-4b-fingerprints-sbi" "$sbi" --lang "$lang" --demo-step fingerprints
   rm -rf "$sbi"
 done
+
+# The exception form (a headless render of the same interface, since a
+# demo step cannot open a form): docs/screens/{fa,en}-4c-exception-tiny-skia.png
+cargo test --quiet --test enrolment_ui -- --ignored write_exception_form_screens

@@ -39,7 +39,7 @@ pub enum Message {
 
 pub use fingerprints::{
     DialogMessage as FingerprintsDialogMessage, Message as FingerprintsMessage, Shortcut,
-    State as FingerprintsState, problem_text, scan_error_text,
+    State as FingerprintsState, finger_text_id, problem_text, scan_error_text,
 };
 
 /// The applicant's details, one "label: value" line each, for the

@@ -122,6 +122,28 @@ impl Harness {
         assert!(self.sees(&self.tr("ui-fingers-complete")));
         self.click(&self.tr("ui-next"));
         assert_eq!(self.wizard().step, Step::Review);
+        // The review names every exception and every forced finger.
+        let mut lines = Vec::new();
+        for (finger, e) in &self.wizard().session.exceptions {
+            lines.push(
+                Text::new("ui-review-exception")
+                    .arg("finger", self.tr(wizard_finger(*finger)))
+                    .arg("kind", self.tr(e.kind.text_id()))
+                    .arg("reason", e.reason.clone())
+                    .arg("supervisor", e.approved_by.clone()),
+            );
+        }
+        for (finger, supervisor) in self.wizard().session.forced_fingers() {
+            lines.push(
+                Text::new("ui-review-forced")
+                    .arg("finger", self.tr(wizard_finger(finger)))
+                    .arg("supervisor", supervisor.to_owned()),
+            );
+        }
+        for line in lines {
+            let shown = self.app.i18n.text(&line);
+            assert!(self.sees(&shown), "the review shows {shown}");
+        }
         self.click(&self.tr("ui-seal"));
         assert_eq!(self.wizard().step, Step::Done);
         let opened = opened_packet(self);
@@ -146,6 +168,10 @@ fn accept_current(h: &mut Harness) {
         h.shortcut(wizard::Shortcut::Retake);
         assert_eq!(h.wait_review(), Some(impression));
     }
+}
+
+fn wizard_finger(finger: Finger) -> &'static str {
+    pishkhan::ui::wizard::finger_text_id(finger)
 }
 
 fn check_packet(opened: &packet::Opened, forced: &[u8], exception: u8) {
@@ -347,4 +373,57 @@ fn the_right_hand_placed_twice_is_caught_by_the_duplicate_check() {
     h.shortcut(wizard::Shortcut::Retake);
     assert_eq!(h.wait_review(), Some(Impression::LeftSlap));
     assert!(h.problems().is_empty(), "{:?}", h.problems());
+}
+
+/// Writes `docs/screens/{fa,en}-4c-exception.png`: the exception form with
+/// its photo taken, as the operator sees it (headless tiny-skia render at
+/// twice the size). Run by `docs/screens/make.sh`.
+#[test]
+#[ignore = "writes documentation screenshots; run by docs/screens/make.sh"]
+fn write_exception_form_screens() {
+    let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/screens");
+    for lang in ["fa", "en"] {
+        let mut h = Harness::up_to_portrait(SBI);
+        if lang == "en" {
+            h.click("English");
+        }
+        h.take_portrait();
+        h.wait_review().expect("a capture");
+        h.fingerprint_message(wizard::FingerprintsMessage::Exception(Finger::RightRing));
+        let kind = ExceptionKind::Unprintable;
+        h.click(&format!("{} ({})", h.tr(kind.text_id()), kind.code()));
+        let reason = if lang == "fa" {
+            "باند پس از بریدگی"
+        } else {
+            "bandaged after a cut"
+        };
+        h.type_into("reason-input", reason);
+        h.click(&h.tr("ui-temporary"));
+        let take = h.tr("ui-take-photo");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while h.click(&take) == 0 {
+            assert!(Instant::now() < deadline, "no camera frame for the photo");
+            std::thread::sleep(Duration::from_millis(30));
+            let _ = h.app.update(Message::Tick);
+        }
+        h.type_into("supervisor-username", "sara");
+        let theme = h.app.theme();
+        let mut ui = Simulator::with_size(
+            pishkhan::ui::settings(),
+            Size::new(1280.0, 1100.0),
+            h.app.view(),
+        );
+        let snapshot = ui.snapshot(&theme).expect("render");
+        let path = out.join(format!("{lang}-4c-exception"));
+        for old in std::fs::read_dir(&out).expect("docs/screens").flatten() {
+            if old
+                .file_name()
+                .to_string_lossy()
+                .starts_with(&format!("{lang}-4c-exception"))
+            {
+                std::fs::remove_file(old.path()).expect("remove the old screen");
+            }
+        }
+        assert!(snapshot.matches_image(&path).expect("written"));
+    }
 }

@@ -661,7 +661,7 @@ impl State {
                 self.exception_candidate(session).map(Message::Exception),
             ),
         ];
-        col = col.push(row(i18n, buttons).spacing(10));
+        col = col.push(widget::aligned(i18n, row(i18n, buttons).spacing(10)));
         Some(
             container(col)
                 .padding(12)

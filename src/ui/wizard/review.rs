@@ -40,18 +40,31 @@ impl State {
         let fingers = Finger::ALL
             .iter()
             .map(|&f| {
-                let picture: Element<'a, Message> = match fingerprints.thumbnail(f) {
-                    Some(h) => image(h.clone())
-                        .content_fit(ContentFit::Contain)
-                        .height(70)
-                        .into(),
-                    None => text("—").into(),
-                };
-                column![picture, text(i18n.tr(finger_text_id(f))).size(11)]
+                let picture: Element<'a, Message> =
+                    match (fingerprints.thumbnail(f), session.exceptions.get(&f)) {
+                        (_, Some(e)) => text(e.kind.code()).size(24).into(),
+                        (Some(h), None) => image(h.clone())
+                            .content_fit(ContentFit::Contain)
+                            .height(70)
+                            .into(),
+                        (None, None) => text("—").into(),
+                    };
+                let mut col = column![picture, text(i18n.tr(finger_text_id(f))).size(11)]
                     .spacing(2)
                     .align_x(iced::Alignment::Center)
-                    .width(Length::Fill)
-                    .into()
+                    .width(Length::Fill);
+                if let Some(captured) = session.fingers.get(&f) {
+                    let score = i18n.text(
+                        &Text::new("ui-quality-score").arg("score", captured.score().to_string()),
+                    );
+                    let line = text(score).size(11);
+                    col = col.push(if captured.forced_by.is_some() {
+                        line.style(text::danger)
+                    } else {
+                        line.style(text::secondary)
+                    });
+                }
+                col.into()
             })
             .collect();
         let mut col = column![
@@ -74,9 +87,31 @@ impl State {
                 )
             ),
             row(i18n, fingers),
-            widget::line(i18n, i18n.tr("ui-seal-help")),
         ]
         .spacing(14);
+        for (finger, e) in &session.exceptions {
+            col = col.push(widget::line(
+                i18n,
+                i18n.text(
+                    &Text::new("ui-review-exception")
+                        .arg("finger", i18n.tr(finger_text_id(*finger)))
+                        .arg("kind", i18n.tr(e.kind.text_id()))
+                        .arg("reason", e.reason.clone())
+                        .arg("supervisor", e.approved_by.clone()),
+                ),
+            ));
+        }
+        for (finger, supervisor) in session.forced_fingers() {
+            col = col.push(widget::line(
+                i18n,
+                i18n.text(
+                    &Text::new("ui-review-forced")
+                        .arg("finger", i18n.tr(finger_text_id(finger)))
+                        .arg("supervisor", supervisor.to_owned()),
+                ),
+            ));
+        }
+        col = col.push(widget::line(i18n, i18n.tr("ui-seal-help")));
         if let Some(problem) = &self.problem {
             col = col.push(widget::error(i18n, problem));
         }

@@ -226,7 +226,8 @@ impl Dialog {
             ),
         };
         items.insert(0, widget::heading(i18n, i18n.text(&title)));
-        items.push(
+        items.push(widget::aligned(
+            i18n,
             row(
                 i18n,
                 vec![
@@ -242,9 +243,8 @@ impl Dialog {
                         .into(),
                 ],
             )
-            .spacing(10)
-            .into(),
-        );
+            .spacing(10),
+        ));
         container(
             iced::widget::Column::with_children(items)
                 .spacing(12)
@@ -349,7 +349,7 @@ impl ExceptionForm {
             .collect();
         let mut items = vec![
             widget::line(i18n, i18n.tr("ui-exception-help")),
-            row(i18n, kinds).spacing(16).into(),
+            widget::aligned(i18n, row(i18n, kinds).spacing(16)),
             widget::line(i18n, i18n.tr("ui-exception-reason")),
             text_input(&i18n.tr("ui-exception-reason-hint"), &self.reason)
                 .id("reason-input")
@@ -370,7 +370,7 @@ impl ExceptionForm {
                     )
                 })
                 .collect();
-            items.push(row(i18n, durations).spacing(16).into());
+            items.push(widget::aligned(i18n, row(i18n, durations).spacing(16)));
         }
         items.push(widget::line(i18n, i18n.tr("ui-exception-photo")));
         let picture: Element<'a, DialogMessage> = match (&self.photo, &self.live) {
@@ -392,11 +392,10 @@ impl ExceptionForm {
                 .style(button::primary)
                 .on_press_maybe(self.frame.is_some().then_some(DialogMessage::TakePhoto))
         };
-        items.push(
-            row(i18n, vec![picture, photo_button.into()])
-                .spacing(12)
-                .into(),
-        );
+        items.push(widget::aligned(
+            i18n,
+            row(i18n, vec![picture, photo_button.into()]).spacing(12),
+        ));
         if let Some(problem) = &self.camera_problem {
             items.push(widget::error(i18n, problem));
         }
