@@ -143,3 +143,153 @@ fn devices_finds_both_virtual_devices_and_captures() {
     let image = image::open(&png).expect("the test capture is a PNG");
     assert_eq!((image.width(), image.height()), (256, 288));
 }
+
+/// A synthetic finger saved as PNG, for the technicians' tools.
+fn finger_png(dir: &std::path::Path, name: &str, seed: u64) -> std::path::PathBuf {
+    let (w, h) = (400, 500);
+    let pixels = pishkhan_scanner::ridge_pattern(pishkhan_scanner::Finger::LeftIndex, seed, w, h);
+    let path = dir.join(name);
+    image::GrayImage::from_raw(w, h, pixels)
+        .expect("size")
+        .save(&path)
+        .expect("png");
+    path
+}
+
+#[test]
+fn wsq_encode_and_decode_round_trip_a_finger_image() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let png = finger_png(dir.path(), "finger.png", 4);
+    let wsq = dir.path().join("finger.wsq");
+    let back = dir.path().join("back.png");
+    let out = pishkhan(dir.path())
+        .args(["wsq", "encode"])
+        .args([&png, &wsq])
+        .args(["--bitrate", "2.25"])
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("400×500"));
+    let bytes = std::fs::read(&wsq).expect("written");
+    assert_eq!(&bytes[..2], &[0xFF, 0xA0], "a WSQ file");
+    assert!(
+        bytes.windows(8).any(|w| w == b"NIST_COM"),
+        "the NISTCOM comment"
+    );
+    let out = pishkhan(dir.path())
+        .args(["wsq", "decode"])
+        .args([&wsq, &back])
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("500 ppi"));
+    let a = image::open(&png).expect("png").to_luma8();
+    let b = image::open(&back).expect("decoded").to_luma8();
+    assert_eq!(a.dimensions(), b.dimensions());
+    let rmse = (a
+        .as_raw()
+        .iter()
+        .zip(b.as_raw())
+        .map(|(&x, &y)| (f64::from(x) - f64::from(y)).powi(2))
+        .sum::<f64>()
+        / f64::from(400 * 500))
+    .sqrt();
+    assert!(rmse < 8.0, "RMSE at 2.25 bpp: {rmse}");
+}
+
+#[test]
+fn wsq_tools_explain_bad_input() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = dir.path().join("notes.txt");
+    std::fs::write(&text, "not an image").expect("write");
+    let out = pishkhan(dir.path())
+        .args(["wsq", "encode"])
+        .args([&text, &dir.path().join("x.wsq")])
+        .output()
+        .expect("runs");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("notes.txt") && err.contains("not an image"),
+        "{err}"
+    );
+
+    let out = pishkhan(dir.path())
+        .args(["wsq", "decode"])
+        .args([&text, &dir.path().join("x.png")])
+        .output()
+        .expect("runs");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("notes.txt"));
+
+    let png = finger_png(dir.path(), "f.png", 1);
+    let out = pishkhan(dir.path())
+        .args(["wsq", "encode"])
+        .args([&png, &dir.path().join("x.wsq")])
+        .args(["--bitrate", "0"])
+        .output()
+        .expect("runs");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bit rate"));
+}
+
+#[test]
+fn finger_quality_scores_images_and_names_the_failing_measures() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let good = finger_png(dir.path(), "good.png", 2);
+    let blank = dir.path().join("blank.png");
+    image::GrayImage::from_pixel(300, 300, image::Luma([255]))
+        .save(&blank)
+        .expect("png");
+    let missing = dir.path().join("missing.png");
+    let out = pishkhan(dir.path())
+        .args(["finger", "quality", "--json"])
+        .args([&good, &blank, &missing])
+        .output()
+        .expect("runs");
+    assert!(
+        !out.status.success(),
+        "an unreadable file fails the command"
+    );
+    let reports: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let reports = reports.as_array().expect("array");
+    assert_eq!(reports.len(), 3);
+    assert!(
+        reports[0]["score"].as_u64().expect("score") >= 40,
+        "{}",
+        reports[0]
+    );
+    assert_eq!(reports[0]["passes"], true);
+    assert_eq!(reports[1]["score"], 0);
+    let failing: Vec<&str> = reports[1]["measures"]
+        .as_array()
+        .expect("measures")
+        .iter()
+        .filter(|m| m["failing"] == true)
+        .filter_map(|m| m["measure"].as_str())
+        .collect();
+    assert!(failing.contains(&"mean-grey"), "{failing:?}");
+    assert!(
+        reports[2]["error"]
+            .as_str()
+            .expect("error")
+            .contains("missing.png")
+    );
+
+    let out = pishkhan(dir.path())
+        .args(["finger", "quality", "--threshold", "99"])
+        .arg(&good)
+        .output()
+        .expect("runs");
+    assert!(out.status.success());
+    let line = String::from_utf8_lossy(&out.stdout);
+    assert!(line.contains("FAILS 99"), "{line}");
+}
