@@ -13,7 +13,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use pishkhan_scanner::{
-    CancelToken, CaptureRequest, DeviceInfo, ScanError, ScanEvent, Scanner, VirtualScanner,
+    CancelToken, Capture, CaptureRequest, DeviceInfo, ScanError, ScanEvent, Scanner, VirtualScanner,
 };
 
 use crate::config::{CameraChoice, Config, ScannerChoice};
@@ -430,9 +430,14 @@ impl Devices {
             match pishkhan_zfm::VirtualModule::start(VIRTUAL_IDENTITY, knobs) {
                 Ok(module) => {
                     let path = module.path();
+                    let applicant = module.handle();
                     virtuals.zfm = Some(module);
+                    let scanner = FollowingApplicant {
+                        inner: zfm_scanner(path.clone(), baud),
+                        applicant,
+                    };
                     return (
-                        zfm_scanner(path.clone(), baud),
+                        Box::new(scanner),
                         format!("virtual ZhianTec module on {path} (demo)"),
                     );
                 }
@@ -444,6 +449,33 @@ impl Devices {
             Box::new(VirtualScanner::virtual_scanner(placement)),
             "in-process virtual sensor (demo)".into(),
         )
+    }
+}
+
+/// The virtual ZhianTec module's applicant does what the operator's screen
+/// asks: before each capture it is told which finger to place (a real
+/// module cannot know, and a real applicant listens to the operator).
+#[cfg(unix)]
+struct FollowingApplicant {
+    inner: Box<dyn Scanner>,
+    applicant: pishkhan_zfm::ModuleHandle,
+}
+
+#[cfg(unix)]
+impl Scanner for FollowingApplicant {
+    fn info(&self) -> &DeviceInfo {
+        self.inner.info()
+    }
+
+    fn capture(
+        &mut self,
+        request: &CaptureRequest,
+        cancel: &CancelToken,
+        on_event: &mut dyn FnMut(ScanEvent),
+    ) -> Result<Capture, ScanError> {
+        let finger = request.expected().first().copied();
+        self.applicant.update(|k| k.finger = finger);
+        self.inner.capture(request, cancel, on_event)
     }
 }
 

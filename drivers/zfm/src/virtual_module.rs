@@ -50,6 +50,11 @@ pub struct Knobs {
     /// light or smudged finger on a noisy sensor). An image is drawn poor at
     /// GenImg while this is above zero; its first upload uses one up.
     pub poor_captures: u32,
+    /// The finger the applicant places, as the operator asked for it
+    /// (`None`: one after another in `Finger::ALL` order). A module cannot
+    /// know which finger is on the glass; in demo mode the station tells
+    /// the virtual applicant what the operator's screen asks for.
+    pub finger: Option<Finger>,
 }
 
 impl Default for Knobs {
@@ -66,6 +71,7 @@ impl Default for Knobs {
             disconnect_after: None,
             baud: None,
             poor_captures: 0,
+            finger: None,
         }
     }
 }
@@ -218,8 +224,13 @@ struct Server {
     /// Whether that image was drawn poor and not yet uploaded.
     image_poor: bool,
     /// Fingers placed and lifted so far (selects the finger on the glass
-    /// in `Finger::ALL` order).
+    /// in `Finger::ALL` order unless [`Knobs::finger`] says which).
     captures: usize,
+    /// How often each finger (by `Finger::ALL` index) was placed: a finger
+    /// placed again is another capture of it (another seed).
+    placed: [u64; 10],
+    /// The finger on the glass now.
+    on_glass: Option<usize>,
     /// GenImg commands still to find the glass empty after a lift.
     empty_polls_left: u32,
     acks: u64,
@@ -256,6 +267,8 @@ impl Server {
             image: None,
             image_poor: false,
             captures: 0,
+            placed: [0; 10],
+            on_glass: None,
             empty_polls_left: 0,
             acks: 0,
         }
@@ -363,17 +376,23 @@ impl Server {
             }
             Command::GenImg => {
                 if self.finger_on(&knobs) {
-                    let finger = Finger::ALL[self.captures % Finger::ALL.len()];
+                    let index = knobs
+                        .finger
+                        .and_then(|f| Finger::ALL.iter().position(|&g| g == f))
+                        .unwrap_or(self.captures % Finger::ALL.len());
+                    let finger = Finger::ALL[index];
+                    self.on_glass = Some(index);
                     let condition = if knobs.poor_captures > 0 {
                         Condition::Poor
                     } else {
                         Condition::Normal
                     };
                     // The applicant is the default synthetic person; the
-                    // module's seed picks the capture.
+                    // module's seed picks the capture, and each placing of
+                    // the same finger again another one.
                     let grey = SyntheticFinger::new(SyntheticFinger::DEFAULT_IDENTITY, finger)
                         .capture_in(
-                            self.seed,
+                            self.seed.wrapping_add(self.placed[index]),
                             proto::IMAGE_WIDTH,
                             proto::IMAGE_HEIGHT,
                             condition,
@@ -403,6 +422,9 @@ impl Server {
                     // The applicant lifts the finger once it is read.
                     if self.finger_at.take().is_some() {
                         self.captures += 1;
+                        if let Some(index) = self.on_glass.take() {
+                            self.placed[index] += 1;
+                        }
                         self.empty_polls_left = knobs.empty_polls;
                     }
                     Ok(())

@@ -464,3 +464,28 @@ fn poor_captures_spoil_exactly_that_many_images() {
     assert!(cap.fingers[0].pixels == expected_pixels(4));
     assert_eq!(module.handle().images_taken(), 5);
 }
+
+#[test]
+fn the_applicant_places_the_finger_asked_for_and_each_placing_is_another_capture() {
+    let module = start(Knobs::default());
+    let mut scanner = open_module(&module);
+    let quantised = |finger: Finger, seed: u64| {
+        let grey = ridge_pattern(finger, seed, proto::IMAGE_WIDTH, proto::IMAGE_HEIGHT);
+        proto::unpack_4bit(&proto::pack_4bit(&grey))
+    };
+    module
+        .handle()
+        .update(|k| k.finger = Some(Finger::LeftRing));
+    let first = capture(&mut scanner, Finger::LeftRing, LONG).expect("first");
+    let again = capture(&mut scanner, Finger::LeftRing, LONG).expect("again");
+    assert_eq!(first.fingers[0].pixels, quantised(Finger::LeftRing, SEED));
+    assert_eq!(
+        again.fingers[0].pixels,
+        quantised(Finger::LeftRing, SEED + 1),
+        "the same finger placed again: another capture of it"
+    );
+    // Without the knob the applicant goes on in order (two fingers placed).
+    module.handle().update(|k| k.finger = None);
+    let next = capture(&mut scanner, Finger::RightMiddle, LONG).expect("next");
+    assert_eq!(next.fingers[0].pixels, expected_pixels(2));
+}
