@@ -75,7 +75,7 @@ case "${1:-run}" in
     cargo fmt --all -- --check
     cargo clippy --locked --workspace --all-targets -- -D warnings
     if cargo nextest --version >/dev/null 2>&1; then
-      cargo nextest run --locked --workspace --no-fail-fast
+      cargo nextest run --locked --workspace --no-fail-fast --config-file tests/nextest.toml
     else
       cargo test --locked --workspace --no-fail-fast
     fi
