@@ -416,23 +416,11 @@ fn clean_mask(mask: &mut [bool], bw: usize, bh: usize) {
         while let Some(i) = stack.pop() {
             size += 1;
             let (x, y) = (i % bw, i / bw);
-            let mut visit = |j: usize| {
+            for j in neighbours4(x, y, bw, bh) {
                 if mask[j] && label[j] == 0 {
                     label[j] = id;
                     stack.push(j);
                 }
-            };
-            if x > 0 {
-                visit(i - 1);
-            }
-            if x + 1 < bw {
-                visit(i + 1);
-            }
-            if y > 0 {
-                visit(i - bw);
-            }
-            if y + 1 < bh {
-                visit(i + bw);
             }
         }
         sizes.push(size);
@@ -453,23 +441,11 @@ fn clean_mask(mask: &mut [bool], bw: usize, bh: usize) {
             stack.push(i);
             while let Some(j) = stack.pop() {
                 let (x, y) = (j % bw, j / bw);
-                let mut visit = |k: usize| {
+                for k in neighbours4(x, y, bw, bh) {
                     if !mask[k] && !outside[k] {
                         outside[k] = true;
                         stack.push(k);
                     }
-                };
-                if x > 0 {
-                    visit(j - 1);
-                }
-                if x + 1 < bw {
-                    visit(j + 1);
-                }
-                if y > 0 {
-                    visit(j - bw);
-                }
-                if y + 1 < bh {
-                    visit(j + bw);
                 }
             }
         }
@@ -678,6 +654,20 @@ impl Binary {
             | p[i - 1] << 6
             | p[i - s - 1] << 7
     }
+}
+
+/// The 4-connected neighbours of block `(x, y)` in a `bw × bh` grid, as
+/// indices, in the order left, right, up, down.
+fn neighbours4(x: usize, y: usize, bw: usize, bh: usize) -> impl Iterator<Item = usize> {
+    let i = y * bw + x;
+    [
+        (x > 0).then(|| i - 1),
+        (x + 1 < bw).then(|| i + 1),
+        (y > 0).then(|| i - bw),
+        (y + 1 < bh).then(|| i + bw),
+    ]
+    .into_iter()
+    .flatten()
 }
 
 #[cfg(test)]
