@@ -22,6 +22,29 @@ pub struct Config {
     pub authority: AuthorityConfig,
     pub devices: DeviceConfig,
     pub fingerprints: FingerprintConfig,
+    pub outbox: OutboxConfig,
+}
+
+/// The outbox and retention: what may be queued, for how long it is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OutboxConfig {
+    /// Largest sealed packet accepted into the queue, in bytes.
+    pub max_packet_bytes: u64,
+    /// Free space the data directory must keep after queueing, in bytes.
+    pub min_free_bytes: u64,
+    /// Days an acknowledged packet is kept before it is deleted.
+    pub keep_acknowledged_days: u32,
+}
+
+impl Default for OutboxConfig {
+    fn default() -> Self {
+        Self {
+            max_packet_bytes: 5 * 1024 * 1024,
+            min_free_bytes: 200 * 1024 * 1024,
+            keep_acknowledged_days: 30,
+        }
+    }
 }
 
 /// The fingerprint rules: agree them with the authority.
@@ -81,13 +104,39 @@ impl Default for StationConfig {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AuthorityConfig {
     /// The authority's age X25519 recipient (`age1…`). Packets are
-    /// encrypted to it. Without it the station runs in demo mode with a
-    /// locally generated demo authority key.
+    /// encrypted to it. Without it (and without `recipients`) the station
+    /// runs in demo mode with a locally generated demo authority key.
     pub recipient: Option<String>,
+    /// More recipients (a second key for rotation, a backup key): packets
+    /// open with any one of them.
+    pub recipients: Vec<String>,
+    /// The authority's agency id: ANSI/NIST-ITL 1.007 DAI (ASCII).
+    pub agency: String,
+}
+
+impl Default for AuthorityConfig {
+    fn default() -> Self {
+        Self {
+            recipient: None,
+            recipients: Vec::new(),
+            agency: "NOCR".into(),
+        }
+    }
+}
+
+impl AuthorityConfig {
+    /// All the configured recipients (none: demo mode).
+    pub fn all_recipients(&self) -> Vec<&str> {
+        self.recipient
+            .iter()
+            .chain(&self.recipients)
+            .map(String::as_str)
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -204,6 +253,10 @@ office = "DEMO-OFFICE"
 # The authority's age X25519 public key. Without it the station runs in
 # DEMO mode and encrypts to a demo key kept in this directory.
 # recipient = "age1..."
+# More keys (rotation, backup); a packet opens with any one of them.
+recipients = []
+# The authority's agency id in the ANSI/NIST transaction (1.007 DAI).
+agency = "NOCR"
 
 [devices]
 # "auto", "synthetic" or a camera index such as "0".
@@ -234,6 +287,15 @@ max_attempts = 3
 wsq_bitrate = 0.75
 # Matcher score from which two fingers count as the same (duplicate check).
 # match_threshold = 30.0
+
+[outbox]
+# Largest sealed packet the queue takes (bytes); a larger one stays a draft.
+max_packet_bytes = 5242880
+# Free disk space to keep after queueing (bytes); below it the enrolment
+# stays a draft until space is freed.
+min_free_bytes = 209715200
+# Days an acknowledged packet is kept before it is deleted.
+keep_acknowledged_days = 30
 "#;
 
 impl Config {
@@ -276,10 +338,22 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), String> {
-        if let Some(recipient) = &self.authority.recipient {
-            recipient
-                .parse::<age::x25519::Recipient>()
-                .map_err(|e| format!("authority.recipient is not an age X25519 key: {e}"))?;
+        for recipient in self.authority.all_recipients() {
+            recipient.parse::<age::x25519::Recipient>().map_err(|e| {
+                format!("authority.recipient(s): {recipient:?} is not an age X25519 key: {e}")
+            })?;
+        }
+        let agency = &self.authority.agency;
+        if agency.is_empty()
+            || agency.len() > 35
+            || !agency.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        {
+            return Err(format!(
+                "authority.agency must be 1-35 ASCII letters, digits or '-', not {agency:?}"
+            ));
+        }
+        if self.outbox.max_packet_bytes < 64 * 1024 {
+            return Err("outbox.max_packet_bytes must be at least 65536".into());
         }
         if self.station.number.is_some_and(|n| n > 9999) {
             return Err("station.number must be between 0 and 9999".into());
@@ -350,10 +424,19 @@ fn strip_unknown(value: toml::Value, unknown: &mut Vec<String>) -> toml::Value {
                 "authority",
                 "devices",
                 "fingerprints",
+                "outbox",
             ],
         ),
         ("station", &["office", "number"]),
-        ("authority", &["recipient"]),
+        ("authority", &["recipient", "recipients", "agency"]),
+        (
+            "outbox",
+            &[
+                "max_packet_bytes",
+                "min_free_bytes",
+                "keep_acknowledged_days",
+            ],
+        ),
         (
             "devices",
             &[

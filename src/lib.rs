@@ -13,6 +13,7 @@ pub mod environment;
 pub mod i18n;
 pub mod inventory;
 pub mod packet;
+pub mod queue;
 pub mod selftest;
 pub mod station;
 pub mod store;

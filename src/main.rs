@@ -77,6 +77,11 @@ enum Command {
         #[arg(long, default_value_t = 57_600)]
         baud: u32,
     },
+    /// ANSI/NIST-ITL 1-2011 transactions (traditional encoding).
+    An2k {
+        #[command(subcommand)]
+        command: An2kCommand,
+    },
     /// WSQ (FBI Wavelet Scalar Quantization) compression of finger images.
     Wsq {
         #[command(subcommand)]
@@ -142,6 +147,51 @@ enum QueueCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Shows one packet's queue record and outer header.
+    Show {
+        /// Packet id (or its first 8+ characters) or tracking code.
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Checks packets' signatures and hashes (all packets without an ID);
+    /// with --identity also decrypts and checks the inside.
+    Verify {
+        id: Option<String>,
+        /// An authority identity file (AGE-SECRET-KEY-…).
+        #[arg(long, value_name = "FILE")]
+        identity: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Copies the packets not yet acknowledged to a folder (a USB stick)
+    /// with a signed index; they stay queued for upload.
+    Export {
+        #[arg(long = "to", value_name = "DIR")]
+        to: PathBuf,
+    },
+    /// Takes in the packets of an exported folder (idempotent).
+    Import {
+        #[arg(long = "from", value_name = "DIR")]
+        from: PathBuf,
+    },
+    /// Decrypts a packet with an authority identity, verifies it and writes
+    /// its parts to a folder.
+    Open {
+        id: String,
+        #[arg(long, value_name = "FILE")]
+        identity: PathBuf,
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum An2kCommand {
+    /// Prints an ANSI/NIST-ITL transaction one item a line.
+    Dump { file: PathBuf },
+    /// Runs the reader's checks; exits 1 at the first problem.
+    Check { file: PathBuf },
 }
 
 fn main() -> ExitCode {
@@ -159,9 +209,8 @@ fn main() -> ExitCode {
         .unwrap_or_else(environment::default_data_dir);
     match cli.command {
         None => gui(&cli, &data_dir),
-        Some(Command::Queue {
-            command: QueueCommand::List { json },
-        }) => queue_list(&data_dir, json),
+        Some(Command::Queue { command }) => queue(&data_dir, command),
+        Some(Command::An2k { command }) => an2k(command),
         Some(Command::SelfTest { count }) => self_test(&data_dir, count),
         Some(Command::Wsq { command }) => wsq(command),
         Some(Command::Finger {
@@ -283,31 +332,210 @@ fn gui(cli: &Cli, data_dir: &std::path::Path) -> ExitCode {
     }
 }
 
-fn queue_list(data_dir: &std::path::Path, json: bool) -> ExitCode {
+fn fail(e: impl std::fmt::Display) -> ExitCode {
+    eprintln!("pishkhan: {e}");
+    ExitCode::FAILURE
+}
+
+fn print_json(value: &impl serde::Serialize) -> ExitCode {
+    let mut out = std::io::stdout().lock();
+    match serde_json::to_writer_pretty(&mut out, value)
+        .map_err(std::io::Error::from)
+        .and_then(|()| std::io::Write::write_all(&mut out, b"\n"))
+    {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(e),
+    }
+}
+
+fn queue(data_dir: &std::path::Path, command: QueueCommand) -> ExitCode {
     let station = match open(data_dir) {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let entries = match station.with_db(outbox::list) {
-        Ok(entries) => entries,
-        Err(e) => {
-            eprintln!("pishkhan: {e}");
-            return ExitCode::FAILURE;
+    let identity = |path: &std::path::Path| {
+        pishkhan::station::read_identity(path)
+            .map_err(|e| format!("{}: {e}", path.display()))
+    };
+    match command {
+        QueueCommand::List { json } => {
+            let entries = match station.with_db(outbox::list) {
+                Ok(entries) => entries,
+                Err(e) => return fail(e),
+            };
+            if json {
+                return print_json(&entries);
+            }
+            match print_table(&mut std::io::stdout().lock(), &entries) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(e),
+            }
         }
+        QueueCommand::Show { id, json } => {
+            let entry = match station.with_db(|db| outbox::find(db, &id)) {
+                Ok(entry) => entry,
+                Err(e) => return fail(e),
+            };
+            let header = match station.with_db(|db| outbox::stored(db, &entry.id)) {
+                Ok(outbox::Stored::V3(file)) => Some(file.header),
+                Ok(outbox::Stored::V2 { .. }) => None,
+                Err(e) => return fail(e),
+            };
+            if json {
+                return print_json(&serde_json::json!({ "entry": entry, "header": header }));
+            }
+            println!("packet          {}", entry.id);
+            println!("tracking code   {}", entry.tracking_code.as_deref().unwrap_or("-"));
+            println!("format          {}", entry.format);
+            println!("origin          {} (station {})", entry.origin, entry.station_id);
+            println!("status          {}", entry.status);
+            println!("test            {}", entry.test);
+            println!("size            {} bytes", entry.size);
+            println!("sha256          {}", entry.sha256);
+            println!("sealed          {}", entry.created_at);
+            println!("attempts        {}", entry.attempts);
+            for (label, value) in [
+                ("next attempt", &entry.next_attempt_at),
+                ("last error", &entry.last_error),
+                ("exported", &entry.exported_at),
+                ("acknowledged", &entry.acknowledged_at),
+            ] {
+                if let Some(value) = value {
+                    println!("{label:<15} {value}");
+                }
+            }
+            if let Some(header) = header {
+                println!("station key     {}", header.station_key);
+                println!("recipients      {}", header.recipients.join(", "));
+                println!("demo            {}", header.demo);
+            }
+            ExitCode::SUCCESS
+        }
+        QueueCommand::Verify { id, identity: path, json } => {
+            let key = match path.as_deref().map(identity).transpose() {
+                Ok(key) => key,
+                Err(e) => return fail(e),
+            };
+            let entries = match &id {
+                Some(id) => station.with_db(|db| outbox::find(db, id)).map(|e| vec![e]),
+                None => station.with_db(outbox::list).map_err(Into::into),
+            };
+            let entries = match entries {
+                Ok(entries) => entries,
+                Err(e) => return fail(e),
+            };
+            let verdicts: Vec<_> = entries
+                .iter()
+                .map(|e| pishkhan::queue::verify(&station, e, key.as_ref()))
+                .collect();
+            let all_ok = verdicts.iter().all(|v| v.ok);
+            if json {
+                print_json(&verdicts);
+            } else {
+                for v in &verdicts {
+                    println!(
+                        "{}  {}  {}",
+                        v.id,
+                        if v.ok { "ok      " } else { "DAMAGED " },
+                        v.detail
+                    );
+                }
+                println!(
+                    "{} packet(s), {} damaged",
+                    verdicts.len(),
+                    verdicts.iter().filter(|v| !v.ok).count()
+                );
+            }
+            if all_ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+        }
+        QueueCommand::Export { to } => match pishkhan::queue::export(&station, &to) {
+            Ok(report) => {
+                println!(
+                    "{} packet(s) written to {} with a signed index",
+                    report.packets.len(),
+                    report.dir.display()
+                );
+                for id in &report.skipped {
+                    println!("{id}: format 2, leaves by upload only");
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(e),
+        },
+        QueueCommand::Import { from } => match pishkhan::queue::import(&station, &from) {
+            Ok(report) => {
+                for id in &report.added {
+                    println!("{id}  added");
+                }
+                for id in &report.already_queued {
+                    println!("{id}  already queued");
+                }
+                for (id, reason) in &report.refused {
+                    println!("{id}  REFUSED: {reason}");
+                }
+                println!(
+                    "{} added, {} already queued, {} refused",
+                    report.added.len(),
+                    report.already_queued.len(),
+                    report.refused.len()
+                );
+                if report.refused.is_empty() {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::FAILURE
+                }
+            }
+            Err(e) => fail(e),
+        },
+        QueueCommand::Open { id, identity: path, out } => {
+            let key = match identity(&path) {
+                Ok(key) => key,
+                Err(e) => return fail(e),
+            };
+            match pishkhan::queue::open_to_dir(&station, &id, &key, &out) {
+                Ok(files) => {
+                    for file in &files {
+                        println!("{}", file.display());
+                    }
+                    println!("packet verified; {} file(s) written", files.len());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(e),
+            }
+        }
+    }
+}
+
+fn an2k(command: An2kCommand) -> ExitCode {
+    let (An2kCommand::Dump { file } | An2kCommand::Check { file }) = &command;
+    let bytes = match std::fs::read(file) {
+        Ok(bytes) => bytes,
+        Err(e) => return fail(format!("{}: {e}", file.display())),
     };
-    let mut out = std::io::stdout().lock();
-    let written = if json {
-        serde_json::to_writer_pretty(&mut out, &entries)
-            .map_err(std::io::Error::from)
-            .and_then(|()| std::io::Write::write_all(&mut out, b"\n"))
-    } else {
-        print_table(&mut out, &entries)
+    let transaction = match pishkhan_an2k::decode(&bytes) {
+        Ok(t) => t,
+        Err(e) => return fail(format!("{}: {e}", file.display())),
     };
-    match written {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("pishkhan: {e}");
-            ExitCode::FAILURE
+    match command {
+        An2kCommand::Dump { .. } => {
+            print!("{}", pishkhan_an2k::dump(&transaction));
+            ExitCode::SUCCESS
+        }
+        An2kCommand::Check { file } => {
+            let problems = pishkhan_an2k::problems(&transaction);
+            for p in &problems {
+                println!("{}: {p}", file.display());
+            }
+            if problems.is_empty() {
+                println!(
+                    "{}: ok ({} records)",
+                    file.display(),
+                    transaction.records.len()
+                );
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }
@@ -315,14 +543,21 @@ fn queue_list(data_dir: &std::path::Path, json: bool) -> ExitCode {
 fn print_table(out: &mut impl std::io::Write, entries: &[outbox::Entry]) -> std::io::Result<()> {
     writeln!(
         out,
-        "{:<36}  {:<16}  {:<12}  {:>9}  {:<5}  created",
-        "id", "tracking code", "status", "bytes", "test"
+        "{:<36}  {:<16}  {:<12}  {:>9}  {:<5}  {:>8}  created",
+        "id", "tracking code", "status", "bytes", "test", "attempts"
     )?;
     for e in entries {
         writeln!(
             out,
-            "{:<36}  {:<16}  {:<12}  {:>9}  {:<5}  {}",
-            e.id, e.tracking_code, e.status, e.size, e.test, e.created_at
+            "{:<36}  {:<16}  {:<12}  {:>9}  {:<5}  {:>8}  {}{}",
+            e.id,
+            e.tracking_code.as_deref().unwrap_or("(imported)"),
+            e.status,
+            e.size,
+            e.test,
+            e.attempts,
+            e.created_at,
+            if e.exported_at.is_some() { "  exported" } else { "" }
         )?;
     }
     writeln!(out, "{} packet(s)", entries.len())

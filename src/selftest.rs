@@ -52,6 +52,20 @@ pub struct Report {
 
 /// Runs one enrolment of the test applicant and seals it as a test packet.
 pub fn run_once(station: &Station, devices: &Devices) -> Result<Report, SelfTestError> {
+    let (session, mut steps) = capture(station, devices)?;
+    let started = Instant::now();
+    let receipt = station.seal(&session)?;
+    steps.push(("seal", started.elapsed()));
+    Ok(Report { receipt, steps })
+}
+
+/// Walks the test applicant through every step with the station's
+/// devices, up to (not including) sealing. Returns the complete session
+/// and how long each step took.
+pub fn capture(
+    station: &Station,
+    devices: &Devices,
+) -> Result<(Session, Vec<(&'static str, Duration)>), SelfTestError> {
     let mut steps = Vec::new();
     let mut lap = {
         let mut last = Instant::now();
@@ -125,8 +139,5 @@ pub fn run_once(station: &Station, devices: &Devices) -> Result<Report, SelfTest
         }
     }
     lap("fingerprints", &mut steps);
-
-    let receipt = station.seal(&session)?;
-    lap("seal", &mut steps);
-    Ok(Report { receipt, steps })
+    Ok((session, steps))
 }

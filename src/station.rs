@@ -20,9 +20,10 @@ use uuid::Uuid;
 use zeroize::Zeroizing;
 
 use crate::config::{Config, ConfigError};
-use crate::enrolment::{JalaliDate, Session, TrackingCode};
-use crate::packet::{self, PacketError, Sealer};
-use crate::store::{self, StoreError, accounts, outbox};
+use crate::enrolment::{JalaliDate, Session, Step, TrackingCode, draft};
+use crate::packet::{self, PacketError, SealedFile, Sealer};
+use crate::store::{self, StoreError, accounts, audit, drafts, outbox};
+use crate::text::Text;
 
 pub const KEY_FILE: &str = "station.key";
 pub const DEMO_IDENTITY_FILE: &str = "DEMO-authority-identity.txt";
@@ -47,12 +48,57 @@ pub enum SealError {
     Packet(#[from] PacketError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Outbox(#[from] outbox::OutboxError),
+    #[error("the packet is {size} bytes, more than the {limit} the queue takes")]
+    TooLarge { size: u64, limit: u64 },
+    #[error("only {free} bytes are free on the disk; queueing needs {needed}")]
+    DiskFull { free: u64, needed: u64 },
+    #[error("cannot tell the free disk space: {0}")]
+    DiskSpace(std::io::Error),
 }
 
 impl From<rusqlite::Error> for SealError {
     fn from(e: rusqlite::Error) -> Self {
         SealError::Store(StoreError::Sqlite(e))
     }
+}
+
+impl SealError {
+    /// What the operator reads: the enrolment is never lost, it stays a
+    /// draft.
+    pub fn text(&self) -> Text {
+        let mib = |b: u64| format!("{:.1}", b as f64 / (1024.0 * 1024.0));
+        match self {
+            SealError::TooLarge { size, limit } => Text::new("err-seal-too-large")
+                .arg("size", mib(*size))
+                .arg("limit", mib(*limit)),
+            SealError::DiskFull { free, needed } => Text::new("err-seal-disk-full")
+                .arg("free", mib(*free))
+                .arg("needed", mib(*needed)),
+            other => Text::new("err-seal-failed").arg("detail", other.to_string()),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DraftError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Account(#[from] accounts::AccountError),
+    #[error(transparent)]
+    Content(#[from] draft::DraftError),
+    #[error(transparent)]
+    Packet(#[from] PacketError),
+    #[error("no draft {0}")]
+    NotFound(String),
+    #[error("draft {0} belongs to another operator")]
+    NotYours(String),
+    #[error("the draft cannot be decrypted with this operator's key: {0}")]
+    Decrypt(#[from] age::DecryptError),
+    #[error("an abandoned draft needs a reason")]
+    NoReason,
 }
 
 /// What the operator gets back from sealing.
@@ -72,7 +118,7 @@ pub struct Station {
     pub id: Uuid,
     pub number: u16,
     key: SigningKey,
-    recipient: age::x25519::Recipient,
+    recipients: Vec<age::x25519::Recipient>,
     /// True when packets go to the locally generated demo authority.
     pub demo: bool,
     db: Mutex<Connection>,
@@ -132,21 +178,24 @@ fn load_or_create_key(dir: &Path) -> Result<SigningKey, StationError> {
     Ok(key)
 }
 
+/// Reads an age identity file (the first `AGE-SECRET-KEY-` line).
+pub fn read_identity(path: &Path) -> Result<age::x25519::Identity, String> {
+    let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| e.to_string())?);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("AGE-SECRET-KEY-"))
+        .ok_or("no AGE-SECRET-KEY line")?;
+    line.parse().map_err(|e: &str| e.to_owned())
+}
+
 /// Loads the demo authority identity, creating it on first use.
 pub fn demo_identity(dir: &Path) -> Result<age::x25519::Identity, StationError> {
     let path = dir.join(DEMO_IDENTITY_FILE);
-    let damaged = |reason: String| StationError::DemoKey {
-        path: path.display().to_string(),
-        reason,
-    };
     if path.exists() {
-        let text =
-            Zeroizing::new(std::fs::read_to_string(&path).map_err(|e| damaged(e.to_string()))?);
-        let line = text
-            .lines()
-            .find(|l| l.starts_with("AGE-SECRET-KEY-"))
-            .ok_or_else(|| damaged("no AGE-SECRET-KEY line".into()))?;
-        return line.parse().map_err(|e: &str| damaged(e.to_owned()));
+        return read_identity(&path).map_err(|reason| StationError::DemoKey {
+            path: path.display().to_string(),
+            reason,
+        });
     }
     let identity = age::x25519::Identity::generate();
     let text = Zeroizing::new(format!(
@@ -183,8 +232,11 @@ impl Station {
             }
         };
         let key = load_or_create_key(data_dir)?;
-        let (recipient, demo) = match &config.authority.recipient {
-            Some(r) => (
+        let configured = config
+            .authority
+            .all_recipients()
+            .into_iter()
+            .map(|r| {
                 r.parse().map_err(|e: &str| {
                     StationError::Config(ConfigError::Invalid {
                         path: data_dir
@@ -193,11 +245,26 @@ impl Station {
                             .to_string(),
                         reason: e.to_owned(),
                     })
-                })?,
-                false,
-            ),
-            None => (demo_identity(data_dir)?.to_public(), true),
+                })
+            })
+            .collect::<Result<Vec<age::x25519::Recipient>, _>>()?;
+        let demo = configured.is_empty();
+        let recipients = if demo {
+            vec![demo_identity(data_dir)?.to_public()]
+        } else {
+            configured
         };
+        // A crash while uploading left rows locked; old acknowledged
+        // packets have served their time.
+        let recovered = outbox::recover(&db)?;
+        if recovered > 0 {
+            tracing::warn!("{recovered} packet(s) were being uploaded when the station stopped; queued again");
+        }
+        let keep = chrono::Duration::days(i64::from(config.outbox.keep_acknowledged_days));
+        let purged = outbox::purge_acknowledged(&db, &(chrono::Utc::now() - keep).to_rfc3339())?;
+        if purged > 0 {
+            tracing::info!("{purged} acknowledged packet(s) deleted after {} days", config.outbox.keep_acknowledged_days);
+        }
         let number = config
             .station
             .number
@@ -209,7 +276,7 @@ impl Station {
             id,
             number,
             key,
-            recipient,
+            recipients,
             demo,
             db: Mutex::new(db),
         })
@@ -217,6 +284,12 @@ impl Station {
 
     pub fn verifying_key(&self) -> VerifyingKey {
         self.key.verifying_key()
+    }
+
+    /// Signs `message` with the station key (callers prefix a domain).
+    pub fn sign(&self, message: &[u8]) -> ed25519_dalek::Signature {
+        use ed25519_dalek::Signer;
+        self.key.sign(message)
     }
 
     /// Runs `f` with the database connection.
@@ -232,47 +305,181 @@ impl Station {
         self.with_db(|db| accounts::count(db).map(|n| n > 0))
     }
 
-    /// Seals a complete session into the outbox in one transaction.
+    /// The authority recipients packets and drafts are encrypted to.
+    pub fn recipients(&self) -> &[age::x25519::Recipient] {
+        &self.recipients
+    }
+
+    /// Signs an operator in and unlocks their draft key.
+    pub fn sign_in(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<(accounts::Account, accounts::DraftKey), accounts::AccountError> {
+        let result = self.with_db(|db| accounts::sign_in(db, username, password));
+        let outcome = if result.is_ok() { "signed-in" } else { "sign-in-refused" };
+        if let Err(e) = self.with_db(|db| audit::record(db, username, outcome, None, None)) {
+            tracing::error!("audit: {e}");
+        }
+        result
+    }
+
+    /// Seals a complete session into the outbox: in one transaction the
+    /// packet is queued, its draft deleted and the act audited. When the
+    /// packet is too large or the disk too full, nothing is queued and
+    /// the draft says why.
     pub fn seal(&self, session: &Session) -> Result<Receipt, SealError> {
         let mut guard = self
             .db
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let tx = guard.transaction()?;
-        let seq = outbox::next_seq(&tx)?;
+        let result = self.seal_locked(&mut guard, session);
+        if let Err(e @ (SealError::TooLarge { .. } | SealError::DiskFull { .. })) = &result {
+            drafts::hold(&guard, &session.id.to_string(), &e.to_string())?;
+        }
+        result
+    }
+
+    fn seal_locked(&self, conn: &mut Connection, session: &Session) -> Result<Receipt, SealError> {
+        let tx = conn.transaction()?;
+        let seq = outbox::take_seq(&tx)?;
         let tracking_code = TrackingCode::new(JalaliDate::today().year, self.number, seq);
         let station_id = self.id.to_string();
         let sealed = packet::seal(
             session,
             tracking_code.clone(),
-            &Sealer {
-                station_id: &station_id,
-                station_number: self.number,
-                office: &self.config.station.office,
-                key: &self.key,
-                recipient: &self.recipient,
-                wsq_bitrate: self.config.fingerprints.wsq_bitrate,
-            },
+            &self.sealer(&station_id),
         )?;
+        self.check_room(&sealed.file)?;
         outbox::insert(
             &tx,
-            &outbox::NewEntry {
-                id: &sealed.manifest.packet_id,
-                seq,
-                tracking_code: tracking_code.as_str(),
-                test: session.test,
-                sha256: &sealed.sha256,
-                signature: &sealed.signature,
-                created_at: &sealed.manifest.sealed_at,
-                payload: &sealed.ciphertext,
-            },
+            &sealed.file,
+            outbox::Origin::Local { seq },
+            Some(tracking_code.as_str()),
+        )?;
+        drafts::delete(&tx, &session.id.to_string())?;
+        audit::record(
+            &tx,
+            &session.operator,
+            "packet-sealed",
+            Some(&sealed.manifest.packet_id),
+            Some(tracking_code.as_str()),
         )?;
         tx.commit()?;
         tracing::info!(packet = %sealed.manifest.packet_id, seq, "packet sealed");
         Ok(Receipt {
             packet_id: sealed.manifest.packet_id,
             tracking_code,
-            size: sealed.ciphertext.len() as u64,
+            size: sealed.file.ciphertext.len() as u64,
         })
+    }
+
+    fn sealer<'a>(&'a self, station_id: &'a str) -> Sealer<'a> {
+        Sealer {
+            station_id,
+            station_number: self.number,
+            office: &self.config.station.office,
+            agency: &self.config.authority.agency,
+            key: &self.key,
+            recipients: &self.recipients,
+            demo: self.demo,
+            wsq_bitrate: self.config.fingerprints.wsq_bitrate,
+        }
+    }
+
+    /// The size limit and the free disk space, before queueing.
+    fn check_room(&self, file: &SealedFile) -> Result<(), SealError> {
+        let size = file.ciphertext.len() as u64;
+        let limit = self.config.outbox.max_packet_bytes;
+        if size > limit {
+            return Err(SealError::TooLarge { size, limit });
+        }
+        let free = fs4::available_space(&self.data_dir).map_err(SealError::DiskSpace)?;
+        // The WAL holds the packet once more until the checkpoint.
+        let needed = self.config.outbox.min_free_bytes + 2 * size;
+        if free < needed {
+            return Err(SealError::DiskFull { free, needed });
+        }
+        Ok(())
+    }
+
+    /// Saves the session, whose step `completed` was just completed, as an
+    /// encrypted draft (to the operator's draft key and the authority).
+    /// Sessions of operators without an account (demo, self-test) are not
+    /// saved: nobody could resume them. Returns whether it was saved.
+    pub fn save_draft(&self, session: &Session, completed: Step) -> Result<bool, DraftError> {
+        let Some(operator_key) =
+            self.with_db(|db| accounts::draft_recipient(db, &session.operator))?
+        else {
+            return Ok(false);
+        };
+        let plain = Zeroizing::new(draft::to_bytes(session, completed)?);
+        let recipients: Vec<age::x25519::Recipient> = std::iter::once(operator_key)
+            .chain(self.recipients.iter().cloned())
+            .collect();
+        let ciphertext = packet::encrypt(&recipients, &plain)?;
+        let entry = drafts::Entry {
+            id: session.id.to_string(),
+            operator: session.operator.clone(),
+            step: draft::step_key(completed).into(),
+            started_at: session.started_at.to_rfc3339(),
+            updated_at: chrono::Utc::now().to_rfc3339(),
+            held_reason: None,
+        };
+        self.with_db(|db| drafts::save(db, &entry, &ciphertext))?;
+        Ok(true)
+    }
+
+    /// The drafts `operator` may resume, newest first.
+    pub fn drafts_of(&self, operator: &str) -> Result<Vec<drafts::Entry>, StoreError> {
+        self.with_db(|db| drafts::of_operator(db, operator))
+    }
+
+    /// Decrypts and restores the draft `id` of the signed-in operator.
+    pub fn resume_draft(
+        &self,
+        id: &str,
+        operator: &str,
+        key: &accounts::DraftKey,
+    ) -> Result<draft::Restored, DraftError> {
+        let entry = self
+            .drafts_of(operator)?
+            .into_iter()
+            .find(|d| d.id == id)
+            .ok_or_else(|| DraftError::NotFound(id.to_owned()))?;
+        let ciphertext = self
+            .with_db(|db| drafts::payload(db, &entry.id))?
+            .ok_or_else(|| DraftError::NotFound(id.to_owned()))?;
+        let plain = Zeroizing::new(age::decrypt(key.identity(), &ciphertext)?);
+        let restored = draft::from_bytes(&plain)?;
+        if restored.session.operator != operator {
+            return Err(DraftError::NotYours(id.to_owned()));
+        }
+        self.with_db(|db| audit::record(db, operator, "draft-resumed", Some(id), None))?;
+        Ok(restored)
+    }
+
+    /// Deletes a draft on the operator's word, with the reason, audited.
+    pub fn abandon_draft(&self, id: &str, operator: &str, reason: &str) -> Result<(), DraftError> {
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(DraftError::NoReason);
+        }
+        let mut guard = self
+            .db
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let tx = guard.transaction().map_err(StoreError::from)?;
+        let owner: Option<String> = drafts::of_operator(&tx, operator)?
+            .into_iter()
+            .find(|d| d.id == id)
+            .map(|d| d.operator);
+        if owner.is_none() {
+            return Err(DraftError::NotFound(id.to_owned()));
+        }
+        drafts::delete(&tx, id)?;
+        audit::record(&tx, operator, "draft-abandoned", Some(id), Some(reason))?;
+        tx.commit().map_err(StoreError::from)?;
+        Ok(())
     }
 }

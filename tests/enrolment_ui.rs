@@ -375,12 +375,49 @@ fn enrol() -> Harness {
     let entries = h.outbox();
     assert_eq!(entries.len(), 1);
     let shown = h.app.i18n.digits(
-        &pishkhan::enrolment::TrackingCode::parse(&entries[0].tracking_code)
+        &pishkhan::enrolment::TrackingCode::parse(
+            entries[0].tracking_code.as_deref().expect("tracking code"),
+        )
             .expect("valid tracking code")
             .grouped(),
     );
     assert!(h.sees(&shown), "the done screen shows {shown}");
     h
+}
+
+/// The sealed file of a queued packet.
+fn sealed_file(h: &Harness, id: &str) -> packet::SealedFile {
+    match h.station.with_db(|db| outbox::stored(db, id)).expect("stored") {
+        outbox::Stored::V3(file) => file,
+        outbox::Stored::V2 { .. } => panic!("new packets are format 3"),
+    }
+}
+
+/// Parses an ANSI/NIST file with the independent `nistitl` reader (PyPI),
+/// returning its JSON view, or `None` when the reference venv is absent
+/// (allowed only without `PISHKHAN_REQUIRE_REFERENCE=1`).
+fn nistitl_parse(path: &Path) -> Option<serde_json::Value> {
+    let Some(python) = std::env::var_os("PISHKHAN_REFERENCE_PYTHON") else {
+        assert!(
+            std::env::var("PISHKHAN_REQUIRE_REFERENCE").as_deref() != Ok("1"),
+            "PISHKHAN_REQUIRE_REFERENCE=1 but PISHKHAN_REFERENCE_PYTHON is not set"
+        );
+        eprintln!("SKIPPED the nistitl cross-check: set PISHKHAN_REFERENCE_PYTHON (bash installer/dev.sh test does)");
+        return None;
+    };
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference/an2k_nistitl.py");
+    let out = std::process::Command::new(python)
+        .arg(script)
+        .arg("parse")
+        .arg(path)
+        .output()
+        .expect("python runs");
+    assert!(
+        out.status.success(),
+        "nistitl refuses our transaction: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(serde_json::from_slice(&out.stdout).expect("nistitl_parse prints JSON"))
 }
 
 #[test]
@@ -391,39 +428,70 @@ fn walking_the_wizard_seals_one_verifiable_packet() {
     let entry = &entries[0];
     assert!(!entry.test);
     assert_eq!(entry.status, "pending");
+    assert_eq!(entry.format, 3);
+    let tracking_code = entry.tracking_code.clone().expect("a local packet has one");
 
-    let (ciphertext, signature) = h
-        .station
-        .with_db(|db| outbox::payload(db, &entry.id))
-        .expect("payload");
-    packet::verify_sealed(&ciphertext, &signature, &h.station.verifying_key())
-        .expect("the station signed the ciphertext");
+    // Outer signature: the header, which covers the ciphertext's hash.
+    let file = sealed_file(&h, &entry.id);
+    file.verify(Some(&h.station.verifying_key()))
+        .expect("the station signed the header");
+    assert_eq!(file.header.packet_id, entry.id);
+    assert!(file.header.demo, "sealed to the demo authority");
 
+    // Inner signature: the manifest, which covers every part.
     let identity = station::demo_identity(h.dir.path()).expect("demo identity");
-    let opened = packet::open(&ciphertext, &identity).expect("decrypts with the authority key");
+    let opened = packet::open(&file, &identity).expect("decrypts with the authority key");
     opened
         .verify(&h.station.verifying_key())
-        .expect("manifest signature and file hashes verify");
+        .expect("manifest signature, part hashes and the transaction verify");
 
     let m = &opened.manifest;
+    assert_eq!(m.format, packet::FORMAT);
     assert_eq!(m.packet_id, entry.id);
-    assert_eq!(m.tracking_code.as_str(), entry.tracking_code);
+    assert_eq!(m.tracking_code.as_str(), tracking_code);
     assert_eq!(m.operator, "sara");
-    assert_eq!(m.applicant.first_name, NAME, "Arabic yeh normalised");
-    assert_eq!(m.applicant.last_name, SURNAME, "ZWNJ kept");
-    assert_eq!(m.applicant.father_name, "علی");
-    assert_eq!(m.applicant.national_code.as_str(), NATIONAL_CODE);
-    assert_eq!(m.applicant.mobile, "09123456789");
-    assert_eq!(m.applicant.postal_code, "1345113456");
-    assert_eq!(m.applicant.birth_date_gregorian, "2006-09-22");
-    assert_eq!(m.documents_checked.len(), 6);
+    assert!(m.supervisors.is_empty());
+    assert_eq!(m.parts.len(), 1, "only the transaction: no exceptions");
+
+    // Our reader: the applicant in Type-2, in Persian, as normalised.
+    use packet::transaction::t2;
+    let tx = opened.transaction().expect("our reader takes it");
+    let kinds: Vec<u8> = tx.records.iter().map(|r| r.kind).collect();
+    assert_eq!(kinds[..3], [1, 2, 10]);
+    assert!(kinds[3..].iter().all(|k| *k == 14));
+    let type1 = &tx.records[0];
+    assert_eq!(type1.text(2), Some("0502"));
+    assert_eq!(type1.text(9), Some(entry.id.as_str()), "TCN = packet id");
+    let type2 = &tx.records[1];
+    assert_eq!(type2.text(t2::FIRST_NAME), Some(NAME), "Arabic yeh normalised");
+    assert_eq!(type2.text(t2::LAST_NAME), Some(SURNAME), "ZWNJ kept");
+    assert_eq!(type2.text(t2::FATHER_NAME), Some("علی"));
+    assert_eq!(type2.text(t2::NATIONAL_CODE), Some(NATIONAL_CODE));
+    assert_eq!(type2.text(t2::MOBILE), Some("09123456789"));
+    assert_eq!(type2.text(t2::POSTAL_CODE), Some("1345113456"));
+    assert_eq!(type2.text(t2::BIRTH_DATE_JALALI), Some("13850631"));
+    assert_eq!(type2.text(t2::BIRTH_DATE_GREGORIAN), Some("20060922"));
+    assert_eq!(type2.text(t2::TRACKING_CODE), Some(tracking_code.as_str()));
+    assert_eq!(type2.text(t2::REQUEST_TYPE), Some("FIRST"));
+    let checks = type2
+        .get(t2::DOCUMENT_CHECKS)
+        .and_then(|v| v.as_text())
+        .expect("document checks");
+    assert_eq!(checks.len(), 6);
+    assert!(checks.iter().all(|c| c[1] == "Y"));
 
     assert_eq!(m.fingers.len(), 10, "ten finger images");
     let positions: Vec<u8> = m.fingers.iter().map(|f| f.position).collect();
     assert_eq!(positions, (1..=10).collect::<Vec<u8>>());
     for finger in &m.fingers {
-        let wsq = &opened.files[&finger.image.path];
-        assert_eq!(finger.image.media_type, packet::WSQ_MEDIA_TYPE);
+        let record = tx
+            .records
+            .iter()
+            .find(|r| r.kind == 14 && r.idc() == Some(finger.idc))
+            .expect("the finger's Type-14");
+        assert_eq!(record.text(13), Some(finger.position.to_string().as_str()));
+        assert_eq!(record.text(11), Some("WSQ20"));
+        let wsq = record.get(999).and_then(|v| v.as_binary()).expect("image");
         let img = pishkhan_fingerprint::wsq::decode(wsq).expect("finger WSQ decodes");
         assert_eq!((img.image.width(), img.image.height()), (256, 288));
         assert_eq!(img.ppi, Some(500));
@@ -437,6 +505,28 @@ fn walking_the_wizard_seals_one_verifiable_packet() {
         assert_eq!(finger.attempts, 1);
     }
     assert!(m.exceptions.is_empty());
+    let face = tx.records.iter().find(|r| r.kind == 10).expect("Type-10");
+    let jpeg = face.get(999).and_then(|v| v.as_binary()).expect("portrait");
+    let portrait = image::load_from_memory(jpeg).expect("portrait decodes");
+    assert_eq!((portrait.width(), portrait.height()), (640, 480));
+
+    // The independent reader agrees.
+    let an2 = h.dir.path().join("check.an2");
+    std::fs::write(&an2, &opened.files[packet::TRANSACTION_PATH]).expect("write");
+    if let Some(parsed) = nistitl_parse(&an2) {
+        let records = parsed["records"].as_array().expect("records");
+        assert_eq!(records.len(), tx.records.len());
+        assert_eq!(records[1]["fields"]["2.011"][0][0], NAME);
+        assert_eq!(records[1]["fields"]["2.010"][0][0], NATIONAL_CODE);
+        let fgps: Vec<String> = records
+            .iter()
+            .filter(|r| r["type"] == 14)
+            .map(|r| r["fields"]["14.013"][0][0].as_str().unwrap_or("").to_owned())
+            .collect();
+        assert_eq!(fgps, (1..=10).map(|p| p.to_string()).collect::<Vec<_>>());
+    }
+    std::fs::remove_file(&an2).expect("clean up");
+
     let listed = std::process::Command::new(env!("CARGO_BIN_EXE_pishkhan"))
         .args(["queue", "list", "--json"])
         .env("PISHKHAN_DATA_DIR", h.dir.path())
@@ -447,29 +537,29 @@ fn walking_the_wizard_seals_one_verifiable_packet() {
     let listed: serde_json::Value = serde_json::from_slice(&listed.stdout).expect("JSON");
     assert_eq!(listed.as_array().map(Vec::len), Some(1));
     assert_eq!(listed[0]["id"], entry.id.as_str());
-    assert_eq!(listed[0]["tracking_code"], entry.tracking_code.as_str());
-
-    let jpeg = &opened.files[&m.portrait.path];
-    let portrait = image::load_from_memory(jpeg).expect("portrait decodes");
-    assert_eq!((portrait.width(), portrait.height()), (640, 480));
+    assert_eq!(listed[0]["tracking_code"], tracking_code.as_str());
+    assert!(
+        h.station
+            .drafts_of("sara")
+            .expect("drafts")
+            .is_empty(),
+        "sealing deleted the draft"
+    );
 }
 
 #[test]
 fn another_key_cannot_open_the_packet_and_tampering_is_caught() {
     let h = enrol();
     let entry = &h.outbox()[0];
-    let (mut ciphertext, signature) = h
-        .station
-        .with_db(|db| outbox::payload(db, &entry.id))
-        .expect("payload");
+    let mut file = sealed_file(&h, &entry.id);
     let stranger = age::x25519::Identity::generate();
-    assert!(packet::open(&ciphertext, &stranger).is_err());
-    let last = ciphertext.len() - 1;
-    ciphertext[last] ^= 1;
-    assert!(packet::verify_sealed(&ciphertext, &signature, &h.station.verifying_key()).is_err());
+    assert!(packet::open(&file, &stranger).is_err());
+    let last = file.ciphertext.len() - 1;
+    file.ciphertext[last] ^= 1;
+    assert!(file.verify(Some(&h.station.verifying_key())).is_err());
     let identity = station::demo_identity(h.dir.path()).expect("identity");
     assert!(
-        packet::open(&ciphertext, &identity).is_err(),
+        packet::open(&file, &identity).is_err(),
         "age detects the flip"
     );
 }
@@ -496,12 +586,23 @@ fn the_data_dir_holds_nothing_personal_in_clear() {
     let h = enrol();
     // What the packet really contains, to be sure the needles are real.
     let opened = opened_packet(&h);
-    let jpeg = &opened.files[&opened.manifest.portrait.path];
+    let tx = opened.transaction().expect("reads");
+    let image_of = |kind: u8| {
+        tx.records
+            .iter()
+            .find(|r| r.kind == kind)
+            .and_then(|r| r.get(999))
+            .and_then(|v| v.as_binary())
+            .expect("an image")
+            .to_vec()
+    };
+    let jpeg = &image_of(10);
     const JPEG_START: &[u8] = &[0xFF, 0xD8, 0xFF];
     const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
     assert!(jpeg.starts_with(JPEG_START));
     let jpeg_header = &jpeg[..16];
-    let wsq_header = &opened.files[&opened.manifest.fingers[0].image.path][..16];
+    let wsq = image_of(14);
+    let wsq_header = &wsq[..16];
     assert!(wsq_header.starts_with(&[0xFF, 0xA0]));
 
     // Flush the WAL into the main file too, as at shutdown, and look at both.
@@ -582,12 +683,8 @@ fn capture_all_with(scanner: &str) -> Harness {
 /// The first queued packet, decrypted with the demo authority identity.
 fn opened_packet(h: &Harness) -> packet::Opened {
     let entry = &h.outbox()[0];
-    let (ciphertext, _) = h
-        .station
-        .with_db(|db| outbox::payload(db, &entry.id))
-        .expect("payload");
     packet::open(
-        &ciphertext,
+        &sealed_file(h, &entry.id),
         &station::demo_identity(h.dir.path()).expect("id"),
     )
     .expect("opens")

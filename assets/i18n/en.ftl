@@ -128,6 +128,8 @@ ui-documents-confirmed = { $count } document checks confirmed.
 ui-seal-help = Sealing signs and encrypts the enrolment and puts it in the upload queue. It cannot be changed afterwards.
 ui-seal = Confirm and seal
 err-seal-failed = The enrolment could not be sealed; nothing was lost, try again. ({ $detail })
+err-seal-too-large = The packet is { $size } MB, more than the { $limit } MB the queue takes. Nothing was lost: the enrolment is kept as a draft. Ask a supervisor (a lower WSQ bitrate or a higher limit).
+err-seal-disk-full = The disk is nearly full: { $free } MB free, { $needed } MB needed. Nothing was lost: the enrolment is kept as a draft. Free some space (upload or export the queue), then seal again.
 
 ui-done-title = Enrolment sealed
 ui-tracking-code = Tracking code for the applicant's receipt:
@@ -227,3 +229,18 @@ err-exception-duration = Choose whether it is permanent or temporary.
 err-exception-photo = Take the exception photo first.
 ui-review-exception = { $finger }: { $kind } — { $reason } (approved by { $supervisor })
 ui-review-forced = { $finger }: accepted below the quality threshold (approved by { $supervisor })
+
+## Drafts
+ui-drafts-title = Unfinished enrolments
+ui-drafts-help = These enrolments were started at this station and not sealed (the station may have stopped). Resume one, or abandon it with a reason.
+ui-draft-started = Started
+ui-draft-saved = Last saved
+ui-draft-step = Completed up to
+ui-draft-held = Not sealed because
+ui-draft-resume = Resume
+ui-draft-abandon = Abandon
+ui-draft-reason = Reason for abandoning (required)
+ui-draft-start-new = Start a new enrolment
+err-draft-reason = Write why the enrolment is abandoned before abandoning it.
+err-draft-resume = The draft could not be opened: { $detail }
+err-draft-save = The draft could not be saved; if the station stops, this step is lost. ({ $detail })

@@ -100,6 +100,23 @@ pub struct FieldError {
 }
 
 impl ApplicantForm {
+    /// The form as it was filled in for `applicant` (to resume a draft).
+    pub fn from_applicant(applicant: &Applicant) -> Self {
+        Self {
+            first_name: applicant.first_name.clone(),
+            last_name: applicant.last_name.clone(),
+            father_name: applicant.father_name.clone(),
+            gender: Some(applicant.gender),
+            birth_date: applicant.birth_date.to_ascii(),
+            national_code: applicant.national_code.as_str().to_owned(),
+            national_code_repeat: applicant.national_code.as_str().to_owned(),
+            postal_code: applicant.postal_code.clone(),
+            address: applicant.address.clone(),
+            mobile: applicant.mobile.clone(),
+            request_type: Some(applicant.request_type),
+        }
+    }
+
     /// Checks every field against `today` and returns the applicant, or
     /// every problem found (not just the first).
     pub fn validate(&self, today: JalaliDate) -> Result<Applicant, Vec<FieldError>> {

@@ -3,6 +3,7 @@
 
 pub mod applicant;
 pub mod digits;
+pub mod draft;
 pub mod documents;
 pub mod jalali;
 pub mod national_code;

@@ -1,20 +1,27 @@
 //! The enrolment packet: what leaves the station.
 //!
-//! Layout (format `pishkhan-packet/2`, until the ANSI/NIST-ITL work lands):
+//! A packet (format `pishkhan-packet/3`) is a tar archive, encrypted with
+//! age to the authority and wrapped in a signed outer header
+//! ([`sealed`], `pishkhan-sealed/3`):
 //!
 //! ```text
-//! age( tar[ manifest.json              applicant, checks, quality, exceptions,
-//!                                      file list with SHA-256
-//!           manifest.sig               Ed25519(station key, DOMAIN ‖ manifest.json)
-//!           portrait.jpg
-//!           fingers/NN-<finger>.wsq    WSQ (FBI), NN = ANSI/NIST finger position
-//!           slaps/NN.wsq               the whole slap, NN = 13, 14, 15 (if sent)
-//!           exceptions/NN-<finger>.jpg the exception photo of a missing finger
-//!      ] ) → recipient: the authority's X25519 key
+//! pishkhan-sealed/3 header (signed, readable: ids, size, SHA-256 of the ciphertext)
+//! age( tar[ manifest.json           ids, times, software, capture metadata,
+//!                                   SHA-256 of every other part
+//!           manifest.sig            Ed25519(station key, MANIFEST_DOMAIN ‖ manifest.json)
+//!           transaction.an2         ANSI/NIST-ITL 1-2011 (Update 2015) traditional encoding:
+//!                                   Type-1, Type-2 applicant, Type-10 portrait,
+//!                                   Type-14 slaps, fingers and missing fingers
+//!           evidence/NN-<finger>.jpg the exception photo of a missing finger
+//!      ] ) → recipients: the authority's X25519 keys
 //! ```
 //!
-//! The station also signs the ciphertext's SHA-256 (kept beside it in the
-//! outbox), so the intake can check who sent a packet before decrypting it.
+//! `docs/packet.md` specifies every field. Packets of the previous format,
+//! `pishkhan-packet/2`, still open through [`legacy`].
+
+pub mod legacy;
+pub mod sealed;
+pub mod transaction;
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -24,16 +31,26 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::enrolment::tenprint::slap_position;
-use crate::enrolment::{Applicant, DocumentCheck, Session, TrackingCode};
+use crate::enrolment::{Session, TrackingCode};
+pub use sealed::{Header, SealedFile};
 
 /// Media type of WSQ images (as registered by the FBI's EBTS).
 pub const WSQ_MEDIA_TYPE: &str = "image/x-wsq";
+/// Media type of ANSI/NIST-ITL traditional encoding files.
+pub const AN2K_MEDIA_TYPE: &str = "application/x-ansi-nist-itl";
 
-pub const FORMAT: &str = "pishkhan-packet/2";
-const MANIFEST_DOMAIN: &[u8] = b"pishkhan-packet/2 manifest\n";
-const SEALED_DOMAIN: &[u8] = b"pishkhan-packet/2 sealed\n";
+pub const FORMAT: &str = "pishkhan-packet/3";
+const MANIFEST_DOMAIN: &[u8] = b"pishkhan-packet/3 manifest\n";
+/// The ANSI/NIST transaction's name inside the archive.
+pub const TRANSACTION_PATH: &str = "transaction.an2";
 
-/// The signed description of a packet.
+/// The software that sealed a packet.
+pub fn software() -> String {
+    format!("pishkhan {}", env!("CARGO_PKG_VERSION"))
+}
+
+/// The signed description of a packet. Applicant data is not here: it
+/// lives in the transaction's Type-2 record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
     pub format: String,
@@ -43,39 +60,69 @@ pub struct Manifest {
     pub station_number: u16,
     pub office: String,
     pub operator: String,
+    /// Everyone who approved something in this enrolment (exceptions,
+    /// captures accepted below the quality threshold), sorted.
+    pub supervisors: Vec<String>,
+    pub software: String,
     pub started_at: String,
     pub sealed_at: String,
     pub test: bool,
-    pub applicant: Applicant,
-    pub documents_checked: Vec<DocumentCheck>,
-    pub portrait: ImageEntry,
+    /// Every part of the archive but the manifest and its signature.
+    pub parts: Vec<Part>,
+    pub transaction: TransactionEntry,
+    pub portrait: PortraitEntry,
     pub fingers: Vec<FingerEntry>,
     pub exceptions: Vec<ExceptionEntry>,
     pub slaps: Vec<SlapEntry>,
     pub devices: DeviceEntry,
 }
 
+/// A file in the archive.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ImageEntry {
+pub struct Part {
     pub path: String,
     pub media_type: String,
     pub sha256: String,
     pub size: u64,
+}
+
+/// The ANSI/NIST transaction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransactionEntry {
+    pub path: String,
+    /// 1.002 VER.
+    pub version: String,
+    /// 1.009 TCN (the packet id).
+    pub tcn: String,
+    /// Records after the Type-1.
+    pub records: usize,
+}
+
+/// The portrait (Type-10 record `idc`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortraitEntry {
+    pub idc: u8,
     pub width: u32,
     pub height: u32,
+    /// SHA-256 of the JPEG (10.999).
+    pub sha256: String,
 }
 
 /// The algorithm behind [`FingerEntry::quality`], so the receiver knows
 /// what the number means.
 pub const QUALITY_ALGORITHM: &str = "pishkhan-quality/1 (NFIQ 2 family, calibrated to NFIQ 2)";
 
+/// One finger image (Type-14 record `idc`) and how it was obtained.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FingerEntry {
     /// ANSI/NIST-ITL finger position, 1–10.
     pub position: u8,
+    pub idc: u8,
     /// How it was captured: 13/14/15 from a slap, else its own position.
     pub impression: u8,
     pub resolution_ppi: u16,
+    pub width: u32,
+    pub height: u32,
     pub device_quality: Option<u8>,
     /// The station's own quality score, 0–100 ([`QUALITY_ALGORITHM`]).
     pub quality: u8,
@@ -85,19 +132,23 @@ pub struct FingerEntry {
     pub attempts: u8,
     /// Accepted below the threshold with this supervisor's approval.
     pub forced_by: Option<String>,
-    pub image: ImageEntry,
+    /// SHA-256 of the WSQ image (14.999).
+    pub sha256: String,
 }
 
-/// A finger without an image (ANSI/NIST AMP: XX missing, UP unprintable).
+/// A finger without an image (ANSI/NIST AMP: XX missing, UP unprintable),
+/// in its own Type-14 record `idc` without image fields.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExceptionEntry {
     pub position: u8,
+    pub idc: u8,
     pub code: String,
     pub reason: String,
     pub permanent: bool,
     pub approved_by: String,
     pub declared_at: String,
-    pub photo: ImageEntry,
+    /// The exception photo (an evidence part of the archive).
+    pub photo: String,
 }
 
 /// One finger's box in a slap.
@@ -110,14 +161,18 @@ pub struct SegmentEntry {
     pub height: u32,
 }
 
-/// A whole slap with the station's segmentation.
+/// A whole slap (Type-14 record `idc`) with the station's segmentation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SlapEntry {
     /// 13 right four, 14 left four, 15 both thumbs.
     pub position: u8,
+    pub idc: u8,
     pub resolution_ppi: u16,
+    pub width: u32,
+    pub height: u32,
     pub segments: Vec<SegmentEntry>,
-    pub image: ImageEntry,
+    /// SHA-256 of the WSQ image (14.999).
+    pub sha256: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -126,24 +181,26 @@ pub struct DeviceEntry {
     pub scanner: String,
 }
 
-/// Who seals: the station's identity and key.
+/// Who seals: the station's identity and keys.
 pub struct Sealer<'a> {
     pub station_id: &'a str,
     pub station_number: u16,
     pub office: &'a str,
+    /// The authority's agency id (ANSI/NIST 1.007 DAI).
+    pub agency: &'a str,
     pub key: &'a SigningKey,
-    pub recipient: &'a age::x25519::Recipient,
+    pub recipients: &'a [age::x25519::Recipient],
+    /// Sealed to the locally generated demo authority key.
+    pub demo: bool,
     /// WSQ bitrate of the finger images.
     pub wsq_bitrate: f32,
 }
 
-/// A sealed packet: ciphertext plus the station's signature over it.
+/// A sealed packet.
 #[derive(Debug, Clone)]
 pub struct Sealed {
     pub manifest: Manifest,
-    pub ciphertext: Vec<u8>,
-    pub sha256: String,
-    pub signature: String,
+    pub file: SealedFile,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -157,134 +214,95 @@ pub enum PacketError {
         position: u8,
         source: pishkhan_fingerprint::wsq::WsqError,
     },
+    #[error("could not write the ANSI/NIST transaction: {0}")]
+    An2kWrite(#[from] pishkhan_an2k::EncodeError),
+    #[error("the ANSI/NIST transaction does not read back: {0}")]
+    An2kRead(#[from] pishkhan_an2k::ReadError),
+    #[error("the ANSI/NIST transaction breaks a rule: {0}")]
+    An2kCheck(#[from] pishkhan_an2k::Problem),
     #[error("could not write or read the packet archive: {0}")]
     Archive(#[from] std::io::Error),
-    #[error("could not encode the manifest: {0}")]
+    #[error("could not encode or read the manifest: {0}")]
     Json(#[from] serde_json::Error),
     #[error("encryption failed: {0}")]
     Encrypt(#[from] age::EncryptError),
     #[error("decryption failed: {0}")]
     Decrypt(#[from] age::DecryptError),
+    #[error("this is not a sealed packet: {0}")]
+    Layout(String),
     #[error("the packet has no {0}")]
     Missing(String),
     #[error("the signature of {0} does not verify")]
     BadSignature(&'static str),
-    #[error("{0} does not match its hash in the manifest")]
+    #[error("the packet was signed by another station's key")]
+    WrongStation,
+    #[error("{0} does not match its hash")]
     HashMismatch(String),
+    #[error("the packet has no recipient to encrypt to")]
+    NoRecipient,
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-fn entry(path: String, media_type: &str, bytes: &[u8], width: u32, height: u32) -> ImageEntry {
-    ImageEntry {
-        path,
-        media_type: media_type.into(),
+fn part(path: &str, media_type: &str, bytes: &[u8]) -> Part {
+    Part {
+        path: path.to_owned(),
+        media_type: media_type.to_owned(),
         sha256: sha256_hex(bytes),
         size: bytes.len() as u64,
-        width,
-        height,
     }
 }
 
-/// Builds, signs and encrypts the packet for a complete session.
-pub fn seal(
-    session: &Session,
+/// Everything the transaction and the manifest are made from, with the
+/// images already compressed.
+pub(crate) struct Prepared<'s> {
+    pub session: &'s Session,
+    pub tracking_code: TrackingCode,
+    pub sealed_at: chrono::DateTime<chrono::Utc>,
+    pub fingers: Vec<(u8, Vec<u8>)>,
+    pub slaps: Vec<(u8, Vec<u8>)>,
+}
+
+fn prepare<'s>(
+    session: &'s Session,
     tracking_code: TrackingCode,
-    sealer: &Sealer<'_>,
-) -> Result<Sealed, PacketError> {
-    let applicant = session
-        .applicant
-        .clone()
-        .ok_or(PacketError::Incomplete("applicant"))?;
-    let portrait = session
-        .portrait
-        .as_ref()
-        .ok_or(PacketError::Incomplete("portrait"))?;
+    wsq_bitrate: f32,
+) -> Result<Prepared<'s>, PacketError> {
+    if session.applicant.is_none() {
+        return Err(PacketError::Incomplete("applicant"));
+    }
+    if session.portrait.is_none() {
+        return Err(PacketError::Incomplete("portrait"));
+    }
     if !session.missing_fingers().is_empty() {
         return Err(PacketError::Incomplete("fingerprints"));
     }
-
-    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
-    let portrait_entry = entry(
-        "portrait.jpg".into(),
-        "image/jpeg",
-        &portrait.jpeg,
-        portrait.width,
-        portrait.height,
-    );
-    files.push((portrait_entry.path.clone(), portrait.jpeg.clone()));
-
     let wsq = |position: u8, width: u32, height: u32, pixels: &[u8], ppi: u16| {
         let gray = pishkhan_fingerprint::GrayRef::new(width as usize, height as usize, pixels)
             .map_err(|e| PacketError::Missing(format!("pixels for position {position}: {e}")))?;
         let options = pishkhan_fingerprint::wsq::EncodeOptions {
-            bitrate: sealer.wsq_bitrate,
+            bitrate: wsq_bitrate,
             ppi: Some(ppi),
             comment: None,
         };
         pishkhan_fingerprint::wsq::encode(gray, &options)
             .map_err(|source| PacketError::Wsq { position, source })
     };
-
     let mut fingers = Vec::new();
     for (finger, captured) in &session.fingers {
         let image = &captured.image;
+        let position = finger.position();
         let bytes = wsq(
-            finger.position(),
+            position,
             image.width,
             image.height,
             &image.pixels,
             image.resolution_ppi,
         )?;
-        let path = format!("fingers/{:02}-{}.wsq", finger.position(), finger.key());
-        fingers.push(FingerEntry {
-            position: finger.position(),
-            impression: slap_position(captured.impression),
-            resolution_ppi: image.resolution_ppi,
-            device_quality: image.device_quality,
-            quality: captured.score(),
-            failing_measures: captured
-                .failing()
-                .iter()
-                .map(|m| m.id().to_owned())
-                .collect(),
-            attempts: captured.attempts,
-            forced_by: captured.forced_by.clone(),
-            image: entry(
-                path.clone(),
-                WSQ_MEDIA_TYPE,
-                &bytes,
-                image.width,
-                image.height,
-            ),
-        });
-        files.push((path, bytes));
+        fingers.push((position, bytes));
     }
-
-    let mut exceptions = Vec::new();
-    for (finger, exception) in &session.exceptions {
-        let photo = &exception.photo;
-        let path = format!("exceptions/{:02}-{}.jpg", finger.position(), finger.key());
-        exceptions.push(ExceptionEntry {
-            position: finger.position(),
-            code: exception.kind.code().into(),
-            reason: exception.reason.clone(),
-            permanent: exception.permanent,
-            approved_by: exception.approved_by.clone(),
-            declared_at: exception.declared_at.to_rfc3339(),
-            photo: entry(
-                path.clone(),
-                "image/jpeg",
-                &photo.jpeg,
-                photo.width,
-                photo.height,
-            ),
-        });
-        files.push((path, photo.jpeg.clone()));
-    }
-
     let mut slaps = Vec::new();
     for slap in &session.slaps {
         let image = &slap.image;
@@ -296,10 +314,90 @@ pub fn seal(
             &image.pixels,
             image.resolution_ppi,
         )?;
-        let path = format!("slaps/{position}.wsq");
-        slaps.push(SlapEntry {
-            position,
-            resolution_ppi: image.resolution_ppi,
+        slaps.push((position, bytes));
+    }
+    Ok(Prepared {
+        session,
+        tracking_code,
+        sealed_at: chrono::Utc::now(),
+        fingers,
+        slaps,
+    })
+}
+
+fn evidence_path(position: u8, key: &str) -> String {
+    format!("evidence/{position:02}-{key}.jpg")
+}
+
+/// Builds, signs and encrypts the packet for a complete session.
+pub fn seal(
+    session: &Session,
+    tracking_code: TrackingCode,
+    sealer: &Sealer<'_>,
+) -> Result<Sealed, PacketError> {
+    let prepared = prepare(session, tracking_code, sealer.wsq_bitrate)?;
+    let built = transaction::build(&prepared, sealer)?;
+    let transaction_bytes = pishkhan_an2k::encode(&built.transaction)?;
+    // What we send must read back and pass our own checks.
+    pishkhan_an2k::check(&pishkhan_an2k::decode(&transaction_bytes)?)?;
+
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut parts = vec![part(TRANSACTION_PATH, AN2K_MEDIA_TYPE, &transaction_bytes)];
+    files.push((TRANSACTION_PATH.into(), transaction_bytes));
+    let mut exceptions = Vec::new();
+    for (finger, exception) in &session.exceptions {
+        let path = evidence_path(finger.position(), finger.key());
+        parts.push(part(&path, "image/jpeg", &exception.photo.jpeg));
+        files.push((path.clone(), exception.photo.jpeg.clone()));
+        exceptions.push(ExceptionEntry {
+            position: finger.position(),
+            idc: built.idc(finger.position()),
+            code: exception.kind.code().into(),
+            reason: exception.reason.clone(),
+            permanent: exception.permanent,
+            approved_by: exception.approved_by.clone(),
+            declared_at: exception.declared_at.to_rfc3339(),
+            photo: path,
+        });
+    }
+
+    let portrait = session
+        .portrait
+        .as_ref()
+        .ok_or(PacketError::Incomplete("portrait"))?;
+    let fingers = session
+        .fingers
+        .iter()
+        .zip(&prepared.fingers)
+        .map(|((finger, captured), (position, wsq))| FingerEntry {
+            position: *position,
+            idc: built.idc(finger.position()),
+            impression: slap_position(captured.impression),
+            resolution_ppi: captured.image.resolution_ppi,
+            width: captured.image.width,
+            height: captured.image.height,
+            device_quality: captured.image.device_quality,
+            quality: captured.score(),
+            failing_measures: captured
+                .failing()
+                .iter()
+                .map(|m| m.id().to_owned())
+                .collect(),
+            attempts: captured.attempts,
+            forced_by: captured.forced_by.clone(),
+            sha256: sha256_hex(wsq),
+        })
+        .collect();
+    let slaps = session
+        .slaps
+        .iter()
+        .zip(&prepared.slaps)
+        .map(|(slap, (position, wsq))| SlapEntry {
+            position: *position,
+            idc: built.idc(*position),
+            resolution_ppi: slap.image.resolution_ppi,
+            width: slap.image.width,
+            height: slap.image.height,
             segments: slap
                 .boxes
                 .iter()
@@ -311,31 +409,44 @@ pub fn seal(
                     height: *h,
                 })
                 .collect(),
-            image: entry(
-                path.clone(),
-                WSQ_MEDIA_TYPE,
-                &bytes,
-                image.width,
-                image.height,
-            ),
-        });
-        files.push((path, bytes));
-    }
+            sha256: sha256_hex(wsq),
+        })
+        .collect();
+    let mut supervisors: Vec<String> = session
+        .exceptions
+        .values()
+        .map(|e| e.approved_by.clone())
+        .chain(session.fingers.values().filter_map(|c| c.forced_by.clone()))
+        .collect();
+    supervisors.sort();
+    supervisors.dedup();
 
     let manifest = Manifest {
         format: FORMAT.into(),
         packet_id: session.id.to_string(),
-        tracking_code,
+        tracking_code: prepared.tracking_code.clone(),
         station_id: sealer.station_id.into(),
         station_number: sealer.station_number,
         office: sealer.office.into(),
         operator: session.operator.clone(),
+        supervisors,
+        software: software(),
         started_at: session.started_at.to_rfc3339(),
-        sealed_at: chrono::Utc::now().to_rfc3339(),
+        sealed_at: prepared.sealed_at.to_rfc3339(),
         test: session.test,
-        applicant,
-        documents_checked: session.documents.confirmed.iter().copied().collect(),
-        portrait: portrait_entry,
+        parts,
+        transaction: TransactionEntry {
+            path: TRANSACTION_PATH.into(),
+            version: transaction::VERSION.into(),
+            tcn: session.id.to_string(),
+            records: built.transaction.records.len() - 1,
+        },
+        portrait: PortraitEntry {
+            idc: transaction::PORTRAIT_IDC,
+            width: portrait.width,
+            height: portrait.height,
+            sha256: sha256_hex(&portrait.jpeg),
+        },
         fingers,
         exceptions,
         slaps,
@@ -350,6 +461,31 @@ pub fn seal(
         .sign(&[MANIFEST_DOMAIN, &manifest_json].concat())
         .to_bytes();
 
+    let plain = archive(&manifest_json, &manifest_sig, &files)?;
+    let ciphertext = encrypt(sealer.recipients, &plain)?;
+    let header = Header {
+        format: String::new(),
+        packet_id: manifest.packet_id.clone(),
+        station_id: sealer.station_id.into(),
+        station_key: String::new(),
+        sealed_at: manifest.sealed_at.clone(),
+        test: session.test,
+        demo: sealer.demo,
+        recipients: sealer.recipients.iter().map(ToString::to_string).collect(),
+        size: 0,
+        sha256: String::new(),
+    };
+    let file = SealedFile::new(header, ciphertext, sealer.key)?;
+    Ok(Sealed { manifest, file })
+}
+
+/// A tar of the manifest, its signature and the parts, in that order,
+/// with fixed metadata (no owner, time or host leaks into it).
+fn archive(
+    manifest_json: &[u8],
+    manifest_sig: &[u8],
+    files: &[(String, Vec<u8>)],
+) -> Result<Vec<u8>, PacketError> {
     let mut archive = tar::Builder::new(Vec::new());
     let mut append = |path: &str, bytes: &[u8]| -> std::io::Result<()> {
         let mut header = tar::Header::new_ustar();
@@ -359,45 +495,43 @@ pub fn seal(
         header.set_cksum();
         archive.append_data(&mut header, path, bytes)
     };
-    append("manifest.json", &manifest_json)?;
-    append("manifest.sig", &manifest_sig)?;
-    for (path, bytes) in &files {
+    append("manifest.json", manifest_json)?;
+    append("manifest.sig", manifest_sig)?;
+    for (path, bytes) in files {
         append(path, bytes)?;
     }
-    let plain = archive.into_inner()?;
-
-    let ciphertext = age::encrypt(sealer.recipient, &plain)?;
-    let sha256 = sha256_hex(&ciphertext);
-    let signature = hex::encode(
-        sealer
-            .key
-            .sign(&[SEALED_DOMAIN, sha256.as_bytes()].concat())
-            .to_bytes(),
-    );
-    Ok(Sealed {
-        manifest,
-        ciphertext,
-        sha256,
-        signature,
-    })
+    Ok(archive.into_inner()?)
 }
 
-/// Checks the station's signature over a sealed packet's ciphertext.
-pub fn verify_sealed(
-    ciphertext: &[u8],
-    signature_hex: &str,
-    station: &VerifyingKey,
-) -> Result<(), PacketError> {
-    let sig = hex::decode(signature_hex)
-        .ok()
-        .and_then(|b| Signature::from_slice(&b).ok())
-        .ok_or(PacketError::BadSignature("the sealed packet"))?;
-    station
-        .verify(
-            &[SEALED_DOMAIN, sha256_hex(ciphertext).as_bytes()].concat(),
-            &sig,
-        )
-        .map_err(|_| PacketError::BadSignature("the sealed packet"))
+/// Encrypts to every recipient (age, X25519).
+pub(crate) fn encrypt(
+    recipients: &[age::x25519::Recipient],
+    plain: &[u8],
+) -> Result<Vec<u8>, PacketError> {
+    use std::io::Write;
+    let encryptor = age::Encryptor::with_recipients(
+        recipients.iter().map(|r| r as &dyn age::Recipient),
+    )
+    .map_err(|_| PacketError::NoRecipient)?;
+    let mut out = Vec::with_capacity(plain.len() + 512);
+    let mut writer = encryptor.wrap_output(&mut out)?;
+    writer.write_all(plain)?;
+    writer.finish()?;
+    Ok(out)
+}
+
+/// Reads the files of a tar archive.
+pub(crate) fn untar(plain: &[u8]) -> Result<BTreeMap<String, Vec<u8>>, PacketError> {
+    let mut archive = tar::Archive::new(plain);
+    let mut files = BTreeMap::new();
+    for entry in archive.entries()? {
+        let mut entry = entry?;
+        let path = entry.path()?.to_string_lossy().into_owned();
+        let mut bytes = Vec::new();
+        entry.read_to_end(&mut bytes)?;
+        files.insert(path, bytes);
+    }
+    Ok(files)
 }
 
 /// A decrypted packet.
@@ -409,25 +543,26 @@ pub struct Opened {
     pub files: BTreeMap<String, Vec<u8>>,
 }
 
-/// Decrypts a packet with the authority's identity.
-pub fn open(ciphertext: &[u8], identity: &age::x25519::Identity) -> Result<Opened, PacketError> {
-    let plain = age::decrypt(identity, ciphertext)?;
-    let mut archive = tar::Archive::new(plain.as_slice());
-    let mut files = BTreeMap::new();
-    for entry in archive.entries()? {
-        let mut entry = entry?;
-        let path = entry.path()?.to_string_lossy().into_owned();
-        let mut bytes = Vec::new();
-        entry.read_to_end(&mut bytes)?;
-        files.insert(path, bytes);
-    }
+/// Decrypts a sealed packet with an authority identity.
+pub fn open(
+    sealed: &SealedFile,
+    identity: &age::x25519::Identity,
+) -> Result<Opened, PacketError> {
+    let plain = age::decrypt(identity, &sealed.ciphertext)?;
+    let mut files = untar(&plain)?;
     let manifest_json = files
         .remove("manifest.json")
         .ok_or_else(|| PacketError::Missing("manifest.json".into()))?;
     let manifest_sig = files
         .remove("manifest.sig")
         .ok_or_else(|| PacketError::Missing("manifest.sig".into()))?;
-    let manifest = serde_json::from_slice(&manifest_json)?;
+    let manifest: Manifest = serde_json::from_slice(&manifest_json)?;
+    if manifest.packet_id != sealed.header.packet_id {
+        return Err(PacketError::Layout(format!(
+            "the header names packet {} but the manifest {}",
+            sealed.header.packet_id, manifest.packet_id
+        )));
+    }
     Ok(Opened {
         manifest,
         manifest_json,
@@ -437,26 +572,44 @@ pub fn open(ciphertext: &[u8], identity: &age::x25519::Identity) -> Result<Opene
 }
 
 impl Opened {
-    /// Checks the manifest signature and every file against its hash.
+    /// Checks the manifest signature, every part against its hash, that no
+    /// part is unlisted, and the images in the transaction against the
+    /// manifest.
     pub fn verify(&self, station: &VerifyingKey) -> Result<(), PacketError> {
         let sig = Signature::from_slice(&self.manifest_sig)
             .map_err(|_| PacketError::BadSignature("manifest.json"))?;
         station
             .verify(&[MANIFEST_DOMAIN, &self.manifest_json].concat(), &sig)
             .map_err(|_| PacketError::BadSignature("manifest.json"))?;
-        let images = std::iter::once(&self.manifest.portrait)
-            .chain(self.manifest.fingers.iter().map(|f| &f.image))
-            .chain(self.manifest.exceptions.iter().map(|e| &e.photo))
-            .chain(self.manifest.slaps.iter().map(|s| &s.image));
-        for image in images {
+        for part in &self.manifest.parts {
             let bytes = self
                 .files
-                .get(&image.path)
-                .ok_or_else(|| PacketError::Missing(image.path.clone()))?;
-            if sha256_hex(bytes) != image.sha256 {
-                return Err(PacketError::HashMismatch(image.path.clone()));
+                .get(&part.path)
+                .ok_or_else(|| PacketError::Missing(part.path.clone()))?;
+            if sha256_hex(bytes) != part.sha256 || bytes.len() as u64 != part.size {
+                return Err(PacketError::HashMismatch(part.path.clone()));
             }
         }
-        Ok(())
+        if let Some(extra) = self
+            .files
+            .keys()
+            .find(|path| !self.manifest.parts.iter().any(|p| &p.path == *path))
+        {
+            return Err(PacketError::Layout(format!(
+                "{extra} is in the archive but not in the manifest"
+            )));
+        }
+        transaction::verify_against(&self.transaction()?, &self.manifest)
+    }
+
+    /// The ANSI/NIST transaction, read and checked.
+    pub fn transaction(&self) -> Result<pishkhan_an2k::Transaction, PacketError> {
+        let bytes = self
+            .files
+            .get(TRANSACTION_PATH)
+            .ok_or_else(|| PacketError::Missing(TRANSACTION_PATH.into()))?;
+        let transaction = pishkhan_an2k::decode(bytes)?;
+        pishkhan_an2k::check(&transaction)?;
+        Ok(transaction)
     }
 }

@@ -1,10 +1,13 @@
 //! The station database: one SQLite file in the data directory, in WAL
 //! mode with full sync, migrated by numbered SQL files on open.
 //!
-//! It holds accounts, station facts and the outbox. Applicant data enters
-//! it only inside sealed (encrypted) packets.
+//! It holds accounts, station facts, the audit log, drafts and the outbox.
+//! Applicant data enters it only encrypted: in drafts (to the operator's
+//! draft key and the authority) and in sealed packets (to the authority).
 
 pub mod accounts;
+pub mod audit;
+pub mod drafts;
 pub mod outbox;
 
 use std::path::Path;
@@ -12,7 +15,10 @@ use std::path::Path;
 use rusqlite::Connection;
 
 /// Numbered migrations; `PRAGMA user_version` records how many ran.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/001_initial.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/001_initial.sql"),
+    include_str!("migrations/002_packets.sql"),
+];
 
 pub const FILE_NAME: &str = "pishkhan.db";
 

@@ -1,98 +1,497 @@
 //! The outbox: sealed packets, oldest first, until the authority has them.
+//!
+//! A row's life:
+//!
+//! ```text
+//! pending ──claim──▶ uploading ──acknowledge──▶ acknowledged ──(retention)──▶ deleted
+//!    ▲                  │   └──────reject─────▶ rejected (the authority refused it)
+//!    │                  └──fail──▶ failed (retried at next_attempt_at)
+//!    └──── recover (at start: a crash left it uploading) ◀┘
+//! ```
+//!
+//! Every change is one SQLite transaction (WAL, `synchronous=FULL`), so a
+//! crash or power cut leaves each packet either wholly queued or absent.
+//! A claimed row carries a random lock token; only its holder may settle it.
 
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 
-use super::StoreError;
+use super::{StoreError, meta, set_meta};
+use crate::packet::SealedFile;
 
 /// One queued packet, without its payload.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Entry {
     pub id: String,
-    pub tracking_code: String,
+    pub tracking_code: Option<String>,
+    pub format: u8,
+    pub origin: String,
+    pub station_id: String,
     pub status: String,
     pub test: bool,
     pub size: u64,
     pub sha256: String,
     pub created_at: String,
+    pub attempts: u32,
+    pub next_attempt_at: Option<String>,
+    pub last_error: Option<String>,
+    pub exported_at: Option<String>,
+    pub acknowledged_at: Option<String>,
 }
 
-/// A sealed packet ready to queue.
-#[derive(Debug, Clone)]
-pub struct NewEntry<'a> {
-    pub id: &'a str,
-    pub seq: u32,
-    pub tracking_code: &'a str,
-    pub test: bool,
-    pub sha256: &'a str,
-    pub signature: &'a str,
-    pub created_at: &'a str,
-    pub payload: &'a [u8],
+const ENTRY_COLUMNS: &str = "id, tracking_code, format, origin, station_id, status, is_test, size, \
+     sha256, created_at, attempts, next_attempt_at, last_error, exported_at, acknowledged_at";
+
+fn entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
+    Ok(Entry {
+        id: r.get(0)?,
+        tracking_code: r.get(1)?,
+        format: r.get(2)?,
+        origin: r.get(3)?,
+        station_id: r.get(4)?,
+        status: r.get(5)?,
+        test: r.get(6)?,
+        size: r.get::<_, i64>(7)?.unsigned_abs(),
+        sha256: r.get(8)?,
+        created_at: r.get(9)?,
+        attempts: r.get(10)?,
+        next_attempt_at: r.get(11)?,
+        last_error: r.get(12)?,
+        exported_at: r.get(13)?,
+        acknowledged_at: r.get(14)?,
+    })
 }
 
-/// The next station sequence number (1 for the first packet).
-pub fn next_seq(conn: &Connection) -> Result<u32, StoreError> {
-    Ok(
-        conn.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox", [], |r| {
-            r.get(0)
-        })?,
-    )
+/// Where a packet came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// Sealed here, with this station's sequence number and tracking code.
+    Local { seq: u32 },
+    /// Taken in from removable media.
+    Imported,
 }
 
-pub fn insert(conn: &Connection, entry: &NewEntry<'_>) -> Result<(), StoreError> {
+/// What [`insert`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inserted {
+    New,
+    /// The same packet (same id and ciphertext) was already queued.
+    AlreadyQueued,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OutboxError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("packet {0} is already queued with different contents")]
+    Conflict(String),
+    #[error("no packet {0} in the outbox")]
+    NotFound(String),
+    #[error("packet {0} is no longer held by this uploader")]
+    LockLost(String),
+    #[error("the stored packet {id} is damaged: {reason}")]
+    Damaged { id: String, reason: String },
+}
+
+impl From<rusqlite::Error> for OutboxError {
+    fn from(e: rusqlite::Error) -> Self {
+        OutboxError::Store(StoreError::Sqlite(e))
+    }
+}
+
+/// Takes the next station sequence number (1 for the first packet). Call
+/// inside the transaction that inserts the packet: numbers are never
+/// reused, even after retention deletes old rows.
+pub fn take_seq(conn: &Connection) -> Result<u32, StoreError> {
+    let last: u32 = meta(conn, "last_seq")?
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let max: u32 = conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM outbox", [], |r| {
+        r.get(0)
+    })?;
+    let seq = last.max(max) + 1;
+    set_meta(conn, "last_seq", &seq.to_string())?;
+    Ok(seq)
+}
+
+/// Queues a sealed packet, idempotently by packet id.
+pub fn insert(
+    conn: &Connection,
+    file: &SealedFile,
+    origin: Origin,
+    tracking_code: Option<&str>,
+) -> Result<Inserted, OutboxError> {
+    let header = &file.header;
+    let existing: Option<String> = conn
+        .query_row(
+            "SELECT sha256 FROM outbox WHERE id = ?1",
+            [&header.packet_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(sha) = existing {
+        return if sha == header.sha256 {
+            Ok(Inserted::AlreadyQueued)
+        } else {
+            Err(OutboxError::Conflict(header.packet_id.clone()))
+        };
+    }
+    let (seq, origin) = match origin {
+        Origin::Local { seq } => (Some(seq), "local"),
+        Origin::Imported => (None, "imported"),
+    };
     conn.execute(
-        "INSERT INTO outbox (id, seq, tracking_code, is_test, size, sha256, signature, created_at, payload)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        "INSERT INTO outbox (id, seq, tracking_code, format, origin, station_id, is_test, size,
+                             sha256, signature, header, created_at, idempotency_key, payload)
+         VALUES (?1, ?2, ?3, 3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?1, ?12)",
         rusqlite::params![
-            entry.id,
-            entry.seq,
-            entry.tracking_code,
-            entry.test,
-            entry.payload.len() as i64,
-            entry.sha256,
-            entry.signature,
-            entry.created_at,
-            entry.payload,
+            header.packet_id,
+            seq,
+            tracking_code,
+            origin,
+            header.station_id,
+            header.test,
+            file.ciphertext.len() as i64,
+            header.sha256,
+            hex::encode(file.signature),
+            file.header_json,
+            header.sealed_at,
+            file.ciphertext,
         ],
     )?;
-    Ok(())
+    Ok(Inserted::New)
 }
 
 /// Every packet, oldest first.
 pub fn list(conn: &Connection) -> Result<Vec<Entry>, StoreError> {
-    let mut stmt = conn.prepare(
-        "SELECT id, tracking_code, status, is_test, size, sha256, created_at
-         FROM outbox ORDER BY seq",
-    )?;
-    let rows = stmt.query_map([], |r| {
-        Ok(Entry {
-            id: r.get(0)?,
-            tracking_code: r.get(1)?,
-            status: r.get(2)?,
-            test: r.get(3)?,
-            size: r.get::<_, i64>(4)? as u64,
-            sha256: r.get(5)?,
-            created_at: r.get(6)?,
-        })
-    })?;
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {ENTRY_COLUMNS} FROM outbox ORDER BY created_at, seq"
+    ))?;
+    let rows = stmt.query_map([], entry)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// The encrypted payload and outer signature of one packet.
-pub fn payload(conn: &Connection, id: &str) -> Result<(Vec<u8>, String), StoreError> {
-    Ok(conn.query_row(
-        "SELECT payload, signature FROM outbox WHERE id = ?1",
-        [id],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?)
+/// One packet, by id, id prefix (at least 8 characters) or tracking code.
+pub fn find(conn: &Connection, key: &str) -> Result<Entry, OutboxError> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {ENTRY_COLUMNS} FROM outbox
+         WHERE id = ?1 OR tracking_code = ?1 OR (length(?1) >= 8 AND id LIKE ?1 || '%')"
+    ))?;
+    let mut found: Vec<Entry> = stmt
+        .query_map([key], entry)?
+        .collect::<Result<_, _>>()?;
+    match found.len() {
+        1 => Ok(found.remove(0)),
+        _ => Err(OutboxError::NotFound(key.to_owned())),
+    }
 }
 
-/// How many packets still wait for upload.
+/// A stored packet with everything needed to verify or send it.
+#[derive(Debug, Clone)]
+pub enum Stored {
+    /// `pishkhan-sealed/3`.
+    V3(SealedFile),
+    /// `pishkhan-packet/2`: ciphertext and the signature over its hash.
+    V2 {
+        ciphertext: Vec<u8>,
+        signature: String,
+    },
+}
+
+impl Stored {
+    pub fn ciphertext(&self) -> &[u8] {
+        match self {
+            Stored::V3(file) => &file.ciphertext,
+            Stored::V2 { ciphertext, .. } => ciphertext,
+        }
+    }
+}
+
+/// The stored packet `id`.
+pub fn stored(conn: &Connection, id: &str) -> Result<Stored, OutboxError> {
+    let row: Option<(u8, Vec<u8>, String, Option<Vec<u8>>)> = conn
+        .query_row(
+            "SELECT format, payload, signature, header FROM outbox WHERE id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .optional()?;
+    let (format, payload, signature, header) =
+        row.ok_or_else(|| OutboxError::NotFound(id.to_owned()))?;
+    let damaged = |reason: String| OutboxError::Damaged {
+        id: id.to_owned(),
+        reason,
+    };
+    if format == 2 {
+        return Ok(Stored::V2 {
+            ciphertext: payload,
+            signature,
+        });
+    }
+    let header_json = header.ok_or_else(|| damaged("no header".into()))?;
+    let parsed = serde_json::from_slice(&header_json)
+        .map_err(|e| damaged(format!("the header is not valid: {e}")))?;
+    let signature: [u8; 64] = hex::decode(&signature)
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| damaged("the signature is not 64 bytes of hex".into()))?;
+    Ok(Stored::V3(SealedFile {
+        header: parsed,
+        header_json,
+        signature,
+        ciphertext: payload,
+    }))
+}
+
+/// How many packets still wait for the authority.
 pub fn pending(conn: &Connection) -> Result<u64, StoreError> {
     let n: i64 = conn.query_row(
-        "SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'uploading')",
+        "SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'uploading', 'failed')",
         [],
         |r| r.get(0),
     )?;
     Ok(n.unsigned_abs())
+}
+
+/// Puts back rows a crashed uploader left in `uploading`. Returns how many.
+pub fn recover(conn: &Connection) -> Result<usize, StoreError> {
+    Ok(conn.execute(
+        "UPDATE outbox SET status = 'pending', lock_token = NULL, locked_at = NULL
+         WHERE status = 'uploading'",
+        [],
+    )?)
+}
+
+/// A packet an uploader holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    pub id: String,
+    pub token: String,
+    pub idempotency_key: String,
+    pub attempt: u32,
+}
+
+fn token() -> Result<String, StoreError> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| StoreError::Sqlite(rusqlite::Error::ModuleError(e.to_string())))?;
+    Ok(hex::encode(bytes))
+}
+
+/// Takes the oldest packet that is due (`pending`, or `failed` whose next
+/// attempt time has come) for upload.
+pub fn claim(conn: &Connection, now: &str) -> Result<Option<Claim>, StoreError> {
+    let token = token()?;
+    Ok(conn
+        .query_row(
+            "UPDATE outbox
+             SET status = 'uploading', lock_token = ?1, locked_at = ?2, attempts = attempts + 1
+             WHERE id = (SELECT id FROM outbox
+                         WHERE status IN ('pending', 'failed')
+                           AND (next_attempt_at IS NULL OR next_attempt_at <= ?2)
+                         ORDER BY created_at, seq LIMIT 1)
+             RETURNING id, idempotency_key, attempts",
+            [&token, now],
+            |r| {
+                Ok(Claim {
+                    id: r.get(0)?,
+                    token: token.clone(),
+                    idempotency_key: r.get(1)?,
+                    attempt: r.get(2)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
+fn settle(conn: &Connection, claim: &Claim, set: &str, params: &[&dyn rusqlite::ToSql]) -> Result<(), OutboxError> {
+    let sql = format!(
+        "UPDATE outbox SET {set}, lock_token = NULL, locked_at = NULL
+         WHERE id = ?1 AND lock_token = ?2 AND status = 'uploading'"
+    );
+    let mut all: Vec<&dyn rusqlite::ToSql> = vec![&claim.id, &claim.token];
+    all.extend_from_slice(params);
+    if conn.execute(&sql, all.as_slice())? == 0 {
+        return Err(OutboxError::LockLost(claim.id.clone()));
+    }
+    Ok(())
+}
+
+/// The authority has the packet.
+pub fn acknowledge(conn: &Connection, claim: &Claim, at: &str) -> Result<(), OutboxError> {
+    settle(
+        conn,
+        claim,
+        "status = 'acknowledged', acknowledged_at = ?3, last_error = NULL",
+        &[&at],
+    )
+}
+
+/// The authority refused the packet for good.
+pub fn reject(conn: &Connection, claim: &Claim, reason: &str) -> Result<(), OutboxError> {
+    settle(conn, claim, "status = 'rejected', last_error = ?3", &[&reason])
+}
+
+/// The attempt failed (network, server busy); try again at `next`.
+pub fn fail(conn: &Connection, claim: &Claim, error: &str, next: &str) -> Result<(), OutboxError> {
+    settle(
+        conn,
+        claim,
+        "status = 'failed', last_error = ?3, next_attempt_at = ?4",
+        &[&error, &next],
+    )
+}
+
+/// Records that packets were copied to removable media.
+pub fn mark_exported(conn: &Connection, id: &str, at: &str) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE outbox SET exported_at = ?2 WHERE id = ?1",
+        [id, at],
+    )?;
+    Ok(())
+}
+
+/// Deletes packets the authority acknowledged before `before` (RFC 3339).
+pub fn purge_acknowledged(conn: &Connection, before: &str) -> Result<usize, StoreError> {
+    Ok(conn.execute(
+        "DELETE FROM outbox WHERE status = 'acknowledged' AND acknowledged_at < ?1",
+        [before],
+    )?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::packet::Header;
+    use ed25519_dalek::SigningKey;
+
+    fn sealed(n: u8) -> SealedFile {
+        let header = Header {
+            format: String::new(),
+            packet_id: format!("019a0000-0000-7000-8000-0000000000{n:02x}"),
+            station_id: "station".into(),
+            station_key: String::new(),
+            sealed_at: format!("2026-11-22T08:00:{n:02}+00:00"),
+            test: false,
+            demo: false,
+            recipients: vec![],
+            size: 0,
+            sha256: String::new(),
+        };
+        SealedFile::new(header, vec![n; 100], &SigningKey::from_bytes(&[1; 32])).expect("seal")
+    }
+
+    fn db() -> (tempfile::TempDir, Connection) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let conn = super::super::open(&dir.path().join("t.db")).expect("open");
+        (dir, conn)
+    }
+
+    #[test]
+    fn insert_is_idempotent_and_refuses_a_different_packet_with_the_same_id() {
+        let (_dir, conn) = db();
+        let file = sealed(1);
+        let seq = take_seq(&conn).expect("seq");
+        assert_eq!(seq, 1);
+        assert_eq!(
+            insert(&conn, &file, Origin::Local { seq }, Some("1405")).expect("insert"),
+            Inserted::New
+        );
+        assert_eq!(
+            insert(&conn, &file, Origin::Imported, None).expect("again"),
+            Inserted::AlreadyQueued
+        );
+        let mut other = sealed(2);
+        other.header.packet_id = file.header.packet_id.clone();
+        other.header.sha256 = "00".repeat(32);
+        assert!(matches!(
+            insert(&conn, &other, Origin::Imported, None),
+            Err(OutboxError::Conflict(_))
+        ));
+        let Stored::V3(back) = stored(&conn, &file.header.packet_id).expect("stored") else {
+            panic!("format 3 expected");
+        };
+        assert_eq!(back, file);
+        back.verify(None).expect("still verifies");
+    }
+
+    #[test]
+    fn rows_walk_the_upload_states_and_only_the_holder_settles() {
+        let (_dir, conn) = db();
+        for n in 1..=3 {
+            let seq = take_seq(&conn).expect("seq");
+            insert(&conn, &sealed(n), Origin::Local { seq }, None).expect("insert");
+        }
+        let now = "2026-11-22T09:00:00+00:00";
+        let first = claim(&conn, now).expect("claim").expect("due");
+        assert_eq!(first.id, sealed(1).header.packet_id);
+        assert_eq!(first.attempt, 1);
+        let second = claim(&conn, now).expect("claim").expect("due");
+        assert_eq!(second.id, sealed(2).header.packet_id);
+        let stranger = Claim {
+            token: "x".into(),
+            ..first.clone()
+        };
+        assert!(matches!(
+            acknowledge(&conn, &stranger, now),
+            Err(OutboxError::LockLost(_))
+        ));
+        acknowledge(&conn, &first, now).expect("ack");
+        fail(&conn, &second, "connection refused", "2026-11-22T09:05:00+00:00").expect("fail");
+        // The failed one is not due yet; the third is.
+        let third = claim(&conn, now).expect("claim").expect("due");
+        assert_eq!(third.id, sealed(3).header.packet_id);
+        assert_eq!(claim(&conn, now).expect("claim"), None);
+        // A crash while uploading: the row goes back to pending.
+        assert_eq!(recover(&conn).expect("recover"), 1);
+        let again = claim(&conn, now).expect("claim").expect("due again");
+        assert_eq!((again.id.as_str(), again.attempt), (third.id.as_str(), 2));
+        reject(&conn, &again, "bad signature").expect("reject");
+        let later = claim(&conn, "2026-11-22T09:06:00+00:00")
+            .expect("claim")
+            .expect("retry due");
+        assert_eq!(later.id, second.id);
+        let statuses: Vec<String> = list(&conn)
+            .expect("list")
+            .into_iter()
+            .map(|e| e.status)
+            .collect();
+        assert_eq!(statuses, ["acknowledged", "uploading", "rejected"]);
+        assert_eq!(pending(&conn).expect("pending"), 1);
+    }
+
+    #[test]
+    fn retention_deletes_old_acknowledged_packets_but_never_reuses_a_number() {
+        let (_dir, conn) = db();
+        for n in 1..=2 {
+            let seq = take_seq(&conn).expect("seq");
+            insert(&conn, &sealed(n), Origin::Local { seq }, None).expect("insert");
+        }
+        let c = claim(&conn, "2026-11-22T09:00:00+00:00").expect("claim").expect("due");
+        acknowledge(&conn, &c, "2026-11-01T00:00:00+00:00").expect("ack");
+        assert_eq!(
+            purge_acknowledged(&conn, "2026-10-31T00:00:00+00:00").expect("purge"),
+            0
+        );
+        assert_eq!(
+            purge_acknowledged(&conn, "2026-11-02T00:00:00+00:00").expect("purge"),
+            1
+        );
+        assert_eq!(list(&conn).expect("list").len(), 1);
+        // Delete the newest too: the next number still follows the last.
+        conn.execute("DELETE FROM outbox", []).expect("delete");
+        assert_eq!(take_seq(&conn).expect("seq"), 3);
+    }
+
+    #[test]
+    fn find_takes_an_id_a_prefix_or_a_tracking_code() {
+        let (_dir, conn) = db();
+        let file = sealed(5);
+        insert(&conn, &file, Origin::Local { seq: 1 }, Some("1405004200000158")).expect("insert");
+        let id = &file.header.packet_id;
+        assert_eq!(find(&conn, id).expect("id").id, *id);
+        assert_eq!(find(&conn, &id[..13]).expect("prefix").id, *id);
+        assert_eq!(find(&conn, "1405004200000158").expect("code").id, *id);
+        assert!(matches!(find(&conn, "0190"), Err(OutboxError::NotFound(_))));
+    }
 }

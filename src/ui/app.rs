@@ -8,7 +8,7 @@ use iced::widget::{button, column, container, text};
 use iced::{Element, Length, Subscription, Task, Theme};
 
 use super::widget::{self, row};
-use super::{setup, sign_in, wizard};
+use super::{drafts, setup, sign_in, wizard};
 use crate::devices::Devices;
 use crate::enrolment::Step;
 use crate::i18n::{I18n, Lang};
@@ -33,6 +33,8 @@ pub enum Screen {
     /// First run: create the supervisor account.
     Setup(setup::Setup),
     SignIn(sign_in::SignIn),
+    /// The operator's unfinished enrolments, offered after sign-in.
+    Drafts(drafts::Drafts),
     Wizard(Box<wizard::Wizard>),
 }
 
@@ -40,6 +42,7 @@ pub enum Screen {
 pub enum Message {
     Setup(setup::Message),
     SignIn(sign_in::Message),
+    Drafts(drafts::Message),
     Wizard(wizard::Message),
     ToggleLanguage,
     SignOut,
@@ -138,13 +141,50 @@ impl App {
                 else {
                     return Task::none();
                 };
-                if let Some(sign_in::Event::SignedIn(account)) = sign_in.update(message, station) {
-                    self.screen = Screen::Wizard(Box::new(wizard::Wizard::new(
-                        station.clone(),
-                        devices.clone(),
-                        account.username,
-                        account.full_name,
-                    )));
+                if let Some(sign_in::Event::SignedIn(account, key)) =
+                    sign_in.update(message, station)
+                {
+                    let waiting = station.drafts_of(&account.username).unwrap_or_else(|e| {
+                        tracing::error!("reading drafts: {e}");
+                        Vec::new()
+                    });
+                    self.screen = if waiting.is_empty() {
+                        Screen::Wizard(Box::new(wizard::Wizard::new(
+                            station.clone(),
+                            devices.clone(),
+                            account.username,
+                            account.full_name,
+                        )))
+                    } else {
+                        Screen::Drafts(drafts::Drafts::new(account, key, waiting))
+                    };
+                }
+            }
+            Message::Drafts(message) => {
+                let (Screen::Drafts(screen), Some((station, devices))) =
+                    (&mut self.screen, &self.station)
+                else {
+                    return Task::none();
+                };
+                let account = screen.account.clone();
+                match screen.update(message, station) {
+                    Some(drafts::Event::StartNew) => {
+                        self.screen = Screen::Wizard(Box::new(wizard::Wizard::new(
+                            station.clone(),
+                            devices.clone(),
+                            account.username,
+                            account.full_name,
+                        )));
+                    }
+                    Some(drafts::Event::Resume(restored)) => {
+                        self.screen = Screen::Wizard(Box::new(wizard::Wizard::resume(
+                            station.clone(),
+                            devices.clone(),
+                            account.full_name,
+                            *restored,
+                        )));
+                    }
+                    None => {}
                 }
             }
             Message::Wizard(message) => {
@@ -196,6 +236,7 @@ impl App {
             .into(),
             Screen::Setup(setup) => setup.view(i18n).map(Message::Setup),
             Screen::SignIn(sign_in) => sign_in.view(i18n).map(Message::SignIn),
+            Screen::Drafts(drafts) => drafts.view(i18n).map(Message::Drafts),
             Screen::Wizard(wizard) => wizard.view(i18n).map(Message::Wizard),
         };
         column![

@@ -4,6 +4,7 @@
 //! `Message`, state, `update` and `view`; [`app::App`] only routes.
 
 pub mod app;
+pub mod drafts;
 mod setup;
 mod sign_in;
 pub mod widget;

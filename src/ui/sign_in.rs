@@ -5,7 +5,7 @@ use iced::Element;
 use super::widget;
 use crate::i18n::I18n;
 use crate::station::Station;
-use crate::store::accounts::{self, Account, AccountError};
+use crate::store::accounts::{Account, AccountError, DraftKey};
 use crate::text::Text;
 
 #[derive(Debug, Default)]
@@ -23,7 +23,7 @@ pub enum Message {
 }
 
 pub enum Event {
-    SignedIn(Account),
+    SignedIn(Account, DraftKey),
 }
 
 impl SignIn {
@@ -32,13 +32,12 @@ impl SignIn {
             Message::Username(v) => self.username = v,
             Message::Password(v) => self.password = v,
             Message::Submit => {
-                let result = station
-                    .with_db(|db| accounts::verify(db, self.username.trim(), &self.password));
+                let result = station.sign_in(self.username.trim(), &self.password);
                 self.password.clear();
                 match result {
-                    Ok(account) => {
+                    Ok((account, key)) => {
                         tracing::info!(user = %account.username, "signed in");
-                        return Some(Event::SignedIn(account));
+                        return Some(Event::SignedIn(account, key));
                     }
                     Err(AccountError::WrongCredentials) => {
                         tracing::warn!("failed sign-in");

@@ -78,6 +78,8 @@ pub struct Wizard {
     pub fingerprints: fingerprints::State,
     review: review::State,
     receipt: Option<Receipt>,
+    /// Why the last draft could not be saved.
+    draft_problem: Option<Text>,
 }
 
 impl Wizard {
@@ -104,6 +106,7 @@ impl Wizard {
             fingerprints,
             review: review::State::default(),
             receipt: None,
+            draft_problem: None,
         }
     }
 
@@ -147,6 +150,24 @@ impl Wizard {
             }
         }
         wizard.enter(step);
+        wizard
+    }
+
+    /// A wizard that carries on with a restored draft, at the step after
+    /// the last one completed.
+    pub fn resume(
+        station: Arc<Station>,
+        devices: Devices,
+        full_name: String,
+        restored: crate::enrolment::draft::Restored,
+    ) -> Self {
+        let username = restored.session.operator.clone();
+        let mut wizard = Self::new(station, devices, username, full_name);
+        if let Some(applicant) = &restored.session.applicant {
+            wizard.applicant.form = crate::enrolment::ApplicantForm::from_applicant(applicant);
+        }
+        wizard.session = restored.session;
+        wizard.enter(crate::enrolment::draft::resume_step(restored.step));
         wizard
     }
 
@@ -213,8 +234,24 @@ impl Wizard {
         if step == self.step {
             return;
         }
+        let forward = step > self.step && step != Step::Done;
         self.leave();
         self.enter(step);
+        if forward && let Some(completed) = step.previous() {
+            self.save_draft(completed);
+        }
+    }
+
+    /// Writes the enrolment so far as an encrypted draft: a crash or a
+    /// flat battery loses at most the step in progress.
+    fn save_draft(&mut self, completed: Step) {
+        self.draft_problem = match self.station.save_draft(&self.session, completed) {
+            Ok(_) => None,
+            Err(e) => {
+                tracing::error!("saving the draft failed: {e}");
+                Some(Text::new("err-draft-save").arg("detail", e.to_string()))
+            }
+        };
     }
 
     pub fn update(&mut self, message: Message) -> Task<Message> {
@@ -243,8 +280,7 @@ impl Wizard {
                     }
                     Err(e) => {
                         tracing::error!("sealing failed: {e}");
-                        self.review.problem =
-                            Some(Text::new("err-seal-failed").arg("detail", e.to_string()));
+                        self.review.problem = Some(e.text());
                     }
                 }
             }
@@ -365,6 +401,14 @@ impl Wizard {
             .on_press_maybe(back_allowed.then_some(Message::Back));
         let mut items: Vec<Element<'a, Message>> = vec![back.into()];
         items.push(iced::widget::space().width(Length::Fill).into());
+        if let Some(problem) = &self.draft_problem {
+            items.push(
+                text(i18n.text(problem))
+                    .size(14)
+                    .style(text::danger)
+                    .into(),
+            );
+        }
         if let Some(hint) = self.blocked_hint() {
             items.push(
                 text(i18n.text(&hint))

@@ -174,13 +174,29 @@ fn wizard_finger(finger: Finger) -> &'static str {
     pishkhan::ui::wizard::finger_text_id(finger)
 }
 
+/// The Type-14 record `idc` of the packet's transaction.
+fn finger_record(opened: &packet::Opened, idc: u8) -> pishkhan_an2k::records::FingerRecord {
+    let tx = opened.transaction().expect("the transaction reads");
+    let record = tx
+        .records
+        .iter()
+        .find(|r| r.kind == 14 && r.idc() == Some(idc))
+        .unwrap_or_else(|| panic!("no Type-14 with IDC {idc}"));
+    pishkhan_an2k::records::FingerRecord::from_record(record).expect("a valid Type-14")
+}
+
 fn check_packet(opened: &packet::Opened, forced: &[u8], exception: u8) {
     let m = &opened.manifest;
     assert_eq!(m.fingers.len(), 9, "nine images and one exception");
     for f in &m.fingers {
-        let decoded = pishkhan_fingerprint::wsq::decode(&opened.files[&f.image.path])
-            .expect("finger WSQ decodes");
-        assert_eq!(decoded.image.width() as u32, f.image.width);
+        let record = finger_record(opened, f.idc);
+        assert_eq!(record.fgp, f.position);
+        let image = record.image.expect("an image");
+        assert_eq!(image.compression, "WSQ20");
+        let decoded = pishkhan_fingerprint::wsq::decode(&image.data).expect("finger WSQ decodes");
+        assert_eq!(decoded.image.width() as u32, f.width);
+        let fqm = record.fqm.first().expect("the station's quality travels as FQM");
+        assert_eq!((fqm.fgp, fqm.value), (f.position, f.quality));
         if forced.contains(&f.position) {
             assert_eq!(f.forced_by.as_deref(), Some("sara"), "{f:?}");
             assert!(f.quality < 40, "{f:?}");
@@ -195,8 +211,16 @@ fn check_packet(opened: &packet::Opened, forced: &[u8], exception: u8) {
     assert_eq!((e.position, e.code.as_str()), (exception, "XX"));
     assert!(e.permanent);
     assert_eq!(e.approved_by, "sara");
-    let photo = image::load_from_memory(&opened.files[&e.photo.path]).expect("photo decodes");
+    let photo = image::load_from_memory(&opened.files[&e.photo]).expect("photo decodes");
     assert!(photo.width() >= 320);
+    assert_eq!(m.supervisors, ["sara"]);
+    // The missing finger is a Type-14 with AMP and no image.
+    let record = finger_record(opened, e.idc);
+    assert_eq!(record.fgp, exception);
+    assert!(record.image.is_none());
+    assert_eq!(record.amp.len(), 1);
+    assert_eq!(record.amp[0].0, exception);
+    assert_eq!(record.amp[0].1.as_str(), "XX");
 }
 
 #[test]
@@ -273,9 +297,20 @@ fn four_four_two_on_the_virtual_sbi_device_with_retake_force_accept_and_exceptio
     let slaps: Vec<u8> = opened.manifest.slaps.iter().map(|s| s.position).collect();
     assert_eq!(slaps, [13, 14, 15], "the whole slaps travel too");
     for slap in &opened.manifest.slaps {
-        pishkhan_fingerprint::wsq::decode(&opened.files[&slap.image.path]).expect("slap WSQ");
+        let record = finger_record(&opened, slap.idc);
+        assert_eq!(record.fgp, slap.position);
+        let image = record.image.as_ref().expect("the slap image");
+        pishkhan_fingerprint::wsq::decode(&image.data).expect("slap WSQ");
         let expected = if slap.position == 15 { 1 } else { 4 };
         assert_eq!(slap.segments.len(), expected, "{slap:?}");
+        assert_eq!(record.seg.len(), expected, "SEG boxes in the record");
+        let amp: Vec<(u8, &str)> = record.amp.iter().map(|(f, c)| (*f, c.as_str())).collect();
+        if slap.position == 15 {
+            // The left thumb is missing: the thumbs slap says so (AMP).
+            assert_eq!(amp, [(6, "XX")]);
+        } else {
+            assert!(amp.is_empty(), "{amp:?}");
+        }
     }
 }
 

@@ -1,0 +1,323 @@
+//! An enrolment in progress, written down so that it survives a crash or a
+//! flat battery: the session as a tar of `draft.json` and the raw images.
+//! (Encryption is the station's job; this module only turns a session
+//! into bytes and back.)
+//!
+//! Finger images are kept raw (lossless); on restore the station assesses
+//! them again (quality, minutiae), which gives the same results as at
+//! capture because the assessment is deterministic.
+
+use std::collections::BTreeMap;
+
+use pishkhan_scanner::{Finger, FingerImage, Impression, SlapImage};
+use serde::{Deserialize, Serialize};
+
+use super::tenprint::{
+    CapturedFinger, ExceptionKind, FingerException, SlapRecord, assess::assess_image,
+    slap_position,
+};
+use super::{Applicant, DocumentChecks, Portrait, Session, Step};
+
+pub const FORMAT: &str = "pishkhan-draft/1";
+
+#[derive(Debug, thiserror::Error)]
+pub enum DraftError {
+    #[error("the draft archive is damaged: {0}")]
+    Archive(#[from] std::io::Error),
+    #[error("the draft's description is damaged: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("the draft is of format {0}, which this version cannot read")]
+    Format(String),
+    #[error("the draft lacks {0}")]
+    Missing(String),
+    #[error("the draft's finger {0} cannot be assessed again")]
+    Finger(u8),
+}
+
+#[derive(Serialize, Deserialize)]
+struct ImageMeta {
+    width: u32,
+    height: u32,
+    source: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct FingerMeta {
+    position: u8,
+    width: u32,
+    height: u32,
+    resolution_ppi: u16,
+    device_quality: Option<u8>,
+    attempts: u8,
+    forced_by: Option<String>,
+    /// 13/14/15 from a slap, else the finger's own position.
+    impression: u8,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ExceptionMeta {
+    position: u8,
+    kind: ExceptionKind,
+    reason: String,
+    permanent: bool,
+    approved_by: String,
+    declared_at: chrono::DateTime<chrono::Utc>,
+    photo: ImageMeta,
+}
+
+#[derive(Serialize, Deserialize)]
+struct SlapMeta {
+    position: u8,
+    width: u32,
+    height: u32,
+    resolution_ppi: u16,
+    boxes: Vec<(u8, [u32; 4])>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Doc {
+    format: String,
+    id: uuid::Uuid,
+    operator: String,
+    started_at: chrono::DateTime<chrono::Utc>,
+    test: bool,
+    step: String,
+    applicant: Option<Applicant>,
+    documents: DocumentChecks,
+    portrait: Option<ImageMeta>,
+    fingers: Vec<FingerMeta>,
+    exceptions: Vec<ExceptionMeta>,
+    slaps: Vec<SlapMeta>,
+    scanner: Option<String>,
+}
+
+fn impression_of(position: u8) -> Option<Impression> {
+    match position {
+        13 => Some(Impression::RightSlap),
+        14 => Some(Impression::LeftSlap),
+        15 => Some(Impression::Thumbs),
+        p => Finger::from_position(p).map(Impression::Finger),
+    }
+}
+
+/// The step a draft resumes at after `completed`.
+pub fn resume_step(completed: Step) -> Step {
+    completed.next().unwrap_or(Step::Review).min(Step::Review)
+}
+
+/// Step names as stored (stable across versions).
+pub fn step_key(step: Step) -> &'static str {
+    match step {
+        Step::Applicant => "applicant",
+        Step::Documents => "documents",
+        Step::Portrait => "portrait",
+        Step::Fingerprints => "fingerprints",
+        Step::Review => "review",
+        Step::Done => "done",
+    }
+}
+
+pub fn step_from_key(key: &str) -> Option<Step> {
+    Step::ALL.into_iter().find(|s| step_key(*s) == key)
+}
+
+/// Writes `session` (whose last completed step is `step`) as a draft.
+pub fn to_bytes(session: &Session, step: Step) -> Result<Vec<u8>, DraftError> {
+    let mut files: Vec<(String, &[u8])> = Vec::new();
+    let portrait = session.portrait.as_ref().map(|p| {
+        files.push(("portrait.jpg".into(), &p.jpeg));
+        ImageMeta {
+            width: p.width,
+            height: p.height,
+            source: p.source.clone(),
+        }
+    });
+    let fingers = session
+        .fingers
+        .iter()
+        .map(|(finger, c)| {
+            files.push((format!("fingers/{:02}.raw", finger.position()), &c.image.pixels));
+            FingerMeta {
+                position: finger.position(),
+                width: c.image.width,
+                height: c.image.height,
+                resolution_ppi: c.image.resolution_ppi,
+                device_quality: c.image.device_quality,
+                attempts: c.attempts,
+                forced_by: c.forced_by.clone(),
+                impression: slap_position(c.impression),
+            }
+        })
+        .collect();
+    let exceptions = session
+        .exceptions
+        .iter()
+        .map(|(finger, e)| {
+            files.push((
+                format!("exceptions/{:02}.jpg", finger.position()),
+                &e.photo.jpeg,
+            ));
+            ExceptionMeta {
+                position: finger.position(),
+                kind: e.kind,
+                reason: e.reason.clone(),
+                permanent: e.permanent,
+                approved_by: e.approved_by.clone(),
+                declared_at: e.declared_at,
+                photo: ImageMeta {
+                    width: e.photo.width,
+                    height: e.photo.height,
+                    source: e.photo.source.clone(),
+                },
+            }
+        })
+        .collect();
+    let slaps = session
+        .slaps
+        .iter()
+        .map(|s| {
+            files.push((format!("slaps/{:02}.raw", s.position()), &s.image.pixels));
+            SlapMeta {
+                position: s.position(),
+                width: s.image.width,
+                height: s.image.height,
+                resolution_ppi: s.image.resolution_ppi,
+                boxes: s.boxes.iter().map(|(f, b)| (f.position(), *b)).collect(),
+            }
+        })
+        .collect();
+    let doc = Doc {
+        format: FORMAT.into(),
+        id: session.id,
+        operator: session.operator.clone(),
+        started_at: session.started_at,
+        test: session.test,
+        step: step_key(step).into(),
+        applicant: session.applicant.clone(),
+        documents: session.documents.clone(),
+        portrait,
+        fingers,
+        exceptions,
+        slaps,
+        scanner: session.scanner.clone(),
+    };
+    let json = serde_json::to_vec(&doc)?;
+    let mut archive = tar::Builder::new(Vec::new());
+    let mut append = |path: &str, bytes: &[u8]| -> std::io::Result<()> {
+        let mut header = tar::Header::new_ustar();
+        header.set_size(bytes.len() as u64);
+        header.set_mode(0o600);
+        header.set_mtime(0);
+        header.set_cksum();
+        archive.append_data(&mut header, path, bytes)
+    };
+    append("draft.json", &json)?;
+    for (path, bytes) in files {
+        append(&path, bytes)?;
+    }
+    Ok(archive.into_inner()?)
+}
+
+/// A restored draft: the session and its last completed step.
+#[derive(Debug, Clone)]
+pub struct Restored {
+    pub session: Session,
+    pub step: Step,
+}
+
+/// Reads a draft back into a session.
+pub fn from_bytes(bytes: &[u8]) -> Result<Restored, DraftError> {
+    let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    let mut archive = tar::Archive::new(bytes);
+    for entry in archive.entries()? {
+        let mut entry = entry?;
+        let path = entry.path()?.to_string_lossy().into_owned();
+        let mut data = Vec::new();
+        std::io::Read::read_to_end(&mut entry, &mut data)?;
+        files.insert(path, data);
+    }
+    let mut take = |path: String| files.remove(&path).ok_or(DraftError::Missing(path));
+    let doc: Doc = serde_json::from_slice(&take("draft.json".into())?)?;
+    if doc.format != FORMAT {
+        return Err(DraftError::Format(doc.format));
+    }
+    let step = step_from_key(&doc.step).ok_or_else(|| DraftError::Missing("its step".into()))?;
+    let mut session = Session::new(doc.operator, doc.test);
+    session.id = doc.id;
+    session.started_at = doc.started_at;
+    session.applicant = doc.applicant;
+    session.documents = doc.documents;
+    session.scanner = doc.scanner;
+    if let Some(meta) = doc.portrait {
+        session.portrait = Some(Portrait {
+            jpeg: take("portrait.jpg".into())?,
+            width: meta.width,
+            height: meta.height,
+            source: meta.source,
+        });
+    }
+    for meta in doc.fingers {
+        let finger = Finger::from_position(meta.position).ok_or(DraftError::Finger(meta.position))?;
+        let pixels = take(format!("fingers/{:02}.raw", meta.position))?;
+        let image = FingerImage {
+            finger,
+            width: meta.width,
+            height: meta.height,
+            resolution_ppi: meta.resolution_ppi,
+            pixels,
+            device_quality: meta.device_quality,
+        };
+        let assessed = assess_image(image).map_err(|_| DraftError::Finger(meta.position))?;
+        session.fingers.insert(
+            finger,
+            CapturedFinger {
+                image: assessed.image,
+                quality: assessed.quality,
+                attempts: meta.attempts,
+                forced_by: meta.forced_by,
+                impression: impression_of(meta.impression)
+                    .ok_or(DraftError::Finger(meta.position))?,
+                template: assessed.template,
+            },
+        );
+    }
+    for meta in doc.exceptions {
+        let finger = Finger::from_position(meta.position).ok_or(DraftError::Finger(meta.position))?;
+        let jpeg = take(format!("exceptions/{:02}.jpg", meta.position))?;
+        session.exceptions.insert(
+            finger,
+            FingerException {
+                kind: meta.kind,
+                reason: meta.reason,
+                permanent: meta.permanent,
+                approved_by: meta.approved_by,
+                photo: Portrait {
+                    jpeg,
+                    width: meta.photo.width,
+                    height: meta.photo.height,
+                    source: meta.photo.source,
+                },
+                declared_at: meta.declared_at,
+            },
+        );
+    }
+    for meta in doc.slaps {
+        let impression = impression_of(meta.position).ok_or(DraftError::Finger(meta.position))?;
+        let pixels = take(format!("slaps/{:02}.raw", meta.position))?;
+        session.slaps.push(SlapRecord {
+            impression,
+            image: SlapImage {
+                width: meta.width,
+                height: meta.height,
+                resolution_ppi: meta.resolution_ppi,
+                pixels,
+            },
+            boxes: meta
+                .boxes
+                .into_iter()
+                .filter_map(|(p, b)| Finger::from_position(p).map(|f| (f, b)))
+                .collect(),
+        });
+    }
+    Ok(Restored { session, step })
+}

@@ -1,0 +1,169 @@
+//! After sign-in, when the operator has unfinished enrolments: resume one,
+//! abandon one (with a reason, audited), or start a new one.
+
+use iced::Element;
+use iced::widget::{button, column, container, text};
+
+use super::widget;
+use crate::enrolment::{JalaliDate, draft};
+use crate::i18n::I18n;
+use crate::station::Station;
+use crate::store::accounts::{Account, DraftKey};
+use crate::store::drafts::Entry;
+use crate::text::Text;
+
+pub struct Drafts {
+    pub account: Account,
+    key: DraftKey,
+    pub entries: Vec<Entry>,
+    reason: String,
+    problem: Option<Text>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Message {
+    Resume(String),
+    Reason(String),
+    Abandon(String),
+    StartNew,
+}
+
+pub enum Event {
+    Resume(Box<draft::Restored>),
+    StartNew,
+}
+
+/// `1405/09/01 14:05` in the station's local time.
+fn when(i18n: &I18n, rfc3339: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(rfc3339)
+        .map(|t| {
+            let local = t.with_timezone(&chrono::Local);
+            let date = JalaliDate::from_gregorian((
+                chrono::Datelike::year(&local),
+                chrono::Datelike::month(&local),
+                chrono::Datelike::day(&local),
+            ));
+            format!(
+                "{} {}",
+                i18n.date(date),
+                i18n.digits(&local.format("%H:%M").to_string())
+            )
+        })
+        .unwrap_or_else(|_| rfc3339.to_owned())
+}
+
+impl Drafts {
+    pub fn new(account: Account, key: DraftKey, entries: Vec<Entry>) -> Self {
+        Self {
+            account,
+            key,
+            entries,
+            reason: String::new(),
+            problem: None,
+        }
+    }
+
+    pub fn update(&mut self, message: Message, station: &Station) -> Option<Event> {
+        match message {
+            Message::Reason(reason) => self.reason = reason,
+            Message::StartNew => return Some(Event::StartNew),
+            Message::Resume(id) => {
+                match station.resume_draft(&id, &self.account.username, &self.key) {
+                    Ok(restored) => return Some(Event::Resume(Box::new(restored))),
+                    Err(e) => {
+                        tracing::error!("resuming draft {id}: {e}");
+                        self.problem =
+                            Some(Text::new("err-draft-resume").arg("detail", e.to_string()));
+                    }
+                }
+            }
+            Message::Abandon(id) => {
+                match station.abandon_draft(&id, &self.account.username, &self.reason) {
+                    Ok(()) => {
+                        self.entries.retain(|e| e.id != id);
+                        self.reason.clear();
+                        self.problem = None;
+                        if self.entries.is_empty() {
+                            return Some(Event::StartNew);
+                        }
+                    }
+                    Err(crate::station::DraftError::NoReason) => {
+                        self.problem = Some(Text::new("err-draft-reason"));
+                    }
+                    Err(e) => {
+                        self.problem =
+                            Some(Text::new("err-internal").arg("detail", e.to_string()));
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    pub fn view(&self, i18n: &I18n) -> Element<'_, Message> {
+        let mut items: Vec<Element<'_, Message>> = vec![
+            widget::heading(i18n, i18n.tr("ui-drafts-title")),
+            widget::line(i18n, i18n.tr("ui-drafts-help")),
+        ];
+        for entry in &self.entries {
+            let step = draft::step_from_key(&entry.step)
+                .map(|s| i18n.tr(s.text_id()))
+                .unwrap_or_else(|| entry.step.clone());
+            let mut card = vec![
+                widget::detail(i18n, "ui-draft-started", when(i18n, &entry.started_at)),
+                widget::detail(i18n, "ui-draft-saved", when(i18n, &entry.updated_at)),
+                widget::detail(i18n, "ui-draft-step", step),
+            ];
+            if let Some(reason) = &entry.held_reason {
+                card.push(widget::detail(i18n, "ui-draft-held", reason.clone()));
+            }
+            card.push(
+                widget::row(
+                    i18n,
+                    vec![
+                        button(text(i18n.tr("ui-draft-resume")))
+                            .padding([6, 18])
+                            .style(button::primary)
+                            .on_press(Message::Resume(entry.id.clone()))
+                            .into(),
+                        button(text(i18n.tr("ui-draft-abandon")))
+                            .padding([6, 18])
+                            .style(button::danger)
+                            .on_press(Message::Abandon(entry.id.clone()))
+                            .into(),
+                    ],
+                )
+                .spacing(12)
+                .into(),
+            );
+            items.push(
+                container(column(card).spacing(6))
+                    .padding(12)
+                    .style(container::bordered_box)
+                    .into(),
+            );
+        }
+        items.push(widget::field(
+            i18n,
+            "draft-abandon-reason",
+            "ui-draft-reason",
+            &self.reason,
+            Message::Reason,
+            None,
+        ));
+        if let Some(problem) = &self.problem {
+            items.push(widget::error(i18n, problem));
+        }
+        items.push(widget::aligned(
+            i18n,
+            button(text(i18n.tr("ui-draft-start-new")))
+                .padding([8, 24])
+                .style(button::secondary)
+                .on_press(Message::StartNew),
+        ));
+        container(column(items).spacing(14).max_width(640))
+            .padding(24)
+            .center_x(iced::Length::Fill)
+            .into()
+    }
+}

@@ -1,0 +1,312 @@
+//! The outbox from the command line: verify (and tamper detection), export
+//! to removable media and import at another station, open with the
+//! authority's identity, and the ANSI/NIST tools on what comes out.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use pishkhan::packet::SealedFile;
+use pishkhan::station::Station;
+use pishkhan::store::outbox;
+
+fn pishkhan(dir: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pishkhan"));
+    cmd.env("PISHKHAN_DATA_DIR", dir).env("PISHKHAN_LOG", "warn");
+    cmd
+}
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    pishkhan(dir).args(args).output().expect("pishkhan runs")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn ok(out: Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        stdout(&out),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout(&out)
+}
+
+/// A station with `count` sealed test packets (self-test through the
+/// virtual devices).
+fn station_with_packets(count: u32) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("pishkhan.toml"),
+        "[devices]\ncamera = \"synthetic\"\nscanner = \"virtual\"\nvirtual_scanner_delay_ms = 0\n",
+    )
+    .expect("config");
+    ok(run(dir.path(), &["self-test", "--count", &count.to_string()]));
+    dir
+}
+
+fn list(dir: &Path) -> Vec<serde_json::Value> {
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(run(dir, &["queue", "list", "--json"]))).expect("JSON");
+    json.as_array().expect("array").clone()
+}
+
+fn identity_file(dir: &Path) -> PathBuf {
+    dir.join(pishkhan::station::DEMO_IDENTITY_FILE)
+}
+
+#[test]
+fn export_then_import_into_an_empty_station_round_trips() {
+    let a = station_with_packets(2);
+    let usb = tempfile::tempdir().expect("usb");
+    let out = ok(run(
+        a.path(),
+        &["queue", "export", "--to", &usb.path().display().to_string()],
+    ));
+    assert!(out.contains("2 packet(s) written"), "{out}");
+    let mut names: Vec<String> = std::fs::read_dir(usb.path())
+        .expect("listable")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 4, "two packets, the index and its signature: {names:?}");
+    assert!(names.contains(&"index.json".to_owned()) && names.contains(&"index.sig".to_owned()));
+
+    // Exported packets stay queued for upload, marked.
+    let at_a = list(a.path());
+    for entry in &at_a {
+        assert_eq!(entry["status"], "pending");
+        assert!(entry["exported_at"].is_string(), "{entry}");
+    }
+
+    let b = tempfile::tempdir().expect("station b");
+    let from = usb.path().display().to_string();
+    let out = ok(run(b.path(), &["queue", "import", "--from", &from]));
+    assert!(out.contains("2 added, 0 already queued, 0 refused"), "{out}");
+    let out = ok(run(b.path(), &["queue", "import", "--from", &from]));
+    assert!(
+        out.contains("0 added, 2 already queued, 0 refused"),
+        "import is idempotent: {out}"
+    );
+
+    let at_b = list(b.path());
+    assert_eq!(at_b.len(), 2);
+    for (x, y) in at_a.iter().zip(&at_b) {
+        assert_eq!(x["id"], y["id"]);
+        assert_eq!(x["sha256"], y["sha256"]);
+        assert_eq!(x["size"], y["size"]);
+        assert_eq!(y["origin"], "imported");
+        assert_eq!(y["status"], "pending", "B will upload it");
+        assert_eq!(y["station_id"], x["station_id"]);
+    }
+    // Byte for byte the same sealed files.
+    let sa = Station::open(a.path()).expect("a");
+    let sb = Station::open(b.path()).expect("b");
+    for entry in &at_a {
+        let id = entry["id"].as_str().expect("id");
+        let fa = sa.with_db(|db| outbox::stored(db, id)).expect("a has it");
+        let fb = sb.with_db(|db| outbox::stored(db, id)).expect("b has it");
+        let (outbox::Stored::V3(fa), outbox::Stored::V3(fb)) = (fa, fb) else {
+            panic!("format 3");
+        };
+        assert_eq!(fa.to_bytes(), fb.to_bytes());
+    }
+    drop((sa, sb));
+
+    let out = ok(run(b.path(), &["queue", "verify"]));
+    assert!(out.contains("2 packet(s), 0 damaged"), "{out}");
+    // B opens A's packets with the authority identity (A's demo key here).
+    let id = at_b[0]["id"].as_str().expect("id");
+    let identity = identity_file(a.path()).display().to_string();
+    let out = ok(run(
+        b.path(),
+        &["queue", "verify", id, "--identity", &identity],
+    ));
+    assert!(out.contains("manifest signature"), "{out}");
+    let opened = tempfile::tempdir().expect("out");
+    let out = ok(run(
+        b.path(),
+        &[
+            "queue",
+            "open",
+            id,
+            "--identity",
+            &identity,
+            "--out",
+            &opened.path().display().to_string(),
+        ],
+    ));
+    assert!(out.contains("packet verified"), "{out}");
+    let an2 = opened.path().join("transaction.an2");
+    for file in ["header.json", "manifest.json"] {
+        assert!(opened.path().join(file).is_file(), "{file}");
+    }
+    let an2_arg = an2.display().to_string();
+    let out = ok(run(b.path(), &["an2k", "check", &an2_arg]));
+    assert!(out.contains(": ok ("), "{out}");
+    let dump = ok(run(b.path(), &["an2k", "dump", &an2_arg]));
+    assert!(dump.contains("[1.002]=0502"), "{}", &dump[..dump.len().min(400)]);
+    assert!(dump.contains("[1.004]=NIDTST"), "a self-test packet is a test transaction");
+    assert!(dump.contains("[14.011]=WSQ20"));
+    assert!(dump.contains("[10.011]=JPEGB"));
+}
+
+#[test]
+fn import_refuses_a_changed_packet_and_a_forged_index() {
+    let a = station_with_packets(1);
+    let usb = tempfile::tempdir().expect("usb");
+    let from = usb.path().display().to_string();
+    ok(run(a.path(), &["queue", "export", "--to", &from]));
+    let pkp = std::fs::read_dir(usb.path())
+        .expect("list")
+        .map(|e| e.expect("entry").path())
+        .find(|p| p.extension().is_some_and(|e| e == "pkp"))
+        .expect("a packet file");
+    let mut bytes = std::fs::read(&pkp).expect("read");
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x10;
+    std::fs::write(&pkp, &bytes).expect("write");
+    let b = tempfile::tempdir().expect("b");
+    let out = run(b.path(), &["queue", "import", "--from", &from]);
+    assert!(!out.status.success());
+    assert!(stdout(&out).contains("REFUSED"), "{}", stdout(&out));
+    assert!(list(b.path()).is_empty(), "nothing damaged gets in");
+
+    // An index edited after signing is refused as a whole.
+    let index = usb.path().join("index.json");
+    let text = std::fs::read_to_string(&index).expect("index");
+    std::fs::write(&index, text.replace("\"size\": ", "\"size\":  ")).expect("edit");
+    let out = run(b.path(), &["queue", "import", "--from", &from]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("signature"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Flips `bit` of byte `at` in column `column` of the outbox row `id`.
+fn flip(db: &Path, id: &str, column: &str, at: usize, bit: u8) {
+    let conn = rusqlite::Connection::open(db).expect("db");
+    let mut value: Vec<u8> = conn
+        .query_row(
+            &format!("SELECT CAST({column} AS BLOB) FROM outbox WHERE id = ?1"),
+            [id],
+            |r| r.get(0),
+        )
+        .expect("row");
+    value[at] ^= bit;
+    if column == "signature" {
+        let text = String::from_utf8_lossy(&value).into_owned();
+        conn.execute("UPDATE outbox SET signature = ?2 WHERE id = ?1", [id, &text])
+            .expect("update");
+    } else {
+        conn.execute(
+            &format!("UPDATE outbox SET {column} = ?2 WHERE id = ?1"),
+            rusqlite::params![id, value],
+        )
+        .expect("update");
+    }
+}
+
+fn column_len(db: &Path, id: &str, column: &str) -> usize {
+    let conn = rusqlite::Connection::open(db).expect("db");
+    conn.query_row(
+        &format!("SELECT length(CAST({column} AS BLOB)) FROM outbox WHERE id = ?1"),
+        [id],
+        |r| r.get::<_, i64>(0),
+    )
+    .expect("row") as usize
+}
+
+#[test]
+fn queue_verify_catches_a_change_to_any_byte_of_a_packet_or_its_header() {
+    let a = station_with_packets(1);
+    let db = a.path().join("pishkhan.db");
+    let id = list(a.path())[0]["id"].as_str().expect("id").to_owned();
+    let station = Station::open(a.path()).expect("station");
+    let entry = station.with_db(|d| outbox::find(d, &id)).expect("entry");
+    let clean = pishkhan::queue::verify(&station, &entry, None);
+    assert!(clean.ok, "{clean:?}");
+
+    // In process, every byte of the header and the signature, and bytes
+    // spread over the whole ciphertext (each flipped, checked, restored).
+    let mut checked = 0;
+    for column in ["header", "signature", "payload"] {
+        let len = column_len(&db, &id, column);
+        let positions: Vec<usize> = if column == "payload" {
+            (0..len).step_by((len / 300).max(1)).chain([len - 1]).collect()
+        } else {
+            (0..len).collect()
+        };
+        for at in positions {
+            flip(&db, &id, column, at, 0x04);
+            let verdict = pishkhan::queue::verify(&station, &entry, None);
+            assert!(!verdict.ok, "{column} byte {at} changed unnoticed");
+            flip(&db, &id, column, at, 0x04);
+            checked += 1;
+        }
+    }
+    assert!(checked > 700, "{checked}");
+    assert!(pishkhan::queue::verify(&station, &entry, None).ok, "restored");
+    drop(station);
+
+    // And through the command, one change in each part.
+    for (column, at) in [("header", 30), ("signature", 7), ("payload", 5000)] {
+        flip(&db, &id, column, at, 0x01);
+        let out = run(a.path(), &["queue", "verify"]);
+        assert!(!out.status.success(), "{column}");
+        let text = stdout(&out);
+        assert!(text.contains("DAMAGED") && text.contains("1 damaged"), "{text}");
+        flip(&db, &id, column, at, 0x01);
+    }
+    ok(run(a.path(), &["queue", "verify"]));
+}
+
+#[test]
+fn a_v2_packet_queued_before_the_ansi_nist_format_still_opens() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/packets/v2");
+    let ciphertext = std::fs::read(fixture.join("packet.age")).expect("fixture");
+    let signature = std::fs::read_to_string(fixture.join("signature.hex")).expect("sig");
+    let key_hex = std::fs::read_to_string(fixture.join("station.pub.hex")).expect("key");
+    let key = ed25519_dalek::VerifyingKey::from_bytes(
+        &hex::decode(key_hex.trim())
+            .expect("hex")
+            .try_into()
+            .expect("32 bytes"),
+    )
+    .expect("key");
+    pishkhan::packet::legacy::verify_sealed(&ciphertext, signature.trim(), &key)
+        .expect("outer signature");
+    let identity =
+        pishkhan::station::read_identity(&fixture.join("authority-identity.txt")).expect("id");
+    let opened = pishkhan::packet::legacy::open(&ciphertext, &identity).expect("decrypts");
+    opened.verify(&key).expect("manifest signature and files");
+    let expected: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(fixture.join("manifest.json")).expect("manifest copy"),
+    )
+    .expect("JSON");
+    assert_eq!(opened.manifest, expected);
+    assert_eq!(opened.manifest["format"], "pishkhan-packet/2");
+    let mut tampered = ciphertext.clone();
+    tampered[100] ^= 1;
+    assert!(
+        pishkhan::packet::legacy::verify_sealed(&tampered, signature.trim(), &key).is_err()
+    );
+}
+
+#[test]
+fn a_v3_fixture_packet_still_opens() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/packets/v3");
+    let bytes = std::fs::read(fixture.join("packet.pkp")).expect("fixture");
+    let file = SealedFile::parse(&bytes).expect("layout");
+    file.verify(None).expect("header signature");
+    let identity =
+        pishkhan::station::read_identity(&fixture.join("authority-identity.txt")).expect("id");
+    let opened = pishkhan::packet::open(&file, &identity).expect("decrypts");
+    opened
+        .verify(&file.station_key().expect("key"))
+        .expect("manifest, parts and transaction");
+    assert_eq!(opened.manifest.format, "pishkhan-packet/3");
+}
