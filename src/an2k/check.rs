@@ -136,9 +136,8 @@ fn type1(f: &Fields, out: &mut Vec<Problem>) {
     for tag in [11, 12] {
         if let Some(v) = note(out, f.required(tag)) {
             let b = v.as_bytes();
-            let ok = b.len() == 5
-                && b[2] == b'.'
-                && [0, 1, 3, 4].iter().all(|&i| b[i].is_ascii_digit());
+            let ok =
+                b.len() == 5 && b[2] == b'.' && [0, 1, 3, 4].iter().all(|&i| b[i].is_ascii_digit());
             if !ok {
                 out.push(f.problem(
                     f.at(tag),
@@ -208,15 +207,14 @@ fn type10(f: &Fields, version: Option<&str>, type2_idcs: &[u8], out: &mut Vec<Pr
     note(out, f.number(10, 1..=99_999));
     let cga = note(out, f.code(11, FACE_COMPRESSIONS));
     let csp = note(out, f.code(12, COLOUR_SPACES));
-    if imt == Some("FACE") || f.has(13) {
-        if let Some(sap) = note(out, f.number(13, 0..=999))
-            && !codes::FACE_PROFILES.contains(&(sap as u16))
-        {
-            out.push(f.problem(
-                f.at(13),
-                format!("{sap} is not a subject acquisition profile code"),
-            ));
-        }
+    if (imt == Some("FACE") || f.has(13))
+        && let Some(sap) = note(out, f.number(13, 0..=999))
+        && !codes::FACE_PROFILES.contains(&(sap as u16))
+    {
+        out.push(f.problem(
+            f.at(13),
+            format!("{sap} is not a subject acquisition profile code"),
+        ));
     }
     if let Some(pose) = note(out, f.optional_code(20, POSES)).flatten() {
         match note(out, f.single(21)).flatten() {

@@ -156,7 +156,13 @@ pub const FACE_PROFILES: &[u16] = &[0, 1, 10, 11, 12, 13, 14, 15, 20, 30, 32, 40
 pub const POSES: &[&str] = &["F", "R", "L", "A", "D"];
 
 /// `10.030`/`14.030` DMM device monitoring modes.
-pub const MONITORING_MODES: &[&str] = &["CONTROLLED", "ASSISTED", "OBSERVED", "UNATTENDED", "UNKNOWN"];
+pub const MONITORING_MODES: &[&str] = &[
+    "CONTROLLED",
+    "ASSISTED",
+    "OBSERVED",
+    "UNATTENDED",
+    "UNKNOWN",
+];
 
 /// `14.003` IMP impression types a Type-14 may carry (Table 7, §1.7): the
 /// 2011/2013 finger codes 0–8 and 20–29, and the Update 2015 contactless

@@ -65,7 +65,9 @@ impl fmt::Display for Date {
 
 fn days_in_month(year: u16, month: u8) -> u8 {
     match month {
-        2 if year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400)) => 29,
+        2 if year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400)) => {
+            29
+        }
         2 => 28,
         4 | 6 | 9 | 11 => 30,
         _ => 31,
@@ -85,7 +87,9 @@ pub fn check_gmt(text: &str) -> Result<(), String> {
     let two = |i: usize| (b[i] - b'0') * 10 + (b[i + 1] - b'0');
     let (h, m, s) = (two(8), two(10), two(12));
     if h > 23 || m > 59 || s > 59 {
-        return Err(format!("time {h:02}:{m:02}:{s:02} out of range in \"{text}\""));
+        return Err(format!(
+            "time {h:02}:{m:02}:{s:02} out of range in \"{text}\""
+        ));
     }
     Ok(())
 }
@@ -96,13 +100,27 @@ mod tests {
 
     #[test]
     fn dates_are_calendar_dates() {
-        assert_eq!(Date::parse("20240229"), Ok(Date { year: 2024, month: 2, day: 29 }));
-        assert_eq!(Date::parse("20000229").map(|d| d.to_string()), Ok("20000229".into()));
+        assert_eq!(
+            Date::parse("20240229"),
+            Ok(Date {
+                year: 2024,
+                month: 2,
+                day: 29
+            })
+        );
+        assert_eq!(
+            Date::parse("20000229").map(|d| d.to_string()),
+            Ok("20000229".into())
+        );
         assert_eq!(
             Date::parse("20251301"),
             Err("month 13 out of range in \"20251301\"".into())
         );
-        assert!(Date::parse("21000229").unwrap_err().contains("day 29 out of range"));
+        assert!(
+            Date::parse("21000229")
+                .unwrap_err()
+                .contains("day 29 out of range")
+        );
         assert!(Date::parse("2025011").unwrap_err().contains("8 digits"));
         assert!(Date::parse("2025-1-1").is_err());
         assert!(Date::parse("00000101").unwrap_err().contains("year 0"));
@@ -113,7 +131,11 @@ mod tests {
     fn gmt_stamps() {
         assert_eq!(check_gmt("20250102030405Z"), Ok(()));
         assert!(check_gmt("20250102030405").is_err());
-        assert!(check_gmt("20250102240000Z").unwrap_err().contains("24:00:00"));
+        assert!(
+            check_gmt("20250102240000Z")
+                .unwrap_err()
+                .contains("24:00:00")
+        );
         assert!(check_gmt("20250230000000Z").unwrap_err().contains("day 30"));
     }
 }

@@ -73,9 +73,10 @@ pub fn dump(tx: &Transaction) -> String {
                                 .chars()
                                 .flat_map(|c| {
                                     let escaped = c.is_control().then(|| c.escape_default());
-                                    escaped.into_iter().flatten().chain(
-                                        (!c.is_control()).then_some(c),
-                                    )
+                                    escaped
+                                        .into_iter()
+                                        .flatten()
+                                        .chain((!c.is_control()).then_some(c))
                                 })
                                 .collect();
                             line(&mut out, r + 1, position, s + 1, i + 1, kind, f.tag, &shown);
@@ -99,5 +100,8 @@ fn line(
     value: &str,
 ) {
     // Writing to a String cannot fail.
-    let _ = writeln!(out, "{record}.{field}.{subfield}.{item} [{kind}.{tag:03}]={value}");
+    let _ = writeln!(
+        out,
+        "{record}.{field}.{subfield}.{item} [{kind}.{tag:03}]={value}"
+    );
 }

@@ -48,7 +48,9 @@ impl<'a> Fields<'a> {
         match self.record.get(tag) {
             None => Ok(None),
             Some(Value::Text(s)) => Ok(Some(s)),
-            Some(Value::Binary(_)) => Err(self.problem(self.at(tag), "binary data in a text field")),
+            Some(Value::Binary(_)) => {
+                Err(self.problem(self.at(tag), "binary data in a text field"))
+            }
         }
     }
 
@@ -143,10 +145,7 @@ impl<'a> Fields<'a> {
         if codes.contains(&v) {
             Ok(())
         } else {
-            Err(self.problem(
-                at,
-                format!("{v:?} is not one of {}", codes.join(", ")),
-            ))
+            Err(self.problem(at, format!("{v:?} is not one of {}", codes.join(", "))))
         }
     }
 

@@ -77,7 +77,10 @@ pub fn decode(bytes: &[u8]) -> Result<Transaction, ReadError> {
                 return Err(error(
                     offsets[0],
                     at,
-                    format!("the IDC must be a number from 0 to 255, not {:?}", record.text(2)),
+                    format!(
+                        "the IDC must be a number from 0 to 255, not {:?}",
+                        record.text(2)
+                    ),
                 ));
             }
             (record, len)
@@ -120,7 +123,10 @@ fn parse_cnt(value: &Value, offset: usize) -> Result<Vec<(u8, u8)>, ReadError> {
         _ => None,
     };
     let Some(count) = count else {
-        return Err(bad(1, "CNT must start with `1` US <number of other records>".into()));
+        return Err(bad(
+            1,
+            "CNT must start with `1` US <number of other records>".into(),
+        ));
     };
     if count != subfields.len() - 1 {
         return Err(bad(
@@ -246,9 +252,7 @@ fn text_record(
         return Err(error(
             pos,
             len_at,
-            format!(
-                "LEN {len} is too small: the record needs more fields after LEN and an FS"
-            ),
+            format!("LEN {len} is too small: the record needs more fields after LEN and an FS"),
         ));
     }
     if bytes[end - 1] != FS {
@@ -336,7 +340,11 @@ fn read_tag(
     let kind = at.kind;
     let window = &bytes[pos..limit.min(pos + 8)];
     let bad = |what: String| {
-        let shown: String = window.iter().flat_map(|&b| std::ascii::escape_default(b)).map(char::from).collect();
+        let shown: String = window
+            .iter()
+            .flat_map(|&b| std::ascii::escape_default(b))
+            .map(char::from)
+            .collect();
         error(pos, at.clone(), format!("{what}, found \"{shown}\""))
     };
     let expected = || format!("expected a tag {kind}.nnn: here");

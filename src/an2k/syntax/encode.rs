@@ -136,11 +136,17 @@ fn check_fields(
         }
         match &f.value {
             Value::Binary(_) if kind == 1 || f.tag != DATA => {
-                return Err(error(at(f.tag), "only field 999 (DATA) may hold binary data"));
+                return Err(error(
+                    at(f.tag),
+                    "only field 999 (DATA) may hold binary data",
+                ));
             }
             Value::Binary(_) => {}
             Value::Text(_) if kind != 1 && f.tag == DATA => {
-                return Err(error(at(f.tag), "field 999 (DATA) holds binary data, not text"));
+                return Err(error(
+                    at(f.tag),
+                    "field 999 (DATA) holds binary data, not text",
+                ));
             }
             Value::Text(subfields) => {
                 let charset = if kind == 1 { Charset::Ascii } else { charset };
@@ -160,7 +166,11 @@ fn check_fields(
     Ok(())
 }
 
-fn check_text(subfields: &[Vec<String>], at: Location, charset: Charset) -> Result<(), EncodeError> {
+fn check_text(
+    subfields: &[Vec<String>],
+    at: Location,
+    charset: Charset,
+) -> Result<(), EncodeError> {
     if subfields.is_empty() {
         return Err(error(at, "a text field needs at least one subfield"));
     }
@@ -172,7 +182,9 @@ fn check_text(subfields: &[Vec<String>], at: Location, charset: Charset) -> Resu
             ));
         }
         for (i, item) in items.iter().enumerate() {
-            let bad = item.chars().find_map(|c| forbidden(c, charset).map(|why| (c, why)));
+            let bad = item
+                .chars()
+                .find_map(|c| forbidden(c, charset).map(|why| (c, why)));
             if let Some((c, why)) = bad {
                 let what = if charset == Charset::Ascii && !c.is_ascii() {
                     if at.kind == 1 {
@@ -270,7 +282,9 @@ pub(crate) fn field_len(kind: u8, f: &Field) -> usize {
             subfields.len().saturating_sub(1)
                 + subfields
                     .iter()
-                    .map(|items| items.len().saturating_sub(1) + items.iter().map(String::len).sum::<usize>())
+                    .map(|items| {
+                        items.len().saturating_sub(1) + items.iter().map(String::len).sum::<usize>()
+                    })
                     .sum::<usize>()
         }
     };
