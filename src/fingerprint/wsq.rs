@@ -291,6 +291,34 @@ impl Tables {
     }
 }
 
+/// The width and height a WSQ stream declares in its frame header (SOF),
+/// read without decoding the image: the segments before it are skipped by
+/// their lengths, not parsed. For checks such as "does the record's HLL/VLL
+/// match its image" on large slaps.
+pub fn dimensions(bytes: &[u8]) -> Result<(usize, usize), WsqError> {
+    if bytes.len() < 2 || u16::from_be_bytes([bytes[0], bytes[1]]) != SOI {
+        return Err(WsqError::NotWsq);
+    }
+    let mut r = Reader {
+        data: bytes,
+        pos: 2,
+    };
+    loop {
+        let at = r.pos;
+        match r.u16()? {
+            SOF => {
+                let frame = r.segment()?.frame_header()?;
+                return Ok((usize::from(frame.width), usize::from(frame.height)));
+            }
+            DTT | DQT | DHT | COM => {
+                r.segment()?;
+            }
+            DRT => return Err(WsqError::Unsupported("restart intervals (DRT)")),
+            marker => return Err(WsqError::UnexpectedMarker { marker, at }),
+        }
+    }
+}
+
 /// Decompresses WSQ data (ours, NBIS `cwsq`'s or any conforming encoder's).
 pub fn decode(bytes: &[u8]) -> Result<Decoded, WsqError> {
     if bytes.len() < 2 || u16::from_be_bytes([bytes[0], bytes[1]]) != SOI {
@@ -552,6 +580,17 @@ mod tests {
             );
             last = (size, error);
         }
+    }
+
+    #[test]
+    fn dimensions_are_read_from_the_frame_header() {
+        let (image, bytes) = small();
+        assert_eq!(dimensions(bytes), Ok((image.width(), image.height())));
+        assert_eq!(dimensions(b"\xff\xd8"), Err(WsqError::NotWsq));
+        assert!(matches!(
+            dimensions(&bytes[..40]),
+            Err(WsqError::Truncated { .. })
+        ));
     }
 
     #[test]
