@@ -170,6 +170,9 @@ mod tests {
                     stack.push(path);
                     continue;
                 }
+                if path.extension().is_none_or(|e| e != "rs") {
+                    continue;
+                }
                 let code = std::fs::read_to_string(&path).expect("source is text");
                 for quoted in code.split('"').skip(1).step_by(2) {
                     let looks_like_id = quoted.len() > 3

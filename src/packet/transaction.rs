@@ -15,9 +15,10 @@
 use std::collections::BTreeMap;
 
 use pishkhan_an2k::records::{
-    AmpCode, FaceImage, FaceRecord, FingerImageData, FingerRecord, Quality, Segment, Type1,
+    AmpCode, ColourSpace, Compression, FaceRecord, FingerImage, FingerQuality, FingerRecord,
+    MonitoringMode, Pose, QualityScore, Scale, SegmentBox, Type1,
 };
-use pishkhan_an2k::{Record, Transaction, Value};
+use pishkhan_an2k::{Date, Record, Transaction, Value};
 
 use super::{Manifest, PacketError, Prepared, Sealer, sha256_hex};
 use crate::enrolment::tenprint::slap_position;
@@ -94,8 +95,12 @@ fn gmt(at: chrono::DateTime<chrono::Utc>) -> String {
     at.format("%Y%m%d%H%M%SZ").to_string()
 }
 
-fn ymd(at: chrono::DateTime<chrono::Utc>) -> String {
-    at.format("%Y%m%d").to_string()
+fn date(at: chrono::DateTime<chrono::Utc>) -> Result<Date, PacketError> {
+    use chrono::Datelike;
+    u16::try_from(at.year())
+        .ok()
+        .and_then(|y| Date::new(y, at.month() as u8, at.day() as u8))
+        .ok_or(PacketError::Incomplete("a date the transaction can hold"))
 }
 
 /// ORI and SRC: the station, in ASCII.
@@ -199,12 +204,12 @@ fn type2(prepared: &Prepared<'_>, sealer: &Sealer<'_>) -> Result<Record, PacketE
 pub(crate) fn build(prepared: &Prepared<'_>, sealer: &Sealer<'_>) -> Result<Built, PacketError> {
     let session = prepared.session;
     let ori = originating_agency(sealer.station_number);
-    let capture_date = ymd(session.started_at);
+    let capture_date = date(session.started_at)?;
     let mut records = vec![
         Type1 {
             version: VERSION.into(),
             tot: if session.test { TOT_TEST } else { TOT }.into(),
-            date: ymd(prepared.sealed_at),
+            date: date(prepared.sealed_at)?,
             priority: None,
             dai: sealer.agency.into(),
             ori: ori.clone(),
@@ -227,40 +232,41 @@ pub(crate) fn build(prepared: &Prepared<'_>, sealer: &Sealer<'_>) -> Result<Buil
         FaceRecord {
             idc: PORTRAIT_IDC,
             src: ori.clone(),
-            photo_date: capture_date.clone(),
-            image: FaceImage {
-                width: portrait.width,
-                height: portrait.height,
-                compression: "JPEGB".into(),
-                colour_space: "YCC".into(),
-                data: portrait.jpeg.clone(),
-            },
+            photo_date: capture_date,
+            width: portrait.width,
+            height: portrait.height,
+            scale: Scale::Aspect(1, 1),
+            compression: Compression::Jpegb,
+            colour_space: ColourSpace::Ycc,
             // 0 "unknown" until the portrait is checked against the ISO
             // full-frontal profile (13).
             sap: 0,
-            pose: Some("F".into()),
+            pose: Some(Pose::Frontal),
+            acquisition_source: Some("DIGITAL CAMERA".into()),
             quality: Vec::new(),
             eye_centres: None,
-            dmm: Some("CONTROLLED".into()),
-            t2c: Some(TYPE2_IDC),
-            pas: Some("DIGITAL CAMERA".into()),
+            dmm: Some(MonitoringMode::Controlled),
             mms: None,
+            t2c: TYPE2_IDC,
+            data: portrait.jpeg.clone(),
         }
         .to_record(),
     );
 
     let mut idcs = BTreeMap::new();
     let mut next_idc = PORTRAIT_IDC + 1;
-    let quality = |position: u8| -> Option<Quality> {
+    let quality = |position: u8| -> Option<FingerQuality> {
         session
             .fingers
             .iter()
             .find(|(f, _)| f.position() == position)
-            .map(|(_, c)| Quality {
+            .map(|(_, c)| FingerQuality {
                 fgp: position,
-                value: c.score(),
-                vendor: QUALITY_VENDOR,
-                product: QUALITY_PRODUCT,
+                score: QualityScore {
+                    value: c.score(),
+                    vendor: QUALITY_VENDOR,
+                    product: QUALITY_PRODUCT,
+                },
             })
     };
     let amputations = |fingers: &[u8]| -> Vec<(u8, AmpCode)> {
@@ -283,13 +289,13 @@ pub(crate) fn build(prepared: &Prepared<'_>, sealer: &Sealer<'_>) -> Result<Buil
             idc: next_idc,
             imp: 0,
             src: ori.clone(),
-            capture_date: capture_date.clone(),
+            capture_date,
             fgp: *position,
-            image: Some(FingerImageData {
+            image: Some(FingerImage {
                 width: slap.image.width,
                 height: slap.image.height,
                 ppi: slap.image.resolution_ppi,
-                compression: "WSQ20".into(),
+                compression: Compression::Wsq20,
                 bpx: 8,
                 data: wsq.clone(),
             }),
@@ -297,7 +303,7 @@ pub(crate) fn build(prepared: &Prepared<'_>, sealer: &Sealer<'_>) -> Result<Buil
             seg: slap
                 .boxes
                 .iter()
-                .map(|(f, [x, y, w, h])| Segment {
+                .map(|(f, [x, y, w, h])| SegmentBox {
                     fgp: f.position(),
                     left: *x,
                     right: x + w.saturating_sub(1),
@@ -311,9 +317,9 @@ pub(crate) fn build(prepared: &Prepared<'_>, sealer: &Sealer<'_>) -> Result<Buil
                 .iter()
                 .filter_map(|(f, _)| quality(f.position()))
                 .collect(),
-            dmm: Some("CONTROLLED".into()),
+            dmm: Some(MonitoringMode::Controlled),
             comment: None,
-            t2c: Some(TYPE2_IDC),
+            t2c: TYPE2_IDC,
             mms: None,
         };
         records.push(record.to_record());
@@ -334,13 +340,13 @@ pub(crate) fn build(prepared: &Prepared<'_>, sealer: &Sealer<'_>) -> Result<Buil
             idc: next_idc,
             imp: 0,
             src: ori.clone(),
-            capture_date: capture_date.clone(),
+            capture_date,
             fgp: *position,
-            image: Some(FingerImageData {
+            image: Some(FingerImage {
                 width: captured.image.width,
                 height: captured.image.height,
                 ppi: captured.image.resolution_ppi,
-                compression: "WSQ20".into(),
+                compression: Compression::Wsq20,
                 bpx: 8,
                 data: wsq.clone(),
             }),
@@ -348,9 +354,9 @@ pub(crate) fn build(prepared: &Prepared<'_>, sealer: &Sealer<'_>) -> Result<Buil
             seg: Vec::new(),
             nqm: Vec::new(),
             fqm: quality(*position).into_iter().collect(),
-            dmm: Some("CONTROLLED".into()),
+            dmm: Some(MonitoringMode::Controlled),
             comment: Some(comment),
-            t2c: Some(TYPE2_IDC),
+            t2c: TYPE2_IDC,
             mms: None,
         };
         records.push(record.to_record());
@@ -363,7 +369,7 @@ pub(crate) fn build(prepared: &Prepared<'_>, sealer: &Sealer<'_>) -> Result<Buil
             idc: next_idc,
             imp: 0,
             src: ori.clone(),
-            capture_date: capture_date.clone(),
+            capture_date,
             fgp: finger.position(),
             image: None,
             amp: vec![(finger.position(), amp_code(exception.kind))],
@@ -372,7 +378,7 @@ pub(crate) fn build(prepared: &Prepared<'_>, sealer: &Sealer<'_>) -> Result<Buil
             fqm: Vec::new(),
             dmm: None,
             comment: None,
-            t2c: Some(TYPE2_IDC),
+            t2c: TYPE2_IDC,
             mms: None,
         };
         records.push(record.to_record());
@@ -388,8 +394,8 @@ pub(crate) fn build(prepared: &Prepared<'_>, sealer: &Sealer<'_>) -> Result<Buil
 
 fn amp_code(kind: crate::enrolment::tenprint::ExceptionKind) -> AmpCode {
     match kind {
-        crate::enrolment::tenprint::ExceptionKind::Missing => AmpCode::Xx,
-        crate::enrolment::tenprint::ExceptionKind::Unprintable => AmpCode::Up,
+        crate::enrolment::tenprint::ExceptionKind::Missing => AmpCode::Amputated,
+        crate::enrolment::tenprint::ExceptionKind::Unprintable => AmpCode::UnableToPrint,
     }
 }
 
@@ -412,10 +418,8 @@ pub(crate) fn verify_against(
             .records
             .iter()
             .find(|r| r.kind == kind && r.idc() == Some(idc))
-            .and_then(|r| match r.get(999) {
-                Some(Value::Binary(bytes)) => Some(bytes.as_slice()),
-                _ => None,
-            })
+            .and_then(|r| r.get(999))
+            .and_then(Value::as_binary)
     };
     let image_matches =
         |kind: u8, idc: u8, sha: &str| data(kind, idc).is_some_and(|d| sha256_hex(d) == sha);
@@ -441,7 +445,7 @@ pub(crate) fn verify_against(
         let amp = FingerRecord::from_record(record)?.amp;
         if !amp
             .iter()
-            .any(|(fgp, code)| *fgp == exception.position && code.as_str() == exception.code)
+            .any(|(fgp, code)| *fgp == exception.position && code.code() == exception.code)
         {
             return Err(mismatch(format!("exception {}", exception.position)));
         }

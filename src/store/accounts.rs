@@ -169,7 +169,8 @@ fn wrap(identity: &age::x25519::Identity, password: &str) -> Result<Vec<u8>, Acc
     let (salt, nonce) = random.split_at(16);
     let key = wrapping_key(password, salt)?;
     let secret = identity.to_string();
-    let sealed = ChaCha20Poly1305::new(key.as_ref().into())
+    let sealed = ChaCha20Poly1305::new_from_slice(key.as_ref())
+        .map_err(|e| AccountError::Hash(e.to_string()))?
         .encrypt(Nonce::from_slice(nonce), secret.expose_secret().as_bytes())
         .map_err(|e| AccountError::Hash(e.to_string()))?;
     Ok([WRAP_MAGIC.as_slice(), salt, nonce, &sealed].concat())
@@ -184,7 +185,8 @@ fn unwrap(username: &str, wrapped: &[u8], password: &str) -> Result<DraftKey, Ac
     let (nonce, sealed) = rest.split_at(12);
     let key = wrapping_key(password, salt)?;
     let plain = Zeroizing::new(
-        ChaCha20Poly1305::new(key.as_ref().into())
+        ChaCha20Poly1305::new_from_slice(key.as_ref())
+            .map_err(|_| damaged())?
             .decrypt(Nonce::from_slice(nonce), sealed)
             .map_err(|_| damaged())?,
     );

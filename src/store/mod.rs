@@ -26,6 +26,8 @@ pub const FILE_NAME: &str = "pishkhan.db";
 pub enum StoreError {
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error("the system's random number generator failed: {0}")]
+    Random(String),
     #[error(
         "the database was written by a newer Pishkhan (schema {found}, this one knows {known})"
     )]

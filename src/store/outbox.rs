@@ -274,7 +274,7 @@ pub struct Claim {
 fn token() -> Result<String, StoreError> {
     let mut bytes = [0u8; 16];
     getrandom::fill(&mut bytes)
-        .map_err(|e| StoreError::Sqlite(rusqlite::Error::ModuleError(e.to_string())))?;
+        .map_err(|e| StoreError::Random(e.to_string()))?;
     Ok(hex::encode(bytes))
 }
 

@@ -192,11 +192,11 @@ fn check_packet(opened: &packet::Opened, forced: &[u8], exception: u8) {
         let record = finger_record(opened, f.idc);
         assert_eq!(record.fgp, f.position);
         let image = record.image.expect("an image");
-        assert_eq!(image.compression, "WSQ20");
+        assert_eq!(image.compression.code(), "WSQ20");
         let decoded = pishkhan_fingerprint::wsq::decode(&image.data).expect("finger WSQ decodes");
         assert_eq!(decoded.image.width() as u32, f.width);
         let fqm = record.fqm.first().expect("the station's quality travels as FQM");
-        assert_eq!((fqm.fgp, fqm.value), (f.position, f.quality));
+        assert_eq!((fqm.fgp, fqm.score.value), (f.position, f.quality));
         if forced.contains(&f.position) {
             assert_eq!(f.forced_by.as_deref(), Some("sara"), "{f:?}");
             assert!(f.quality < 40, "{f:?}");
@@ -220,7 +220,7 @@ fn check_packet(opened: &packet::Opened, forced: &[u8], exception: u8) {
     assert!(record.image.is_none());
     assert_eq!(record.amp.len(), 1);
     assert_eq!(record.amp[0].0, exception);
-    assert_eq!(record.amp[0].1.as_str(), "XX");
+    assert_eq!(record.amp[0].1.code(), "XX");
 }
 
 #[test]
@@ -304,7 +304,7 @@ fn four_four_two_on_the_virtual_sbi_device_with_retake_force_accept_and_exceptio
         let expected = if slap.position == 15 { 1 } else { 4 };
         assert_eq!(slap.segments.len(), expected, "{slap:?}");
         assert_eq!(record.seg.len(), expected, "SEG boxes in the record");
-        let amp: Vec<(u8, &str)> = record.amp.iter().map(|(f, c)| (*f, c.as_str())).collect();
+        let amp: Vec<(u8, &str)> = record.amp.iter().map(|(f, c)| (*f, c.code())).collect();
         if slap.position == 15 {
             // The left thumb is missing: the thumbs slap says so (AMP).
             assert_eq!(amp, [(6, "XX")]);
