@@ -346,7 +346,9 @@ impl Config {
         let agency = &self.authority.agency;
         if agency.is_empty()
             || agency.len() > 35
-            || !agency.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            || !agency
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
         {
             return Err(format!(
                 "authority.agency must be 1-35 ASCII letters, digits or '-', not {agency:?}"

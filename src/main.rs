@@ -354,8 +354,7 @@ fn queue(data_dir: &std::path::Path, command: QueueCommand) -> ExitCode {
         Err(code) => return code,
     };
     let identity = |path: &std::path::Path| {
-        pishkhan::station::read_identity(path)
-            .map_err(|e| format!("{}: {e}", path.display()))
+        pishkhan::station::read_identity(path).map_err(|e| format!("{}: {e}", path.display()))
     };
     match command {
         QueueCommand::List { json } => {
@@ -385,9 +384,15 @@ fn queue(data_dir: &std::path::Path, command: QueueCommand) -> ExitCode {
                 return print_json(&serde_json::json!({ "entry": entry, "header": header }));
             }
             println!("packet          {}", entry.id);
-            println!("tracking code   {}", entry.tracking_code.as_deref().unwrap_or("-"));
+            println!(
+                "tracking code   {}",
+                entry.tracking_code.as_deref().unwrap_or("-")
+            );
             println!("format          {}", entry.format);
-            println!("origin          {} (station {})", entry.origin, entry.station_id);
+            println!(
+                "origin          {} (station {})",
+                entry.origin, entry.station_id
+            );
             println!("status          {}", entry.status);
             println!("test            {}", entry.test);
             println!("size            {} bytes", entry.size);
@@ -411,7 +416,11 @@ fn queue(data_dir: &std::path::Path, command: QueueCommand) -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        QueueCommand::Verify { id, identity: path, json } => {
+        QueueCommand::Verify {
+            id,
+            identity: path,
+            json,
+        } => {
             let key = match path.as_deref().map(identity).transpose() {
                 Ok(key) => key,
                 Err(e) => return fail(e),
@@ -446,7 +455,11 @@ fn queue(data_dir: &std::path::Path, command: QueueCommand) -> ExitCode {
                     verdicts.iter().filter(|v| !v.ok).count()
                 );
             }
-            if all_ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+            if all_ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
         }
         QueueCommand::Export { to } => match pishkhan::queue::export(&station, &to) {
             Ok(report) => {
@@ -487,7 +500,11 @@ fn queue(data_dir: &std::path::Path, command: QueueCommand) -> ExitCode {
             }
             Err(e) => fail(e),
         },
-        QueueCommand::Open { id, identity: path, out } => {
+        QueueCommand::Open {
+            id,
+            identity: path,
+            out,
+        } => {
             let key = match identity(&path) {
                 Ok(key) => key,
                 Err(e) => return fail(e),
@@ -557,7 +574,11 @@ fn print_table(out: &mut impl std::io::Write, entries: &[outbox::Entry]) -> std:
             e.test,
             e.attempts,
             e.created_at,
-            if e.exported_at.is_some() { "  exported" } else { "" }
+            if e.exported_at.is_some() {
+                "  exported"
+            } else {
+                ""
+            }
         )?;
     }
     writeln!(out, "{} packet(s)", entries.len())

@@ -104,7 +104,9 @@ pub fn verify(
                     if let Some(identity) = identity {
                         let opened = packet::open(&file, identity)?;
                         opened.verify(&file.station_key()?)?;
-                        detail.push_str(", manifest signature, every part, the ANSI/NIST transaction");
+                        detail.push_str(
+                            ", manifest signature, every part, the ANSI/NIST transaction",
+                        );
                     }
                     Ok(detail)
                 }
@@ -232,7 +234,10 @@ pub fn read_index(dir: &Path) -> Result<Index, QueueError> {
     };
     let index: Index = serde_json::from_slice(&json).map_err(|e| bad(e.to_string()))?;
     if index.format != INDEX_FORMAT {
-        return Err(bad(format!("format {:?}, not {INDEX_FORMAT:?}", index.format)));
+        return Err(bad(format!(
+            "format {:?}, not {INDEX_FORMAT:?}",
+            index.format
+        )));
     }
     let sig_path = dir.join(INDEX_SIG_FILE);
     let sig_text = std::fs::read_to_string(&sig_path).map_err(io(&sig_path))?;
@@ -267,39 +272,42 @@ pub fn import(station: &Station, dir: &Path) -> Result<Imported, QueueError> {
     let mut report = Imported::default();
     for listed in &index.packets {
         let path = dir.join(&listed.file);
-        let checked = std::fs::read(&path)
-            .map_err(io(&path))
-            .and_then(|bytes| {
-                if bytes.len() as u64 != listed.size || packet::sha256_hex(&bytes) != listed.sha256 {
-                    return Err(QueueError::Packet(PacketError::HashMismatch(listed.file.clone())));
-                }
-                let file = SealedFile::parse(&bytes)?;
-                if file.header.packet_id != listed.packet_id {
-                    return Err(QueueError::Packet(PacketError::Layout(format!(
-                        "{} holds packet {}",
-                        listed.file, file.header.packet_id
-                    ))));
-                }
-                file.verify(None)?;
-                Ok(file)
-            });
+        let checked = std::fs::read(&path).map_err(io(&path)).and_then(|bytes| {
+            if bytes.len() as u64 != listed.size || packet::sha256_hex(&bytes) != listed.sha256 {
+                return Err(QueueError::Packet(PacketError::HashMismatch(
+                    listed.file.clone(),
+                )));
+            }
+            let file = SealedFile::parse(&bytes)?;
+            if file.header.packet_id != listed.packet_id {
+                return Err(QueueError::Packet(PacketError::Layout(format!(
+                    "{} holds packet {}",
+                    listed.file, file.header.packet_id
+                ))));
+            }
+            file.verify(None)?;
+            Ok(file)
+        });
         let file = match checked {
             Ok(file) => file,
             Err(e) => {
-                report.refused.push((listed.packet_id.clone(), e.to_string()));
+                report
+                    .refused
+                    .push((listed.packet_id.clone(), e.to_string()));
                 continue;
             }
         };
         let own = file.header.station_id == station.id.to_string();
-        let inserted = station.with_db(|db| {
-            outbox::insert(db, &file, outbox::Origin::Imported, None)
-        });
+        let inserted =
+            station.with_db(|db| outbox::insert(db, &file, outbox::Origin::Imported, None));
         match inserted {
             Ok(outbox::Inserted::New) => report.added.push(listed.packet_id.clone()),
             Ok(outbox::Inserted::AlreadyQueued) => {
                 report.already_queued.push(listed.packet_id.clone());
             }
-            Err(e) => report.refused.push((listed.packet_id.clone(), e.to_string())),
+            Err(e) => report
+                .refused
+                .push((listed.packet_id.clone(), e.to_string())),
         }
         if own {
             tracing::info!("{} was sealed by this station", listed.packet_id);

@@ -43,11 +43,14 @@ pub enum SelfTestError {
     Seal(#[from] SealError),
 }
 
+/// Each step's name and how long it took.
+pub type Timings = Vec<(&'static str, Duration)>;
+
 /// How long each step took.
 #[derive(Debug, Clone)]
 pub struct Report {
     pub receipt: Receipt,
-    pub steps: Vec<(&'static str, Duration)>,
+    pub steps: Timings,
 }
 
 /// Runs one enrolment of the test applicant and seals it as a test packet.
@@ -62,14 +65,11 @@ pub fn run_once(station: &Station, devices: &Devices) -> Result<Report, SelfTest
 /// Walks the test applicant through every step with the station's
 /// devices, up to (not including) sealing. Returns the complete session
 /// and how long each step took.
-pub fn capture(
-    station: &Station,
-    devices: &Devices,
-) -> Result<(Session, Vec<(&'static str, Duration)>), SelfTestError> {
+pub fn capture(station: &Station, devices: &Devices) -> Result<(Session, Timings), SelfTestError> {
     let mut steps = Vec::new();
     let mut lap = {
         let mut last = Instant::now();
-        move |name: &'static str, steps: &mut Vec<(&'static str, Duration)>| {
+        move |name: &'static str, steps: &mut Timings| {
             let now = Instant::now();
             steps.push((name, now - last));
             last = now;

@@ -258,12 +258,17 @@ impl Station {
         // packets have served their time.
         let recovered = outbox::recover(&db)?;
         if recovered > 0 {
-            tracing::warn!("{recovered} packet(s) were being uploaded when the station stopped; queued again");
+            tracing::warn!(
+                "{recovered} packet(s) were being uploaded when the station stopped; queued again"
+            );
         }
         let keep = chrono::Duration::days(i64::from(config.outbox.keep_acknowledged_days));
         let purged = outbox::purge_acknowledged(&db, &(chrono::Utc::now() - keep).to_rfc3339())?;
         if purged > 0 {
-            tracing::info!("{purged} acknowledged packet(s) deleted after {} days", config.outbox.keep_acknowledged_days);
+            tracing::info!(
+                "{purged} acknowledged packet(s) deleted after {} days",
+                config.outbox.keep_acknowledged_days
+            );
         }
         let number = config
             .station
@@ -317,7 +322,11 @@ impl Station {
         password: &str,
     ) -> Result<(accounts::Account, accounts::DraftKey), accounts::AccountError> {
         let result = self.with_db(|db| accounts::sign_in(db, username, password));
-        let outcome = if result.is_ok() { "signed-in" } else { "sign-in-refused" };
+        let outcome = if result.is_ok() {
+            "signed-in"
+        } else {
+            "sign-in-refused"
+        };
         if let Err(e) = self.with_db(|db| audit::record(db, username, outcome, None, None)) {
             tracing::error!("audit: {e}");
         }
@@ -345,11 +354,7 @@ impl Station {
         let seq = outbox::take_seq(&tx)?;
         let tracking_code = TrackingCode::new(JalaliDate::today().year, self.number, seq);
         let station_id = self.id.to_string();
-        let sealed = packet::seal(
-            session,
-            tracking_code.clone(),
-            &self.sealer(&station_id),
-        )?;
+        let sealed = packet::seal(session, tracking_code.clone(), &self.sealer(&station_id))?;
         self.check_room(&sealed.file)?;
         outbox::insert(
             &tx,

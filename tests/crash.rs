@@ -141,7 +141,9 @@ fn check(dir: &Path, reported: &BTreeSet<String>, trial: u32) {
         .prepare("SELECT tracking_code, size, sha256, length(payload), header FROM outbox")
         .expect("query");
     let rows: Vec<(String, i64, String, i64, Vec<u8>)> = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+        .query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
         .expect("rows")
         .collect::<Result<_, _>>()
         .expect("readable rows");

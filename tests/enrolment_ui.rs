@@ -378,8 +378,8 @@ fn enrol() -> Harness {
         &pishkhan::enrolment::TrackingCode::parse(
             entries[0].tracking_code.as_deref().expect("tracking code"),
         )
-            .expect("valid tracking code")
-            .grouped(),
+        .expect("valid tracking code")
+        .grouped(),
     );
     assert!(h.sees(&shown), "the done screen shows {shown}");
     h
@@ -387,7 +387,11 @@ fn enrol() -> Harness {
 
 /// The sealed file of a queued packet.
 fn sealed_file(h: &Harness, id: &str) -> packet::SealedFile {
-    match h.station.with_db(|db| outbox::stored(db, id)).expect("stored") {
+    match h
+        .station
+        .with_db(|db| outbox::stored(db, id))
+        .expect("stored")
+    {
         outbox::Stored::V3(file) => file,
         outbox::Stored::V2 { .. } => panic!("new packets are format 3"),
     }
@@ -402,7 +406,9 @@ fn nistitl_parse(path: &Path) -> Option<serde_json::Value> {
             std::env::var("PISHKHAN_REQUIRE_REFERENCE").as_deref() != Ok("1"),
             "PISHKHAN_REQUIRE_REFERENCE=1 but PISHKHAN_REFERENCE_PYTHON is not set"
         );
-        eprintln!("SKIPPED the nistitl cross-check: set PISHKHAN_REFERENCE_PYTHON (bash installer/dev.sh test does)");
+        eprintln!(
+            "SKIPPED the nistitl cross-check: set PISHKHAN_REFERENCE_PYTHON (bash installer/dev.sh test does)"
+        );
         return None;
     };
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference/an2k_nistitl.py");
@@ -463,7 +469,11 @@ fn walking_the_wizard_seals_one_verifiable_packet() {
     assert_eq!(type1.text(2), Some("0502"));
     assert_eq!(type1.text(9), Some(entry.id.as_str()), "TCN = packet id");
     let type2 = &tx.records[1];
-    assert_eq!(type2.text(t2::FIRST_NAME), Some(NAME), "Arabic yeh normalised");
+    assert_eq!(
+        type2.text(t2::FIRST_NAME),
+        Some(NAME),
+        "Arabic yeh normalised"
+    );
     assert_eq!(type2.text(t2::LAST_NAME), Some(SURNAME), "ZWNJ kept");
     assert_eq!(type2.text(t2::FATHER_NAME), Some("علی"));
     assert_eq!(type2.text(t2::NATIONAL_CODE), Some(NATIONAL_CODE));
@@ -521,7 +531,12 @@ fn walking_the_wizard_seals_one_verifiable_packet() {
         let fgps: Vec<String> = records
             .iter()
             .filter(|r| r["type"] == 14)
-            .map(|r| r["fields"]["14.013"][0][0].as_str().unwrap_or("").to_owned())
+            .map(|r| {
+                r["fields"]["14.013"][0][0]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_owned()
+            })
             .collect();
         assert_eq!(fgps, (1..=10).map(|p| p.to_string()).collect::<Vec<_>>());
     }
@@ -539,10 +554,7 @@ fn walking_the_wizard_seals_one_verifiable_packet() {
     assert_eq!(listed[0]["id"], entry.id.as_str());
     assert_eq!(listed[0]["tracking_code"], tracking_code.as_str());
     assert!(
-        h.station
-            .drafts_of("sara")
-            .expect("drafts")
-            .is_empty(),
+        h.station.drafts_of("sara").expect("drafts").is_empty(),
         "sealing deleted the draft"
     );
 }

@@ -11,7 +11,8 @@ use pishkhan::store::outbox;
 
 fn pishkhan(dir: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_pishkhan"));
-    cmd.env("PISHKHAN_DATA_DIR", dir).env("PISHKHAN_LOG", "warn");
+    cmd.env("PISHKHAN_DATA_DIR", dir)
+        .env("PISHKHAN_LOG", "warn");
     cmd
 }
 
@@ -42,7 +43,10 @@ fn station_with_packets(count: u32) -> tempfile::TempDir {
         "[devices]\ncamera = \"synthetic\"\nscanner = \"virtual\"\nvirtual_scanner_delay_ms = 0\n",
     )
     .expect("config");
-    ok(run(dir.path(), &["self-test", "--count", &count.to_string()]));
+    ok(run(
+        dir.path(),
+        &["self-test", "--count", &count.to_string()],
+    ));
     dir
 }
 
@@ -70,7 +74,11 @@ fn export_then_import_into_an_empty_station_round_trips() {
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(names.len(), 4, "two packets, the index and its signature: {names:?}");
+    assert_eq!(
+        names.len(),
+        4,
+        "two packets, the index and its signature: {names:?}"
+    );
     assert!(names.contains(&"index.json".to_owned()) && names.contains(&"index.sig".to_owned()));
 
     // Exported packets stay queued for upload, marked.
@@ -83,7 +91,10 @@ fn export_then_import_into_an_empty_station_round_trips() {
     let b = tempfile::tempdir().expect("station b");
     let from = usb.path().display().to_string();
     let out = ok(run(b.path(), &["queue", "import", "--from", &from]));
-    assert!(out.contains("2 added, 0 already queued, 0 refused"), "{out}");
+    assert!(
+        out.contains("2 added, 0 already queued, 0 refused"),
+        "{out}"
+    );
     let out = ok(run(b.path(), &["queue", "import", "--from", &from]));
     assert!(
         out.contains("0 added, 2 already queued, 0 refused"),
@@ -146,8 +157,15 @@ fn export_then_import_into_an_empty_station_round_trips() {
     let out = ok(run(b.path(), &["an2k", "check", &an2_arg]));
     assert!(out.contains(": ok ("), "{out}");
     let dump = ok(run(b.path(), &["an2k", "dump", &an2_arg]));
-    assert!(dump.contains("[1.002]=0502"), "{}", &dump[..dump.len().min(400)]);
-    assert!(dump.contains("[1.004]=NIDTST"), "a self-test packet is a test transaction");
+    assert!(
+        dump.contains("[1.002]=0502"),
+        "{}",
+        &dump[..dump.len().min(400)]
+    );
+    assert!(
+        dump.contains("[1.004]=NIDTST"),
+        "a self-test packet is a test transaction"
+    );
     assert!(dump.contains("[14.011]=WSQ20"));
     assert!(dump.contains("[10.011]=JPEGB"));
 }
@@ -199,8 +217,11 @@ fn flip(db: &Path, id: &str, column: &str, at: usize, bit: u8) {
     value[at] ^= bit;
     if column == "signature" {
         let text = String::from_utf8_lossy(&value).into_owned();
-        conn.execute("UPDATE outbox SET signature = ?2 WHERE id = ?1", [id, &text])
-            .expect("update");
+        conn.execute(
+            "UPDATE outbox SET signature = ?2 WHERE id = ?1",
+            [id, &text],
+        )
+        .expect("update");
     } else {
         conn.execute(
             &format!("UPDATE outbox SET {column} = ?2 WHERE id = ?1"),
@@ -236,7 +257,10 @@ fn queue_verify_catches_a_change_to_any_byte_of_a_packet_or_its_header() {
     for column in ["header", "signature", "payload"] {
         let len = column_len(&db, &id, column);
         let positions: Vec<usize> = if column == "payload" {
-            (0..len).step_by((len / 300).max(1)).chain([len - 1]).collect()
+            (0..len)
+                .step_by((len / 300).max(1))
+                .chain([len - 1])
+                .collect()
         } else {
             (0..len).collect()
         };
@@ -249,7 +273,10 @@ fn queue_verify_catches_a_change_to_any_byte_of_a_packet_or_its_header() {
         }
     }
     assert!(checked > 700, "{checked}");
-    assert!(pishkhan::queue::verify(&station, &entry, None).ok, "restored");
+    assert!(
+        pishkhan::queue::verify(&station, &entry, None).ok,
+        "restored"
+    );
     drop(station);
 
     // And through the command, one change in each part.
@@ -258,7 +285,10 @@ fn queue_verify_catches_a_change_to_any_byte_of_a_packet_or_its_header() {
         let out = run(a.path(), &["queue", "verify"]);
         assert!(!out.status.success(), "{column}");
         let text = stdout(&out);
-        assert!(text.contains("DAMAGED") && text.contains("1 damaged"), "{text}");
+        assert!(
+            text.contains("DAMAGED") && text.contains("1 damaged"),
+            "{text}"
+        );
         flip(&db, &id, column, at, 0x01);
     }
     ok(run(a.path(), &["queue", "verify"]));
@@ -291,9 +321,7 @@ fn a_v2_packet_queued_before_the_ansi_nist_format_still_opens() {
     assert_eq!(opened.manifest["format"], "pishkhan-packet/2");
     let mut tampered = ciphertext.clone();
     tampered[100] ^= 1;
-    assert!(
-        pishkhan::packet::legacy::verify_sealed(&tampered, signature.trim(), &key).is_err()
-    );
+    assert!(pishkhan::packet::legacy::verify_sealed(&tampered, signature.trim(), &key).is_err());
 }
 
 #[test]

@@ -13,8 +13,7 @@ use pishkhan_scanner::{Finger, FingerImage, Impression, SlapImage};
 use serde::{Deserialize, Serialize};
 
 use super::tenprint::{
-    CapturedFinger, ExceptionKind, FingerException, SlapRecord, assess::assess_image,
-    slap_position,
+    CapturedFinger, ExceptionKind, FingerException, SlapRecord, assess::assess_image, slap_position,
 };
 use super::{Applicant, DocumentChecks, Portrait, Session, Step};
 
@@ -136,7 +135,10 @@ pub fn to_bytes(session: &Session, step: Step) -> Result<Vec<u8>, DraftError> {
         .fingers
         .iter()
         .map(|(finger, c)| {
-            files.push((format!("fingers/{:02}.raw", finger.position()), &c.image.pixels));
+            files.push((
+                format!("fingers/{:02}.raw", finger.position()),
+                &c.image.pixels,
+            ));
             FingerMeta {
                 position: finger.position(),
                 width: c.image.width,
@@ -257,7 +259,8 @@ pub fn from_bytes(bytes: &[u8]) -> Result<Restored, DraftError> {
         });
     }
     for meta in doc.fingers {
-        let finger = Finger::from_position(meta.position).ok_or(DraftError::Finger(meta.position))?;
+        let finger =
+            Finger::from_position(meta.position).ok_or(DraftError::Finger(meta.position))?;
         let pixels = take(format!("fingers/{:02}.raw", meta.position))?;
         let image = FingerImage {
             finger,
@@ -282,7 +285,8 @@ pub fn from_bytes(bytes: &[u8]) -> Result<Restored, DraftError> {
         );
     }
     for meta in doc.exceptions {
-        let finger = Finger::from_position(meta.position).ok_or(DraftError::Finger(meta.position))?;
+        let finger =
+            Finger::from_position(meta.position).ok_or(DraftError::Finger(meta.position))?;
         let jpeg = take(format!("exceptions/{:02}.jpg", meta.position))?;
         session.exceptions.insert(
             finger,

@@ -3,8 +3,8 @@
 
 pub mod applicant;
 pub mod digits;
-pub mod draft;
 pub mod documents;
+pub mod draft;
 pub mod jalali;
 pub mod national_code;
 pub mod session;

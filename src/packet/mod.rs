@@ -509,10 +509,9 @@ pub(crate) fn encrypt(
     plain: &[u8],
 ) -> Result<Vec<u8>, PacketError> {
     use std::io::Write;
-    let encryptor = age::Encryptor::with_recipients(
-        recipients.iter().map(|r| r as &dyn age::Recipient),
-    )
-    .map_err(|_| PacketError::NoRecipient)?;
+    let encryptor =
+        age::Encryptor::with_recipients(recipients.iter().map(|r| r as &dyn age::Recipient))
+            .map_err(|_| PacketError::NoRecipient)?;
     let mut out = Vec::with_capacity(plain.len() + 512);
     let mut writer = encryptor.wrap_output(&mut out)?;
     writer.write_all(plain)?;
@@ -544,10 +543,7 @@ pub struct Opened {
 }
 
 /// Decrypts a sealed packet with an authority identity.
-pub fn open(
-    sealed: &SealedFile,
-    identity: &age::x25519::Identity,
-) -> Result<Opened, PacketError> {
+pub fn open(sealed: &SealedFile, identity: &age::x25519::Identity) -> Result<Opened, PacketError> {
     let plain = age::decrypt(identity, &sealed.ciphertext)?;
     let mut files = untar(&plain)?;
     let manifest_json = files

@@ -73,9 +73,7 @@ impl SealedFile {
         header.sha256 = sha256_hex(&ciphertext);
         header.station_key = hex::encode(key.verifying_key().as_bytes());
         let header_json = serde_json::to_vec(&header)?;
-        let signature = key
-            .sign(&[HEADER_DOMAIN, &header_json].concat())
-            .to_bytes();
+        let signature = key.sign(&[HEADER_DOMAIN, &header_json].concat()).to_bytes();
         Ok(Self {
             header,
             header_json,
@@ -198,8 +196,8 @@ mod tests {
             size: 0,
             sha256: String::new(),
         };
-        let file = SealedFile::new(header, b"ciphertext \n\x00\xff bytes".to_vec(), &key)
-            .expect("signs");
+        let file =
+            SealedFile::new(header, b"ciphertext \n\x00\xff bytes".to_vec(), &key).expect("signs");
         (file, key)
     }
 
@@ -231,9 +229,17 @@ mod tests {
         }
         let mut longer = bytes.clone();
         longer.push(0);
-        assert!(SealedFile::parse(&longer).and_then(|f| f.verify(None)).is_err());
+        assert!(
+            SealedFile::parse(&longer)
+                .and_then(|f| f.verify(None))
+                .is_err()
+        );
         let shorter = &bytes[..bytes.len() - 1];
-        assert!(SealedFile::parse(shorter).and_then(|f| f.verify(None)).is_err());
+        assert!(
+            SealedFile::parse(shorter)
+                .and_then(|f| f.verify(None))
+                .is_err()
+        );
     }
 
     #[test]

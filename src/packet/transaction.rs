@@ -187,7 +187,12 @@ fn type2(prepared: &Prepared<'_>, sealer: &Sealer<'_>) -> Result<Record, PacketE
         .exceptions
         .values()
         .map(|e| e.approved_by.as_str())
-        .chain(session.fingers.values().filter_map(|c| c.forced_by.as_deref()))
+        .chain(
+            session
+                .fingers
+                .values()
+                .filter_map(|c| c.forced_by.as_deref()),
+        )
         .collect();
     supervisors.sort_unstable();
     supervisors.dedup();
@@ -441,7 +446,9 @@ pub(crate) fn verify_against(
             .records
             .iter()
             .find(|r| r.kind == 14 && r.idc() == Some(exception.idc))
-            .ok_or_else(|| PacketError::Missing(format!("the Type-14 of {}", exception.position)))?;
+            .ok_or_else(|| {
+                PacketError::Missing(format!("the Type-14 of {}", exception.position))
+            })?;
         let amp = FingerRecord::from_record(record)?.amp;
         if !amp
             .iter()

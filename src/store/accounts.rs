@@ -281,7 +281,9 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let conn = super::super::open(&dir.path().join("t.db")).expect("open");
         create(&conn, "reza", "رضا", Role::Operator, "pass phrase").expect("create");
-        let recipient = draft_recipient(&conn, "reza").expect("read").expect("has one");
+        let recipient = draft_recipient(&conn, "reza")
+            .expect("read")
+            .expect("has one");
         let (_, key) = sign_in(&conn, "reza", "pass phrase").expect("sign in");
         assert_eq!(key.recipient().to_string(), recipient.to_string());
         let (_, again) = sign_in(&conn, "reza", "pass phrase").expect("sign in again");

@@ -26,7 +26,13 @@ pub fn record(
 ) -> Result<(), StoreError> {
     conn.execute(
         "INSERT INTO audit (at, actor, action, subject, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
-        rusqlite::params![chrono::Utc::now().to_rfc3339(), actor, action, subject, detail],
+        rusqlite::params![
+            chrono::Utc::now().to_rfc3339(),
+            actor,
+            action,
+            subject,
+            detail
+        ],
     )?;
     Ok(())
 }
@@ -55,7 +61,14 @@ mod tests {
     fn events_can_be_added_but_not_changed_or_removed() {
         let dir = tempfile::tempdir().expect("tempdir");
         let conn = super::super::open(&dir.path().join("t.db")).expect("open");
-        record(&conn, "sara", "draft-abandoned", Some("id-1"), Some("applicant left")).expect("add");
+        record(
+            &conn,
+            "sara",
+            "draft-abandoned",
+            Some("id-1"),
+            Some("applicant left"),
+        )
+        .expect("add");
         let events = list(&conn).expect("list");
         assert_eq!(events.len(), 1);
         assert_eq!(events[0].detail.as_deref(), Some("applicant left"));

@@ -20,11 +20,7 @@ pub struct Entry {
 }
 
 /// Writes (or replaces) the draft `id`.
-pub fn save(
-    conn: &Connection,
-    entry: &Entry,
-    payload: &[u8],
-) -> Result<(), StoreError> {
+pub fn save(conn: &Connection, entry: &Entry, payload: &[u8]) -> Result<(), StoreError> {
     conn.execute(
         "INSERT INTO drafts (id, operator, step, started_at, updated_at, held_reason, payload)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
@@ -84,7 +80,9 @@ pub fn list(conn: &Connection) -> Result<Vec<Entry>, StoreError> {
 /// The encrypted draft `id`.
 pub fn payload(conn: &Connection, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
     Ok(conn
-        .query_row("SELECT payload FROM drafts WHERE id = ?1", [id], |r| r.get(0))
+        .query_row("SELECT payload FROM drafts WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })
         .optional()?)
 }
 

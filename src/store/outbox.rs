@@ -106,9 +106,7 @@ pub fn take_seq(conn: &Connection) -> Result<u32, StoreError> {
     let last: u32 = meta(conn, "last_seq")?
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
-    let max: u32 = conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM outbox", [], |r| {
-        r.get(0)
-    })?;
+    let max: u32 = conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM outbox", [], |r| r.get(0))?;
     let seq = last.max(max) + 1;
     set_meta(conn, "last_seq", &seq.to_string())?;
     Ok(seq)
@@ -177,9 +175,7 @@ pub fn find(conn: &Connection, key: &str) -> Result<Entry, OutboxError> {
         "SELECT {ENTRY_COLUMNS} FROM outbox
          WHERE id = ?1 OR tracking_code = ?1 OR (length(?1) >= 8 AND id LIKE ?1 || '%')"
     ))?;
-    let mut found: Vec<Entry> = stmt
-        .query_map([key], entry)?
-        .collect::<Result<_, _>>()?;
+    let mut found: Vec<Entry> = stmt.query_map([key], entry)?.collect::<Result<_, _>>()?;
     match found.len() {
         1 => Ok(found.remove(0)),
         _ => Err(OutboxError::NotFound(key.to_owned())),
@@ -209,7 +205,8 @@ impl Stored {
 
 /// The stored packet `id`.
 pub fn stored(conn: &Connection, id: &str) -> Result<Stored, OutboxError> {
-    let row: Option<(u8, Vec<u8>, String, Option<Vec<u8>>)> = conn
+    type Row = (u8, Vec<u8>, String, Option<Vec<u8>>);
+    let row: Option<Row> = conn
         .query_row(
             "SELECT format, payload, signature, header FROM outbox WHERE id = ?1",
             [id],
@@ -273,8 +270,7 @@ pub struct Claim {
 
 fn token() -> Result<String, StoreError> {
     let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes)
-        .map_err(|e| StoreError::Random(e.to_string()))?;
+    getrandom::fill(&mut bytes).map_err(|e| StoreError::Random(e.to_string()))?;
     Ok(hex::encode(bytes))
 }
 
@@ -304,7 +300,12 @@ pub fn claim(conn: &Connection, now: &str) -> Result<Option<Claim>, StoreError> 
         .optional()?)
 }
 
-fn settle(conn: &Connection, claim: &Claim, set: &str, params: &[&dyn rusqlite::ToSql]) -> Result<(), OutboxError> {
+fn settle(
+    conn: &Connection,
+    claim: &Claim,
+    set: &str,
+    params: &[&dyn rusqlite::ToSql],
+) -> Result<(), OutboxError> {
     let sql = format!(
         "UPDATE outbox SET {set}, lock_token = NULL, locked_at = NULL
          WHERE id = ?1 AND lock_token = ?2 AND status = 'uploading'"
@@ -329,7 +330,12 @@ pub fn acknowledge(conn: &Connection, claim: &Claim, at: &str) -> Result<(), Out
 
 /// The authority refused the packet for good.
 pub fn reject(conn: &Connection, claim: &Claim, reason: &str) -> Result<(), OutboxError> {
-    settle(conn, claim, "status = 'rejected', last_error = ?3", &[&reason])
+    settle(
+        conn,
+        claim,
+        "status = 'rejected', last_error = ?3",
+        &[&reason],
+    )
 }
 
 /// The attempt failed (network, server busy); try again at `next`.
@@ -344,10 +350,7 @@ pub fn fail(conn: &Connection, claim: &Claim, error: &str, next: &str) -> Result
 
 /// Records that packets were copied to removable media.
 pub fn mark_exported(conn: &Connection, id: &str, at: &str) -> Result<(), StoreError> {
-    conn.execute(
-        "UPDATE outbox SET exported_at = ?2 WHERE id = ?1",
-        [id, at],
-    )?;
+    conn.execute("UPDATE outbox SET exported_at = ?2 WHERE id = ?1", [id, at])?;
     Ok(())
 }
 
@@ -437,7 +440,13 @@ mod tests {
             Err(OutboxError::LockLost(_))
         ));
         acknowledge(&conn, &first, now).expect("ack");
-        fail(&conn, &second, "connection refused", "2026-11-22T09:05:00+00:00").expect("fail");
+        fail(
+            &conn,
+            &second,
+            "connection refused",
+            "2026-11-22T09:05:00+00:00",
+        )
+        .expect("fail");
         // The failed one is not due yet; the third is.
         let third = claim(&conn, now).expect("claim").expect("due");
         assert_eq!(third.id, sealed(3).header.packet_id);
@@ -467,7 +476,9 @@ mod tests {
             let seq = take_seq(&conn).expect("seq");
             insert(&conn, &sealed(n), Origin::Local { seq }, None).expect("insert");
         }
-        let c = claim(&conn, "2026-11-22T09:00:00+00:00").expect("claim").expect("due");
+        let c = claim(&conn, "2026-11-22T09:00:00+00:00")
+            .expect("claim")
+            .expect("due");
         acknowledge(&conn, &c, "2026-11-01T00:00:00+00:00").expect("ack");
         assert_eq!(
             purge_acknowledged(&conn, "2026-10-31T00:00:00+00:00").expect("purge"),
@@ -487,7 +498,13 @@ mod tests {
     fn find_takes_an_id_a_prefix_or_a_tracking_code() {
         let (_dir, conn) = db();
         let file = sealed(5);
-        insert(&conn, &file, Origin::Local { seq: 1 }, Some("1405004200000158")).expect("insert");
+        insert(
+            &conn,
+            &file,
+            Origin::Local { seq: 1 },
+            Some("1405004200000158"),
+        )
+        .expect("insert");
         let id = &file.header.packet_id;
         assert_eq!(find(&conn, id).expect("id").id, *id);
         assert_eq!(find(&conn, &id[..13]).expect("prefix").id, *id);

@@ -35,8 +35,9 @@ pub enum Event {
 
 /// `1405/09/01 14:05` in the station's local time.
 fn when(i18n: &I18n, rfc3339: &str) -> String {
-    chrono::DateTime::parse_from_rfc3339(rfc3339)
-        .map(|t| {
+    chrono::DateTime::parse_from_rfc3339(rfc3339).map_or_else(
+        |_| rfc3339.to_owned(),
+        |t| {
             let local = t.with_timezone(&chrono::Local);
             let date = JalaliDate::from_gregorian((
                 chrono::Datelike::year(&local),
@@ -48,8 +49,8 @@ fn when(i18n: &I18n, rfc3339: &str) -> String {
                 i18n.date(date),
                 i18n.digits(&local.format("%H:%M").to_string())
             )
-        })
-        .unwrap_or_else(|_| rfc3339.to_owned())
+        },
+    )
 }
 
 impl Drafts {
@@ -91,8 +92,7 @@ impl Drafts {
                         self.problem = Some(Text::new("err-draft-reason"));
                     }
                     Err(e) => {
-                        self.problem =
-                            Some(Text::new("err-internal").arg("detail", e.to_string()));
+                        self.problem = Some(Text::new("err-internal").arg("detail", e.to_string()));
                     }
                 }
             }
@@ -107,8 +107,7 @@ impl Drafts {
         ];
         for entry in &self.entries {
             let step = draft::step_from_key(&entry.step)
-                .map(|s| i18n.tr(s.text_id()))
-                .unwrap_or_else(|| entry.step.clone());
+                .map_or_else(|| entry.step.clone(), |s| i18n.tr(s.text_id()));
             let mut card = vec![
                 widget::detail(i18n, "ui-draft-started", when(i18n, &entry.started_at)),
                 widget::detail(i18n, "ui-draft-saved", when(i18n, &entry.updated_at)),

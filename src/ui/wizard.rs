@@ -402,12 +402,7 @@ impl Wizard {
         let mut items: Vec<Element<'a, Message>> = vec![back.into()];
         items.push(iced::widget::space().width(Length::Fill).into());
         if let Some(problem) = &self.draft_problem {
-            items.push(
-                text(i18n.text(problem))
-                    .size(14)
-                    .style(text::danger)
-                    .into(),
-            );
+            items.push(text(i18n.text(problem)).size(14).style(text::danger).into());
         }
         if let Some(hint) = self.blocked_hint() {
             items.push(

@@ -195,7 +195,10 @@ fn check_packet(opened: &packet::Opened, forced: &[u8], exception: u8) {
         assert_eq!(image.compression.code(), "WSQ20");
         let decoded = pishkhan_fingerprint::wsq::decode(&image.data).expect("finger WSQ decodes");
         assert_eq!(decoded.image.width() as u32, f.width);
-        let fqm = record.fqm.first().expect("the station's quality travels as FQM");
+        let fqm = record
+            .fqm
+            .first()
+            .expect("the station's quality travels as FQM");
         assert_eq!((fqm.fgp, fqm.score.value), (f.position, f.quality));
         if forced.contains(&f.position) {
             assert_eq!(f.forced_by.as_deref(), Some("sara"), "{f:?}");
