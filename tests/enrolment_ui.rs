@@ -25,6 +25,9 @@ const PASSWORD: &str = "چهار-اسب-درست";
 #[path = "enrolment_ui/tenprint.rs"]
 mod tenprint;
 
+#[path = "enrolment_ui/drafts.rs"]
+mod drafts;
+
 struct Harness {
     app: App,
     station: Arc<Station>,

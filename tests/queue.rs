@@ -338,3 +338,69 @@ fn a_v3_fixture_packet_still_opens() {
         .expect("manifest, parts and transaction");
     assert_eq!(opened.manifest.format, "pishkhan-packet/3");
 }
+
+#[test]
+fn a_v2_packet_waiting_in_an_old_outbox_survives_the_migration_and_opens() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/packets/v2");
+    let dir = tempfile::tempdir().expect("tempdir");
+    // The station as it was: schema 1, its key, one queued v2 packet.
+    std::fs::write(dir.path().join("station.key"), format!("{}\n", "42".repeat(32)))
+        .expect("key");
+    let conn = rusqlite::Connection::open(dir.path().join("pishkhan.db")).expect("db");
+    conn.execute_batch(include_str!("../src/store/migrations/001_initial.sql"))
+        .expect("schema 1");
+    conn.pragma_update(None, "user_version", 1).expect("version");
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES ('station_id', '0197f3c2-5a10-7e4b-9c2d-6f1e8a3b7c07')",
+        [],
+    )
+    .expect("meta");
+    let ciphertext = std::fs::read(fixture.join("packet.age")).expect("fixture");
+    let signature = std::fs::read_to_string(fixture.join("signature.hex")).expect("sig");
+    let sha = std::fs::read_to_string(fixture.join("sha256.hex")).expect("sha");
+    conn.execute(
+        "INSERT INTO outbox (id, seq, tracking_code, status, size, sha256, signature, created_at, payload)
+         VALUES ('019aa8f0-2c00-7000-8000-00000000f1c2', 1, '1405000700000188', 'uploading', ?1, ?2, ?3,
+                 '2026-11-22T08:54:18Z', ?4)",
+        rusqlite::params![
+            ciphertext.len() as i64,
+            sha.trim(),
+            signature.trim(),
+            ciphertext
+        ],
+    )
+    .expect("queued v2 packet");
+    drop(conn);
+
+    let entries = list(dir.path());
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0]["format"], 2);
+    assert_eq!(entries[0]["status"], "pending", "an interrupted upload is queued again");
+    assert_eq!(entries[0]["tracking_code"], "1405000700000188");
+    let identity = fixture.join("authority-identity.txt").display().to_string();
+    let out = ok(run(dir.path(), &["queue", "verify", "--identity", &identity]));
+    assert!(out.contains("1 packet(s), 0 damaged"), "{out}");
+    let opened = tempfile::tempdir().expect("out");
+    let out = ok(run(
+        dir.path(),
+        &[
+            "queue",
+            "open",
+            "1405000700000188",
+            "--identity",
+            &identity,
+            "--out",
+            &opened.path().display().to_string(),
+        ],
+    ));
+    assert!(out.contains("packet verified"), "{out}");
+    assert!(opened.path().join("portrait.jpg").is_file());
+    let fingers = std::fs::read_dir(opened.path().join("fingers"))
+        .expect("fingers written")
+        .count();
+    assert_eq!(fingers, 8, "the fixture's eight finger images");
+    // The next packet sealed here does not reuse the old sequence number.
+    let station = Station::open(dir.path()).expect("opens");
+    let seq = station.with_db(outbox::take_seq).expect("seq");
+    assert_eq!(seq, 2);
+}

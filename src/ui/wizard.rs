@@ -237,14 +237,22 @@ impl Wizard {
         let forward = step > self.step && step != Step::Done;
         self.leave();
         self.enter(step);
-        if forward && let Some(completed) = step.previous() {
-            self.save_draft(completed);
+        if forward {
+            self.save_draft();
         }
     }
 
     /// Writes the enrolment so far as an encrypted draft: a crash or a
     /// flat battery loses at most the step in progress.
-    fn save_draft(&mut self, completed: Step) {
+    fn save_draft(&mut self) {
+        // The furthest step whose work is done (going back and forward
+        // again must not make the draft look less complete).
+        let Some(completed) = [Step::Fingerprints, Step::Portrait, Step::Documents, Step::Applicant]
+            .into_iter()
+            .find(|s| s.next().is_some_and(|next| self.session.can_enter(next)))
+        else {
+            return;
+        };
         self.draft_problem = match self.station.save_draft(&self.session, completed) {
             Ok(_) => None,
             Err(e) => {

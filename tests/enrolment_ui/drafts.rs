@@ -1,0 +1,125 @@
+//! An enrolment survives the station stopping: a draft is saved after every
+//! completed step and offered at the operator's next sign-in, to resume or
+//! to abandon with a reason.
+
+use super::*;
+use pishkhan::store::audit;
+
+impl Harness {
+    /// The station "restarts": the window and the station are gone (as
+    /// after a crash or a flat battery) and open again on the same data
+    /// directory.
+    fn restart(self) -> Self {
+        let Harness { dir, .. } = self;
+        let station = Arc::new(Station::open(dir.path()).expect("station reopens"));
+        let devices = Devices::from_config(&station.config);
+        let app = App::new(Start {
+            station: Ok((station.clone(), devices.clone())),
+            lang: None,
+            demo_step: None,
+        });
+        Harness {
+            app,
+            station,
+            devices,
+            dir,
+        }
+    }
+
+    fn sign_in(&mut self) {
+        assert!(matches!(self.app.screen, Screen::SignIn(_)));
+        self.type_into("sign-in-username", "sara");
+        self.type_into("sign-in-password", PASSWORD);
+        self.click(&self.tr("ui-sign-in"));
+    }
+}
+
+#[test]
+fn an_enrolment_cut_off_at_the_fingerprints_resumes_after_a_restart_and_seals() {
+    let mut h = Harness::new();
+    h.sign_up_and_in();
+    h.fill_applicant();
+    let after_applicant = h.station.drafts_of("sara").expect("drafts");
+    assert_eq!(after_applicant.len(), 1, "saved after the applicant step");
+    assert_eq!(after_applicant[0].step, "applicant");
+    h.check_documents();
+    h.take_portrait();
+    let id = h.wizard().session.id.to_string();
+    let saved = h.station.drafts_of("sara").expect("drafts");
+    assert_eq!(saved.len(), 1, "one draft per enrolment");
+    assert_eq!((saved[0].id.as_str(), saved[0].step.as_str()), (id.as_str(), "portrait"));
+
+    let mut h = h.restart();
+    h.sign_in();
+    assert!(matches!(h.app.screen, Screen::Drafts(_)), "the draft is offered");
+    assert!(h.sees(&h.tr("ui-drafts-title")));
+    assert!(h.sees(&h.tr("step-portrait")), "it says how far it got");
+    h.click(&h.tr("ui-draft-resume"));
+    assert_eq!(h.wizard().step, Step::Fingerprints, "resumes after the portrait");
+    let session = &h.wizard().session;
+    assert_eq!(session.id.to_string(), id, "the same enrolment");
+    let applicant = session.applicant.as_ref().expect("applicant restored");
+    assert_eq!(applicant.last_name, SURNAME);
+    assert_eq!(session.documents.confirmed.len(), 6);
+    assert!(session.portrait.is_some(), "portrait restored");
+
+    h.accept_all();
+    h.click(&h.tr("ui-next"));
+    assert_eq!(h.wizard().step, Step::Review);
+    assert_eq!(
+        h.station.drafts_of("sara").expect("drafts")[0].step,
+        "fingerprints",
+        "saved again after the fingerprints"
+    );
+    // Back on the form, the restored applicant is there to edit.
+    let _ = h
+        .app
+        .update(Message::Wizard(wizard::Message::GoTo(Step::Applicant)));
+    assert!(h.sees(SURNAME));
+    h.click(&h.tr("ui-next"));
+    assert_eq!(h.wizard().step, Step::Documents, "the restored form validates");
+    let _ = h.app.update(Message::Wizard(wizard::Message::GoTo(Step::Review)));
+    assert_eq!(h.wizard().step, Step::Review);
+    h.click(&h.tr("ui-seal"));
+    assert_eq!(h.wizard().step, Step::Done);
+    let entries = h.outbox();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].id, id, "the packet id is the draft's");
+    assert!(h.station.drafts_of("sara").expect("drafts").is_empty());
+    let actions: Vec<String> = h
+        .station
+        .with_db(audit::list)
+        .expect("audit")
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert!(actions.contains(&"draft-resumed".to_owned()), "{actions:?}");
+    assert!(actions.contains(&"packet-sealed".to_owned()), "{actions:?}");
+}
+
+#[test]
+fn a_draft_is_abandoned_only_with_a_reason_and_the_reason_is_audited() {
+    let mut h = Harness::new();
+    h.sign_up_and_in();
+    h.fill_applicant();
+    let id = h.wizard().session.id.to_string();
+    let mut h = h.restart();
+    h.sign_in();
+    assert!(matches!(h.app.screen, Screen::Drafts(_)));
+    h.click(&h.tr("ui-draft-abandon"));
+    assert!(h.sees(&h.tr("err-draft-reason")), "a reason is required");
+    assert_eq!(h.station.drafts_of("sara").expect("drafts").len(), 1);
+    h.type_into("draft-abandon-reason", "متقاضی منصرف شد");
+    h.click(&h.tr("ui-draft-abandon"));
+    assert_eq!(h.wizard().step, Step::Applicant, "on to a new enrolment");
+    assert_ne!(h.wizard().session.id.to_string(), id);
+    assert!(h.station.drafts_of("sara").expect("drafts").is_empty());
+    let events = h.station.with_db(audit::list).expect("audit");
+    let abandoned = events
+        .iter()
+        .find(|e| e.action == "draft-abandoned")
+        .expect("audited");
+    assert_eq!(abandoned.actor, "sara");
+    assert_eq!(abandoned.subject.as_deref(), Some(id.as_str()));
+    assert_eq!(abandoned.detail.as_deref(), Some("متقاضی منصرف شد"));
+}
