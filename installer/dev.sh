@@ -53,9 +53,9 @@ case "${1:-run}" in
     ;;
   test)
     # The reference implementations the tests check against (NIST NBIS's
-    # WSQ codec and NFIQ 2, from PyPI), in a venv of their own.
+    # WSQ codec and NFIQ 2, IDEMIA's ANSI/NIST-ITL reader), in a venv of their own.
     venv="$PWD/target/reference-venv"
-    if ! "$venv/bin/python" -c "import wsq, nbis, numpy, PIL" 2>/dev/null; then
+    if ! "$venv/bin/python" -c "import wsq, nbis, numpy, PIL, nistitl" 2>/dev/null; then
       if ! python3 -c "import ensurepip, venv" 2>/dev/null; then
         if [ "$(id -u)" = 0 ]; then
           apt-get update -qq

@@ -1,29 +1,5 @@
 //! The semantic checks (§1.3–§1.8): what a well-formed transaction must
-//! also satisfy to mean something.
-//!
-//! - Every record: the Type-1 first and only there; IDC a number 0–99, unique
-//!   within its record type for image records (Types 3–8, 10, 13–17, 19–21).
-//! - Type-1: VER 0500/0501/0502 (0300/0400 accepted for old files); TOT 1–16
-//!   letters; DAT a real date; PRY 1–9; DAI, ORI, TCN not empty; NSR and NTR
-//!   `nn.nn`; DOM name not empty; GMT `YYYYMMDDhhmmssZ`; DCS a known
-//!   character set index; APS organisation, name and version.
-//! - Type-10: IMT known; SRC, PHD, HLL, VLL, SLC (0–2), THPS, TVPS, CGA, CSP
-//!   and DATA present and valid, SAP too for a FACE; POS known (POA −180–180
-//!   for an angled pose); SQS quality QVU 0–100/254/255, QAV 4 hex digits,
-//!   QAP 1–65535; FFP points inside the image; DMM known; T2C names a Type-2
-//!   of the transaction (mandatory from VER 0501, Update 2013); HLL/VLL equal
-//!   the JPEG/PNG header's, or the size of uncompressed data.
-//! - Type-14: IMP a finger impression code; SRC, FCD, FGP (1–6 positions,
-//!   each 0–19, 33, 36 or 40–50); HLL, VLL, SLC, THPS, TVPS, CGA (`WSQ20`,
-//!   not `WSQ`) and BPX 8 present if and only if DATA is, and DATA absent only
-//!   when AMP says why; the image 8-bit grey and of HLL × VLL pixels (WSQ
-//!   frame header, PNG/JPEG header, `NONE` byte count); AMP XX/UP, SEG, NQM
-//!   (1–5/254/255) and FQM entries only for fingers the record covers (a
-//!   slap 13 covers 2–5, 14 covers 7–10, 15 covers 1 and 6); SEG boxes inside
-//!   the image with left < right and top < bottom (pixel coordinates, so at
-//!   most HLL−1 and VLL−1); DMM known.
-//! - Type-2 and other types: IDC only (the station's own field map checks
-//!   Type-2).
+//! also satisfy to mean something; the rules are listed on [`problems`].
 
 use std::collections::BTreeSet;
 
@@ -53,7 +29,31 @@ pub fn check(tx: &Transaction) -> Result<(), Problem> {
     }
 }
 
-/// Every semantic problem of `tx`, in record and field order.
+/// Every semantic problem of `tx`, in record and field order. The rules:
+///
+/// - Every record: the Type-1 first and only there; IDC a number 0–99, unique
+///   within its record type for image records (Types 3–8, 10, 13–17, 19–21).
+/// - Type-1: VER 0500/0501/0502 (0300/0400 accepted for old files); TOT 1–16
+///   letters; DAT a real date; PRY 1–9; DAI, ORI, TCN not empty; NSR and NTR
+///   `nn.nn`; DOM name not empty; GMT `YYYYMMDDhhmmssZ`; DCS a known
+///   character set index; APS organisation, name and version.
+/// - Type-10: IMT known; SRC, PHD, HLL, VLL, SLC (0–2), THPS, TVPS, CGA, CSP
+///   and DATA present and valid, SAP too for a FACE; POS known (POA −180–180
+///   for an angled pose); SQS quality QVU 0–100/254/255, QAV 4 hex digits,
+///   QAP 1–65535; FFP points inside the image; DMM known; T2C names a Type-2
+///   of the transaction (mandatory from VER 0501, Update 2013); HLL/VLL equal
+///   the JPEG/PNG header's, or the size of uncompressed data.
+/// - Type-14: IMP a finger impression code; SRC, FCD, FGP (1–6 positions,
+///   each 0–19, 33, 36 or 40–50); HLL, VLL, SLC, THPS, TVPS, CGA (`WSQ20`,
+///   not `WSQ`) and BPX 8 present if and only if DATA is, and DATA absent only
+///   when AMP says why; the image 8-bit grey and of HLL × VLL pixels (WSQ
+///   frame header, PNG/JPEG header, `NONE` byte count); AMP XX/UP, SEG, NQM
+///   (1–5/254/255) and FQM entries only for fingers the record covers (a
+///   slap 13 covers 2–5, 14 covers 7–10, 15 covers 1 and 6); SEG boxes inside
+///   the image with left < right and top < bottom (pixel coordinates, so at
+///   most HLL−1 and VLL−1); DMM known.
+/// - Type-2 and other types: IDC only (the station's own field map checks
+///   Type-2).
 pub fn problems(tx: &Transaction) -> Vec<Problem> {
     let mut out = Vec::new();
     let problem = |at, what: &str| Problem {

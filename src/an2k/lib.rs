@@ -47,7 +47,7 @@
 //! # Semantics
 //!
 //! [`problems`] applies the rules of §1.3–§1.7 to Types 1, 10 and 14 (and
-//! IDC rules to every record); see the `check` module for the list. Every
+//! IDC rules to every record); [`problems`] lists them. Every
 //! [`Problem`] and [`ReadError`] names the record (1-based, with its type),
 //! the field (`14.005 FCD`), the subfield and item where relevant, and for
 //! syntax errors the byte offset.
