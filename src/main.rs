@@ -98,6 +98,10 @@ enum Command {
         /// How many enrolments to run.
         #[arg(long, default_value_t = 1)]
         count: u32,
+        /// Capture once, then seal that session `count` times under new
+        /// packet ids (a storage stress test; the crash test uses it).
+        #[arg(long, hide = true)]
+        seal_only: bool,
     },
 }
 
@@ -211,7 +215,7 @@ fn main() -> ExitCode {
         None => gui(&cli, &data_dir),
         Some(Command::Queue { command }) => queue(&data_dir, command),
         Some(Command::An2k { command }) => an2k(command),
-        Some(Command::SelfTest { count }) => self_test(&data_dir, count),
+        Some(Command::SelfTest { count, seal_only }) => self_test(&data_dir, count, seal_only),
         Some(Command::Wsq { command }) => wsq(command),
         Some(Command::Finger {
             command:
@@ -584,7 +588,7 @@ fn print_table(out: &mut impl std::io::Write, entries: &[outbox::Entry]) -> std:
     writeln!(out, "{} packet(s)", entries.len())
 }
 
-fn self_test(data_dir: &std::path::Path, count: u32) -> ExitCode {
+fn self_test(data_dir: &std::path::Path, count: u32, seal_only: bool) -> ExitCode {
     let station = match open(data_dir) {
         Ok(s) => s,
         Err(code) => return code,
@@ -602,8 +606,31 @@ fn self_test(data_dir: &std::path::Path, count: u32) -> ExitCode {
         devices.scanner.info().name
     );
     let started = std::time::Instant::now();
+    let captured = if seal_only {
+        match selftest::capture(&station, &devices) {
+            Ok((session, _)) => Some(session),
+            Err(e) => return fail(format!("the enrolment to seal FAILED: {e}")),
+        }
+    } else {
+        None
+    };
     for n in 1..=count {
-        match selftest::run_once(&station, &devices) {
+        let outcome = match &captured {
+            Some(session) => {
+                let mut session = session.clone();
+                session.id = uuid::Uuid::now_v7();
+                let sealing = std::time::Instant::now();
+                station
+                    .seal(&session)
+                    .map(|receipt| selftest::Report {
+                        receipt,
+                        steps: vec![("seal", sealing.elapsed())],
+                    })
+                    .map_err(selftest::SelfTestError::from)
+            }
+            None => selftest::run_once(&station, &devices),
+        };
+        match outcome {
             Ok(report) => {
                 let steps: Vec<String> = report
                     .steps

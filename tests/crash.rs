@@ -1,7 +1,8 @@
 //! Power cuts while sealing: the station's sealing path (`pishkhan
-//! self-test`, which captures through the virtual devices and seals into
-//! the outbox) runs in a child process that is killed with SIGKILL at a
-//! random moment, over and over on the same data directory. After every
+//! self-test --seal-only`, which captures one enrolment through the virtual
+//! devices, then seals it again and again under new packet ids into the
+//! outbox) runs in a child process that is killed with SIGKILL at a random
+//! moment, over and over on the same data directory. After every
 //! kill, every packet the child reported queued must be there exactly
 //! once, no half packet may exist, and SQLite's integrity check must pass.
 //!
@@ -43,11 +44,29 @@ fn seed() -> u64 {
     u64::from_le_bytes(bytes) | 1
 }
 
-/// Runs `self-test` until it has run for `after`, then SIGKILLs it.
-/// Returns the tracking codes it reported sealed before dying.
-fn run_and_kill(dir: &Path, after: Duration) -> Vec<String> {
+/// What one child did before it was killed.
+struct Run {
+    /// Tracking codes it reported sealed (committed), in order.
+    sealed: Vec<String>,
+    /// When each was reported, from the start.
+    at: Vec<Duration>,
+}
+
+/// When to kill the child.
+#[derive(Debug, Clone, Copy)]
+enum Kill {
+    /// This long after it started (start-up, capture, or sealing).
+    After(Duration),
+    /// This long after it reported its first packet sealed: inside the
+    /// sealing loop, at any point of a seal or its commit.
+    IntoSealing(Duration),
+}
+
+/// Runs the sealing loop, then SIGKILLs it as `kill` says.
+fn run_and_kill(dir: &Path, kill: Kill) -> Run {
+    let started = Instant::now();
     let mut child = Command::new(env!("CARGO_BIN_EXE_pishkhan"))
-        .args(["self-test", "--count", "1000"])
+        .args(["self-test", "--seal-only", "--count", "100000"])
         .env("PISHKHAN_DATA_DIR", dir)
         .env("PISHKHAN_LOG", "error")
         .stdout(Stdio::piped())
@@ -55,18 +74,35 @@ fn run_and_kill(dir: &Path, after: Duration) -> Vec<String> {
         .spawn()
         .expect("pishkhan starts");
     let stdout = child.stdout.take().expect("stdout");
+    let (first_seal, sealing) = std::sync::mpsc::channel();
     let reader = std::thread::spawn(move || {
-        BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-            .filter_map(|line| {
-                // "enrolment 3/1000: sealed 1405-0042-000003-17 (… bytes): …"
-                let code = line.split(": sealed ").nth(1)?.split(' ').next()?;
-                Some(code.replace('-', ""))
-            })
-            .collect::<Vec<String>>()
+        let mut run = Run {
+            sealed: Vec::new(),
+            at: Vec::new(),
+        };
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            // "enrolment 3/100000: sealed 1405-0042-000003-17 (… bytes): …"
+            if let Some(code) = line
+                .split(": sealed ")
+                .nth(1)
+                .and_then(|rest| rest.split(' ').next())
+            {
+                run.sealed.push(code.replace('-', ""));
+                run.at.push(started.elapsed());
+                let _ = first_seal.send(());
+            }
+        }
+        run
     });
-    std::thread::sleep(after);
+    match kill {
+        Kill::After(after) => std::thread::sleep(after.saturating_sub(started.elapsed())),
+        Kill::IntoSealing(after) => {
+            sealing
+                .recv_timeout(Duration::from_secs(60))
+                .expect("the child seals within a minute");
+            std::thread::sleep(after);
+        }
+    }
     // SIGKILL: no destructor, no flush, no unwinding.
     child.kill().expect("kill");
     child.wait().expect("reaped");
@@ -89,27 +125,36 @@ fn sigkill_while_sealing_loses_nothing_reported_and_leaves_no_half_packet() {
     )
     .expect("config");
 
-    // How long one enrolment takes here, to spread the kills over start-up,
-    // capture, sealing and the commit.
-    let started = Instant::now();
-    let calibration = run_and_kill(dir.path(), Duration::from_secs(8));
+    // How long start-up and the capture take, and one seal: the kills fall
+    // mostly among the seals (some in the start-up, which recovers).
+    let calibration = run_and_kill(dir.path(), Kill::After(Duration::from_secs(6)));
     assert!(
-        !calibration.is_empty(),
-        "the self-test sealed nothing in 8 s"
+        calibration.sealed.len() >= 3,
+        "the sealing loop sealed {} packets in 6 s",
+        calibration.sealed.len()
     );
-    let per_enrolment = started.elapsed() / calibration.len() as u32;
-    let window = (per_enrolment * 3).max(Duration::from_millis(300));
-    eprintln!("about {per_enrolment:?} per enrolment; killing within {window:?}");
+    let first = calibration.at[0];
+    let per_seal =
+        (calibration.at[calibration.at.len() - 1] - first) / (calibration.at.len() as u32 - 1);
+    let span = per_seal * 4;
+    eprintln!(
+        "first seal after {first:?}, then one every {per_seal:?}; \
+         most kills within {span:?} after the first seal, one in ten during start-up"
+    );
 
-    let mut reported: BTreeSet<String> = calibration.into_iter().collect();
+    let mut reported: BTreeSet<String> = calibration.sealed.into_iter().collect();
     let mut killed_with_nothing_reported = 0;
     for trial in 0..trials {
-        let after = Duration::from_micros(rng.next() % window.as_micros() as u64);
-        let sealed = run_and_kill(dir.path(), after);
-        if sealed.is_empty() {
+        let kill = if trial % 10 == 9 {
+            Kill::After(Duration::from_micros(rng.next() % first.as_micros() as u64))
+        } else {
+            Kill::IntoSealing(Duration::from_micros(rng.next() % span.as_micros() as u64))
+        };
+        let run = run_and_kill(dir.path(), kill);
+        if run.sealed.is_empty() {
             killed_with_nothing_reported += 1;
         }
-        for code in sealed {
+        for code in run.sealed {
             assert!(
                 reported.insert(code.clone()),
                 "trial {trial}: tracking code {code} reported twice"
@@ -120,6 +165,10 @@ fn sigkill_while_sealing_loses_nothing_reported_and_leaves_no_half_packet() {
     eprintln!(
         "{trials} kills, {} packets reported queued, {killed_with_nothing_reported} kills before any seal",
         reported.len()
+    );
+    assert!(
+        killed_with_nothing_reported < trials / 2,
+        "most kills must land among the seals"
     );
 
     // The station opens after all that and every packet verifies.

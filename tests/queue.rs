@@ -344,12 +344,16 @@ fn a_v2_packet_waiting_in_an_old_outbox_survives_the_migration_and_opens() {
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/packets/v2");
     let dir = tempfile::tempdir().expect("tempdir");
     // The station as it was: schema 1, its key, one queued v2 packet.
-    std::fs::write(dir.path().join("station.key"), format!("{}\n", "42".repeat(32)))
-        .expect("key");
+    std::fs::write(
+        dir.path().join("station.key"),
+        format!("{}\n", "42".repeat(32)),
+    )
+    .expect("key");
     let conn = rusqlite::Connection::open(dir.path().join("pishkhan.db")).expect("db");
     conn.execute_batch(include_str!("../src/store/migrations/001_initial.sql"))
         .expect("schema 1");
-    conn.pragma_update(None, "user_version", 1).expect("version");
+    conn.pragma_update(None, "user_version", 1)
+        .expect("version");
     conn.execute(
         "INSERT INTO meta (key, value) VALUES ('station_id', '0197f3c2-5a10-7e4b-9c2d-6f1e8a3b7c07')",
         [],
@@ -375,10 +379,16 @@ fn a_v2_packet_waiting_in_an_old_outbox_survives_the_migration_and_opens() {
     let entries = list(dir.path());
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0]["format"], 2);
-    assert_eq!(entries[0]["status"], "pending", "an interrupted upload is queued again");
+    assert_eq!(
+        entries[0]["status"], "pending",
+        "an interrupted upload is queued again"
+    );
     assert_eq!(entries[0]["tracking_code"], "1405000700000188");
     let identity = fixture.join("authority-identity.txt").display().to_string();
-    let out = ok(run(dir.path(), &["queue", "verify", "--identity", &identity]));
+    let out = ok(run(
+        dir.path(),
+        &["queue", "verify", "--identity", &identity],
+    ));
     assert!(out.contains("1 packet(s), 0 damaged"), "{out}");
     let opened = tempfile::tempdir().expect("out");
     let out = ok(run(

@@ -247,10 +247,14 @@ impl Wizard {
     fn save_draft(&mut self) {
         // The furthest step whose work is done (going back and forward
         // again must not make the draft look less complete).
-        let Some(completed) = [Step::Fingerprints, Step::Portrait, Step::Documents, Step::Applicant]
-            .into_iter()
-            .find(|s| s.next().is_some_and(|next| self.session.can_enter(next)))
-        else {
+        let Some(completed) = [
+            Step::Fingerprints,
+            Step::Portrait,
+            Step::Documents,
+            Step::Applicant,
+        ]
+        .into_iter()
+        .find(|s| s.next().is_some_and(|next| self.session.can_enter(next))) else {
             return;
         };
         self.draft_problem = match self.station.save_draft(&self.session, completed) {

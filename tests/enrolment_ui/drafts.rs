@@ -47,15 +47,25 @@ fn an_enrolment_cut_off_at_the_fingerprints_resumes_after_a_restart_and_seals() 
     let id = h.wizard().session.id.to_string();
     let saved = h.station.drafts_of("sara").expect("drafts");
     assert_eq!(saved.len(), 1, "one draft per enrolment");
-    assert_eq!((saved[0].id.as_str(), saved[0].step.as_str()), (id.as_str(), "portrait"));
+    assert_eq!(
+        (saved[0].id.as_str(), saved[0].step.as_str()),
+        (id.as_str(), "portrait")
+    );
 
     let mut h = h.restart();
     h.sign_in();
-    assert!(matches!(h.app.screen, Screen::Drafts(_)), "the draft is offered");
+    assert!(
+        matches!(h.app.screen, Screen::Drafts(_)),
+        "the draft is offered"
+    );
     assert!(h.sees(&h.tr("ui-drafts-title")));
     assert!(h.sees(&h.tr("step-portrait")), "it says how far it got");
     h.click(&h.tr("ui-draft-resume"));
-    assert_eq!(h.wizard().step, Step::Fingerprints, "resumes after the portrait");
+    assert_eq!(
+        h.wizard().step,
+        Step::Fingerprints,
+        "resumes after the portrait"
+    );
     let session = &h.wizard().session;
     assert_eq!(session.id.to_string(), id, "the same enrolment");
     let applicant = session.applicant.as_ref().expect("applicant restored");
@@ -77,8 +87,14 @@ fn an_enrolment_cut_off_at_the_fingerprints_resumes_after_a_restart_and_seals() 
         .update(Message::Wizard(wizard::Message::GoTo(Step::Applicant)));
     assert!(h.sees(SURNAME));
     h.click(&h.tr("ui-next"));
-    assert_eq!(h.wizard().step, Step::Documents, "the restored form validates");
-    let _ = h.app.update(Message::Wizard(wizard::Message::GoTo(Step::Review)));
+    assert_eq!(
+        h.wizard().step,
+        Step::Documents,
+        "the restored form validates"
+    );
+    let _ = h
+        .app
+        .update(Message::Wizard(wizard::Message::GoTo(Step::Review)));
     assert_eq!(h.wizard().step, Step::Review);
     h.click(&h.tr("ui-seal"));
     assert_eq!(h.wizard().step, Step::Done);
