@@ -79,6 +79,37 @@ impl SealError {
             other => Text::new("err-seal-failed").arg("detail", other.to_string()),
         }
     }
+
+    /// Why a draft is held back, as stored with it: `too-large SIZE LIMIT`
+    /// or `disk-full FREE NEEDED` (so that it can be shown in the
+    /// operator's language later).
+    fn held_code(&self) -> Option<String> {
+        match self {
+            SealError::TooLarge { size, limit } => Some(format!("too-large {size} {limit}")),
+            SealError::DiskFull { free, needed } => Some(format!("disk-full {free} {needed}")),
+            _ => None,
+        }
+    }
+
+    /// The message for a stored [`held_code`](Self::held_code).
+    pub fn held_text(code: &str) -> Text {
+        let mut parts = code.split(' ');
+        let kind = parts.next();
+        let numbers: Vec<u64> = parts.filter_map(|n| n.parse().ok()).collect();
+        match (kind, numbers.as_slice()) {
+            (Some("too-large"), [size, limit]) => SealError::TooLarge {
+                size: *size,
+                limit: *limit,
+            }
+            .text(),
+            (Some("disk-full"), [free, needed]) => SealError::DiskFull {
+                free: *free,
+                needed: *needed,
+            }
+            .text(),
+            _ => Text::new("err-seal-failed").arg("detail", code.to_owned()),
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -343,8 +374,8 @@ impl Station {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let result = self.seal_locked(&mut guard, session);
-        if let Err(e @ (SealError::TooLarge { .. } | SealError::DiskFull { .. })) = &result {
-            drafts::hold(&guard, &session.id.to_string(), &e.to_string())?;
+        if let Some(code) = result.as_ref().err().and_then(SealError::held_code) {
+            drafts::hold(&guard, &session.id.to_string(), &code)?;
         }
         result
     }

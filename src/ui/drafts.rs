@@ -113,8 +113,9 @@ impl Drafts {
                 widget::detail(i18n, "ui-draft-saved", when(i18n, &entry.updated_at)),
                 widget::detail(i18n, "ui-draft-step", step),
             ];
-            if let Some(reason) = &entry.held_reason {
-                card.push(widget::detail(i18n, "ui-draft-held", reason.clone()));
+            if let Some(code) = &entry.held_reason {
+                let reason = i18n.text(&crate::station::SealError::held_text(code));
+                card.push(widget::detail(i18n, "ui-draft-held", reason));
             }
             card.push(
                 widget::row(

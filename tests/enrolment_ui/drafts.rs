@@ -139,3 +139,83 @@ fn a_draft_is_abandoned_only_with_a_reason_and_the_reason_is_audited() {
     assert_eq!(abandoned.subject.as_deref(), Some(id.as_str()));
     assert_eq!(abandoned.detail.as_deref(), Some("متقاضی منصرف شد"));
 }
+
+/// Writes docs/screens/{fa,en}-1b-drafts-tiny-skia.png (run with
+/// `--ignored` after changing the drafts screen).
+#[test]
+#[ignore = "writes documentation screenshots"]
+fn write_drafts_screens() {
+    let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/screens");
+    for lang in ["fa", "en"] {
+        let mut h = Harness::new();
+        h.sign_up_and_in();
+        h.fill_applicant();
+        h.check_documents();
+        let mut h = h.restart();
+        if lang == "en" {
+            h.click("English");
+        }
+        h.sign_in();
+        assert!(matches!(h.app.screen, Screen::Drafts(_)));
+        let theme = h.app.theme();
+        let mut ui = Simulator::with_size(
+            pishkhan::ui::settings(),
+            Size::new(1280.0, 860.0),
+            h.app.view(),
+        );
+        let snapshot = ui.snapshot(&theme).expect("render");
+        let name = format!("{lang}-1b-drafts");
+        for old in std::fs::read_dir(&out).expect("docs/screens").flatten() {
+            if old.file_name().to_string_lossy().starts_with(&name) {
+                std::fs::remove_file(old.path()).expect("remove the old screen");
+            }
+        }
+        assert!(snapshot.matches_image(out.join(name)).expect("written"));
+    }
+}
+
+#[test]
+fn a_packet_over_the_size_limit_stays_a_draft_with_a_clear_message_and_seals_later() {
+    let mut h = Harness::with_scanner(
+        "scanner = \"virtual\"\nvirtual_scanner_delay_ms = 60\n[outbox]\nmax_packet_bytes = 65536",
+    );
+    h.sign_up_and_in();
+    h.fill_applicant();
+    h.check_documents();
+    h.take_portrait();
+    h.accept_all();
+    h.click(&h.tr("ui-next"));
+    h.click(&h.tr("ui-seal"));
+    assert_eq!(h.wizard().step, Step::Review, "not sealed");
+    assert!(h.outbox().is_empty(), "nothing queued");
+    let drafts = h.station.drafts_of("sara").expect("drafts");
+    assert_eq!(drafts.len(), 1, "the enrolment is kept");
+    let held = drafts[0].held_reason.clone().expect("the draft says why");
+    let size: u64 = held
+        .strip_prefix("too-large ")
+        .and_then(|r| r.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{held}"));
+    let message = h
+        .app
+        .i18n
+        .text(&station::SealError::TooLarge { size, limit: 65536 }.text());
+    assert!(h.sees(&message), "the operator reads: {message}");
+
+    // A supervisor raises the limit; the enrolment seals after a restart.
+    let config = h.dir.path().join("pishkhan.toml");
+    let text = std::fs::read_to_string(&config).expect("config");
+    std::fs::write(&config, text.replace("max_packet_bytes = 65536", "")).expect("edit");
+    let mut h = h.restart();
+    h.sign_in();
+    assert!(
+        h.sees(&message),
+        "the drafts screen says why it was not sealed"
+    );
+    h.click(&h.tr("ui-draft-resume"));
+    assert_eq!(h.wizard().step, Step::Review);
+    h.click(&h.tr("ui-seal"));
+    assert_eq!(h.wizard().step, Step::Done);
+    assert_eq!(h.outbox().len(), 1);
+    assert!(h.station.drafts_of("sara").expect("drafts").is_empty());
+}
