@@ -471,6 +471,19 @@ impl Station {
         self.with_db(|db| drafts::of_operator(db, operator))
     }
 
+    /// Who the draft `id` is about (decrypted with the operator's key).
+    pub fn draft_summary(
+        &self,
+        id: &str,
+        key: &accounts::DraftKey,
+    ) -> Result<draft::Summary, DraftError> {
+        let ciphertext = self
+            .with_db(|db| drafts::payload(db, id))?
+            .ok_or_else(|| DraftError::NotFound(id.to_owned()))?;
+        let plain = Zeroizing::new(age::decrypt(key.identity(), &ciphertext)?);
+        Ok(draft::summary(&plain)?)
+    }
+
     /// Decrypts and restores the draft `id` of the signed-in operator.
     pub fn resume_draft(
         &self,

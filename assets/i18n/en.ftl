@@ -233,6 +233,7 @@ ui-review-forced = { $finger }: accepted below the quality threshold (approved b
 ## Drafts
 ui-drafts-title = Unfinished enrolments
 ui-drafts-help = These enrolments were started at this station and not sealed (the station may have stopped). Resume one, or abandon it with a reason.
+ui-draft-applicant = Applicant
 ui-draft-started = Started
 ui-draft-saved = Last saved
 ui-draft-step = Completed up to

@@ -233,6 +233,7 @@ ui-review-forced = { $finger }: پذیرفته‌شده زیر آستانهٔ ک
 ## Drafts
 ui-drafts-title = ثبت‌نام‌های ناتمام
 ui-drafts-help = این ثبت‌نام‌ها در همین ایستگاه آغاز شده و مهر و موم نشده‌اند (شاید ایستگاه خاموش شده باشد). یکی را ادامه دهید، یا با ذکر دلیل کنار بگذارید.
+ui-draft-applicant = متقاضی
 ui-draft-started = آغاز
 ui-draft-saved = آخرین ذخیره
 ui-draft-step = تکمیل‌شده تا

@@ -220,6 +220,33 @@ pub fn to_bytes(session: &Session, step: Step) -> Result<Vec<u8>, DraftError> {
     Ok(archive.into_inner()?)
 }
 
+/// Who a draft is about, read without restoring it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    /// First and last name, when the applicant step was completed.
+    pub name: Option<String>,
+    pub national_code: Option<String>,
+}
+
+/// Reads only the description of a draft.
+pub fn summary(bytes: &[u8]) -> Result<Summary, DraftError> {
+    let mut archive = tar::Archive::new(bytes);
+    for entry in archive.entries()? {
+        let entry = entry?;
+        if entry.path()?.to_string_lossy() == "draft.json" {
+            let doc: Doc = serde_json::from_reader(entry)?;
+            return Ok(Summary {
+                name: doc
+                    .applicant
+                    .as_ref()
+                    .map(|a| format!("{} {}", a.first_name, a.last_name)),
+                national_code: doc.applicant.map(|a| a.national_code.as_str().to_owned()),
+            });
+        }
+    }
+    Err(DraftError::Missing("draft.json".into()))
+}
+
 /// A restored draft: the session and its last completed step.
 #[derive(Debug, Clone)]
 pub struct Restored {

@@ -156,7 +156,7 @@ impl App {
                             account.full_name,
                         )))
                     } else {
-                        Screen::Drafts(drafts::Drafts::new(account, key, waiting))
+                        Screen::Drafts(drafts::Drafts::new(station, account, key, waiting))
                     };
                 }
             }

@@ -16,6 +16,8 @@ pub struct Drafts {
     pub account: Account,
     key: DraftKey,
     pub entries: Vec<Entry>,
+    /// Who each draft is about, by draft id.
+    applicants: std::collections::BTreeMap<String, draft::Summary>,
     reason: String,
     problem: Option<Text>,
 }
@@ -54,11 +56,22 @@ fn when(i18n: &I18n, rfc3339: &str) -> String {
 }
 
 impl Drafts {
-    pub fn new(account: Account, key: DraftKey, entries: Vec<Entry>) -> Self {
+    pub fn new(station: &Station, account: Account, key: DraftKey, entries: Vec<Entry>) -> Self {
+        let applicants = entries
+            .iter()
+            .filter_map(|e| match station.draft_summary(&e.id, &key) {
+                Ok(summary) => Some((e.id.clone(), summary)),
+                Err(err) => {
+                    tracing::error!("reading draft {}: {err}", e.id);
+                    None
+                }
+            })
+            .collect();
         Self {
             account,
             key,
             entries,
+            applicants,
             reason: String::new(),
             problem: None,
         }
@@ -108,11 +121,20 @@ impl Drafts {
         for entry in &self.entries {
             let step = draft::step_from_key(&entry.step)
                 .map_or_else(|| entry.step.clone(), |s| i18n.tr(s.text_id()));
-            let mut card = vec![
+            let mut card = Vec::new();
+            if let Some(summary) = self.applicants.get(&entry.id) {
+                if let Some(name) = &summary.name {
+                    card.push(widget::detail(i18n, "ui-draft-applicant", name.clone()));
+                }
+                if let Some(code) = &summary.national_code {
+                    card.push(widget::detail(i18n, "ui-national-code", i18n.digits(code)));
+                }
+            }
+            card.extend([
                 widget::detail(i18n, "ui-draft-started", when(i18n, &entry.started_at)),
                 widget::detail(i18n, "ui-draft-saved", when(i18n, &entry.updated_at)),
                 widget::detail(i18n, "ui-draft-step", step),
-            ];
+            ]);
             if let Some(code) = &entry.held_reason {
                 let reason = i18n.text(&crate::station::SealError::held_text(code));
                 card.push(widget::detail(i18n, "ui-draft-held", reason));

@@ -60,6 +60,11 @@ fn an_enrolment_cut_off_at_the_fingerprints_resumes_after_a_restart_and_seals() 
     );
     assert!(h.sees(&h.tr("ui-drafts-title")));
     assert!(h.sees(&h.tr("step-portrait")), "it says how far it got");
+    assert!(
+        h.sees(&format!("{NAME} {SURNAME}")),
+        "it says whose enrolment it is"
+    );
+    assert!(h.sees(&h.app.i18n.digits(NATIONAL_CODE)));
     h.click(&h.tr("ui-draft-resume"));
     assert_eq!(
         h.wizard().step,
