@@ -6,6 +6,7 @@
 //! and the iced user interface ([`ui`]), which is the only module that
 //! imports iced.
 
+pub mod archive;
 pub mod config;
 pub mod devices;
 pub mod enrolment;

@@ -361,19 +361,13 @@ pub fn open_to_dir(
         written.push(path);
         Ok(())
     };
-    match stored {
+    let (manifest, files) = match stored {
         outbox::Stored::V3(file) => {
             file.verify(None)?;
             let opened = packet::open(&file, identity)?;
             opened.verify(&file.station_key()?)?;
             write("header.json", &file.header_json)?;
-            write(
-                "manifest.json",
-                &serde_json::to_vec_pretty(&opened.manifest).map_err(PacketError::from)?,
-            )?;
-            for (name, bytes) in &opened.files {
-                write(name, bytes)?;
-            }
+            (serde_json::to_value(&opened.manifest), opened.files)
         }
         outbox::Stored::V2 {
             ciphertext,
@@ -382,14 +376,13 @@ pub fn open_to_dir(
             legacy::verify_sealed(&ciphertext, &signature, &station.verifying_key())?;
             let opened = legacy::open(&ciphertext, identity)?;
             opened.verify(&station.verifying_key())?;
-            write(
-                "manifest.json",
-                &serde_json::to_vec_pretty(&opened.manifest).map_err(PacketError::from)?,
-            )?;
-            for (name, bytes) in &opened.files {
-                write(name, bytes)?;
-            }
+            (Ok(opened.manifest), opened.files)
         }
+    };
+    let manifest = manifest.and_then(|m| serde_json::to_vec_pretty(&m));
+    write("manifest.json", &manifest.map_err(PacketError::from)?)?;
+    for (name, bytes) in &files {
+        write(name, bytes)?;
     }
     Ok(written)
 }

@@ -48,6 +48,11 @@ impl Harness {
             format!("[devices]\ncamera = \"synthetic\"\n{scanner}\n"),
         )
         .expect("config");
+        Self::open(dir)
+    }
+
+    /// The station window on the data directory `dir`, as at start-up.
+    fn open(dir: tempfile::TempDir) -> Self {
         let station = Arc::new(Station::open(dir.path()).expect("station opens"));
         let devices = Devices::from_config(&station.config);
         let app = App::new(Start {

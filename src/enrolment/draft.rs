@@ -7,8 +7,6 @@
 //! them again (quality, minutiae), which gives the same results as at
 //! capture because the assessment is deterministic.
 
-use std::collections::BTreeMap;
-
 use pishkhan_scanner::{Finger, FingerImage, Impression, SlapImage};
 use serde::{Deserialize, Serialize};
 
@@ -204,20 +202,9 @@ pub fn to_bytes(session: &Session, step: Step) -> Result<Vec<u8>, DraftError> {
         scanner: session.scanner.clone(),
     };
     let json = serde_json::to_vec(&doc)?;
-    let mut archive = tar::Builder::new(Vec::new());
-    let mut append = |path: &str, bytes: &[u8]| -> std::io::Result<()> {
-        let mut header = tar::Header::new_ustar();
-        header.set_size(bytes.len() as u64);
-        header.set_mode(0o600);
-        header.set_mtime(0);
-        header.set_cksum();
-        archive.append_data(&mut header, path, bytes)
-    };
-    append("draft.json", &json)?;
-    for (path, bytes) in files {
-        append(&path, bytes)?;
-    }
-    Ok(archive.into_inner()?)
+    let entries = std::iter::once(("draft.json", json.as_slice()))
+        .chain(files.iter().map(|(p, b)| (p.as_str(), *b)));
+    Ok(crate::archive::write(entries)?)
 }
 
 /// Who a draft is about, read without restoring it.
@@ -256,15 +243,7 @@ pub struct Restored {
 
 /// Reads a draft back into a session.
 pub fn from_bytes(bytes: &[u8]) -> Result<Restored, DraftError> {
-    let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
-    let mut archive = tar::Archive::new(bytes);
-    for entry in archive.entries()? {
-        let mut entry = entry?;
-        let path = entry.path()?.to_string_lossy().into_owned();
-        let mut data = Vec::new();
-        std::io::Read::read_to_end(&mut entry, &mut data)?;
-        files.insert(path, data);
-    }
+    let mut files = crate::archive::read(bytes)?;
     let mut take = |path: String| files.remove(&path).ok_or(DraftError::Missing(path));
     let doc: Doc = serde_json::from_slice(&take("draft.json".into())?)?;
     if doc.format != FORMAT {

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use ed25519_dalek::{Signature, Verifier, VerifyingKey};
 
-use super::{PacketError, sha256_hex, untar};
+use super::{Decrypted, PacketError, decrypt_archive, sha256_hex};
 
 pub const FORMAT: &str = "pishkhan-packet/2";
 const MANIFEST_DOMAIN: &[u8] = b"pishkhan-packet/2 manifest\n";
@@ -47,14 +47,11 @@ pub struct Opened {
 }
 
 pub fn open(ciphertext: &[u8], identity: &age::x25519::Identity) -> Result<Opened, PacketError> {
-    let plain = age::decrypt(identity, ciphertext)?;
-    let mut files = untar(&plain)?;
-    let manifest_json = files
-        .remove("manifest.json")
-        .ok_or_else(|| PacketError::Missing("manifest.json".into()))?;
-    let manifest_sig = files
-        .remove("manifest.sig")
-        .ok_or_else(|| PacketError::Missing("manifest.sig".into()))?;
+    let Decrypted {
+        manifest_json,
+        manifest_sig,
+        files,
+    } = decrypt_archive(ciphertext, identity)?;
     let manifest: serde_json::Value = serde_json::from_slice(&manifest_json)?;
     if manifest["format"] != FORMAT {
         return Err(PacketError::Layout(format!(

@@ -24,7 +24,6 @@ pub mod sealed;
 pub mod transaction;
 
 use std::collections::BTreeMap;
-use std::io::Read;
 
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use serde::{Deserialize, Serialize};
@@ -279,7 +278,8 @@ fn prepare<'s>(
     if !session.missing_fingers().is_empty() {
         return Err(PacketError::Incomplete("fingerprints"));
     }
-    let wsq = |position: u8, width: u32, height: u32, pixels: &[u8], ppi: u16| {
+    // (position, width, height, pixels, ppi) → (position, WSQ bytes)
+    let wsq = |(position, width, height, pixels, ppi): (u8, u32, u32, &[u8], u16)| {
         let gray = pishkhan_fingerprint::GrayRef::new(width as usize, height as usize, pixels)
             .map_err(|e| PacketError::Missing(format!("pixels for position {position}: {e}")))?;
         let options = pishkhan_fingerprint::wsq::EncodeOptions {
@@ -288,34 +288,39 @@ fn prepare<'s>(
             comment: None,
         };
         pishkhan_fingerprint::wsq::encode(gray, &options)
+            .map(|bytes| (position, bytes))
             .map_err(|source| PacketError::Wsq { position, source })
     };
-    let mut fingers = Vec::new();
-    for (finger, captured) in &session.fingers {
-        let image = &captured.image;
-        let position = finger.position();
-        let bytes = wsq(
-            position,
-            image.width,
-            image.height,
-            &image.pixels,
-            image.resolution_ppi,
-        )?;
-        fingers.push((position, bytes));
-    }
-    let mut slaps = Vec::new();
-    for slap in &session.slaps {
-        let image = &slap.image;
-        let position = slap.position();
-        let bytes = wsq(
-            position,
-            image.width,
-            image.height,
-            &image.pixels,
-            image.resolution_ppi,
-        )?;
-        slaps.push((position, bytes));
-    }
+    let fingers = session
+        .fingers
+        .iter()
+        .map(|(finger, c)| {
+            let i = &c.image;
+            (
+                finger.position(),
+                i.width,
+                i.height,
+                i.pixels.as_slice(),
+                i.resolution_ppi,
+            )
+        })
+        .map(wsq)
+        .collect::<Result<_, _>>()?;
+    let slaps = session
+        .slaps
+        .iter()
+        .map(|s| {
+            let i = &s.image;
+            (
+                s.position(),
+                i.width,
+                i.height,
+                i.pixels.as_slice(),
+                i.resolution_ppi,
+            )
+        })
+        .map(wsq)
+        .collect::<Result<_, _>>()?;
     Ok(Prepared {
         session,
         tracking_code,
@@ -479,28 +484,19 @@ pub fn seal(
     Ok(Sealed { manifest, file })
 }
 
-/// A tar of the manifest, its signature and the parts, in that order,
-/// with fixed metadata (no owner, time or host leaks into it).
+/// A tar of the manifest, its signature and the parts, in that order.
 fn archive(
     manifest_json: &[u8],
     manifest_sig: &[u8],
     files: &[(String, Vec<u8>)],
 ) -> Result<Vec<u8>, PacketError> {
-    let mut archive = tar::Builder::new(Vec::new());
-    let mut append = |path: &str, bytes: &[u8]| -> std::io::Result<()> {
-        let mut header = tar::Header::new_ustar();
-        header.set_size(bytes.len() as u64);
-        header.set_mode(0o600);
-        header.set_mtime(0);
-        header.set_cksum();
-        archive.append_data(&mut header, path, bytes)
-    };
-    append("manifest.json", manifest_json)?;
-    append("manifest.sig", manifest_sig)?;
-    for (path, bytes) in files {
-        append(path, bytes)?;
-    }
-    Ok(archive.into_inner()?)
+    let entries = [
+        ("manifest.json", manifest_json),
+        ("manifest.sig", manifest_sig),
+    ]
+    .into_iter()
+    .chain(files.iter().map(|(p, b)| (p.as_str(), b.as_slice())));
+    Ok(crate::archive::write(entries)?)
 }
 
 /// Encrypts to every recipient (age, X25519).
@@ -519,18 +515,32 @@ pub(crate) fn encrypt(
     Ok(out)
 }
 
-/// Reads the files of a tar archive.
-pub(crate) fn untar(plain: &[u8]) -> Result<BTreeMap<String, Vec<u8>>, PacketError> {
-    let mut archive = tar::Archive::new(plain);
-    let mut files = BTreeMap::new();
-    for entry in archive.entries()? {
-        let mut entry = entry?;
-        let path = entry.path()?.to_string_lossy().into_owned();
-        let mut bytes = Vec::new();
-        entry.read_to_end(&mut bytes)?;
-        files.insert(path, bytes);
-    }
-    Ok(files)
+/// A decrypted archive: the manifest, its signature, the other files.
+pub(crate) struct Decrypted {
+    pub manifest_json: Vec<u8>,
+    pub manifest_sig: Vec<u8>,
+    pub files: BTreeMap<String, Vec<u8>>,
+}
+
+/// Decrypts `ciphertext` and splits the archive.
+pub(crate) fn decrypt_archive(
+    ciphertext: &[u8],
+    identity: &age::x25519::Identity,
+) -> Result<Decrypted, PacketError> {
+    let plain = age::decrypt(identity, ciphertext)?;
+    let mut files = crate::archive::read(&plain)?;
+    let mut take = |name: &str| {
+        files
+            .remove(name)
+            .ok_or_else(|| PacketError::Missing(name.into()))
+    };
+    let manifest_json = take("manifest.json")?;
+    let manifest_sig = take("manifest.sig")?;
+    Ok(Decrypted {
+        manifest_json,
+        manifest_sig,
+        files,
+    })
 }
 
 /// A decrypted packet.
@@ -544,14 +554,11 @@ pub struct Opened {
 
 /// Decrypts a sealed packet with an authority identity.
 pub fn open(sealed: &SealedFile, identity: &age::x25519::Identity) -> Result<Opened, PacketError> {
-    let plain = age::decrypt(identity, &sealed.ciphertext)?;
-    let mut files = untar(&plain)?;
-    let manifest_json = files
-        .remove("manifest.json")
-        .ok_or_else(|| PacketError::Missing("manifest.json".into()))?;
-    let manifest_sig = files
-        .remove("manifest.sig")
-        .ok_or_else(|| PacketError::Missing("manifest.sig".into()))?;
+    let Decrypted {
+        manifest_json,
+        manifest_sig,
+        files,
+    } = decrypt_archive(&sealed.ciphertext, identity)?;
     let manifest: Manifest = serde_json::from_slice(&manifest_json)?;
     if manifest.packet_id != sealed.header.packet_id {
         return Err(PacketError::Layout(format!(

@@ -258,8 +258,6 @@ pub(crate) fn build(prepared: &Prepared<'_>, sealer: &Sealer<'_>) -> Result<Buil
         .to_record(),
     );
 
-    let mut idcs = BTreeMap::new();
-    let mut next_idc = PORTRAIT_IDC + 1;
     let quality = |position: u8| -> Option<FingerQuality> {
         session
             .fingers
@@ -283,6 +281,33 @@ pub(crate) fn build(prepared: &Prepared<'_>, sealer: &Sealer<'_>) -> Result<Buil
             .collect()
     };
 
+    // Every Type-14 starts from this: plain live-scan, this station, the
+    // capture date, pointing to the Type-2.
+    let base = |fgp: u8| FingerRecord {
+        idc: 0,
+        imp: 0,
+        src: ori.clone(),
+        capture_date,
+        fgp,
+        image: None,
+        amp: Vec::new(),
+        seg: Vec::new(),
+        nqm: Vec::new(),
+        fqm: Vec::new(),
+        dmm: None,
+        comment: None,
+        t2c: TYPE2_IDC,
+        mms: None,
+    };
+    let wsq_image = |width: u32, height: u32, ppi: u16, data: &[u8]| FingerImage {
+        width,
+        height,
+        ppi,
+        compression: Compression::Wsq20,
+        bpx: 8,
+        data: data.to_vec(),
+    };
+    let mut type14 = Vec::new();
     for (slap, (position, wsq)) in session.slaps.iter().zip(&prepared.slaps) {
         let covered: Vec<u8> = slap
             .impression
@@ -290,20 +315,14 @@ pub(crate) fn build(prepared: &Prepared<'_>, sealer: &Sealer<'_>) -> Result<Buil
             .iter()
             .map(|f| f.position())
             .collect();
-        let record = FingerRecord {
-            idc: next_idc,
-            imp: 0,
-            src: ori.clone(),
-            capture_date,
-            fgp: *position,
-            image: Some(FingerImage {
-                width: slap.image.width,
-                height: slap.image.height,
-                ppi: slap.image.resolution_ppi,
-                compression: Compression::Wsq20,
-                bpx: 8,
-                data: wsq.clone(),
-            }),
+        let image = &slap.image;
+        type14.push(FingerRecord {
+            image: Some(wsq_image(
+                image.width,
+                image.height,
+                image.resolution_ppi,
+                wsq,
+            )),
             amp: amputations(&covered),
             seg: slap
                 .boxes
@@ -316,22 +335,15 @@ pub(crate) fn build(prepared: &Prepared<'_>, sealer: &Sealer<'_>) -> Result<Buil
                     bottom: y + h.saturating_sub(1),
                 })
                 .collect(),
-            nqm: Vec::new(),
             fqm: slap
                 .boxes
                 .iter()
                 .filter_map(|(f, _)| quality(f.position()))
                 .collect(),
             dmm: Some(MonitoringMode::Controlled),
-            comment: None,
-            t2c: TYPE2_IDC,
-            mms: None,
-        };
-        records.push(record.to_record());
-        idcs.insert(*position, next_idc);
-        next_idc += 1;
+            ..base(*position)
+        });
     }
-
     for ((finger, captured), (position, wsq)) in session.fingers.iter().zip(&prepared.fingers) {
         let mut comment = format!("attempts={}", captured.attempts);
         if let Some(supervisor) = &captured.forced_by {
@@ -341,54 +353,32 @@ pub(crate) fn build(prepared: &Prepared<'_>, sealer: &Sealer<'_>) -> Result<Buil
         if from != finger.position() {
             comment.push_str(&format!("; segmented from FGP {from}"));
         }
-        let record = FingerRecord {
-            idc: next_idc,
-            imp: 0,
-            src: ori.clone(),
-            capture_date,
-            fgp: *position,
-            image: Some(FingerImage {
-                width: captured.image.width,
-                height: captured.image.height,
-                ppi: captured.image.resolution_ppi,
-                compression: Compression::Wsq20,
-                bpx: 8,
-                data: wsq.clone(),
-            }),
-            amp: Vec::new(),
-            seg: Vec::new(),
-            nqm: Vec::new(),
+        let image = &captured.image;
+        type14.push(FingerRecord {
+            image: Some(wsq_image(
+                image.width,
+                image.height,
+                image.resolution_ppi,
+                wsq,
+            )),
             fqm: quality(*position).into_iter().collect(),
             dmm: Some(MonitoringMode::Controlled),
             comment: Some(comment),
-            t2c: TYPE2_IDC,
-            mms: None,
-        };
-        records.push(record.to_record());
-        idcs.insert(*position, next_idc);
-        next_idc += 1;
+            ..base(*position)
+        });
+    }
+    for (finger, exception) in &session.exceptions {
+        type14.push(FingerRecord {
+            amp: vec![(finger.position(), amp_code(exception.kind))],
+            ..base(finger.position())
+        });
     }
 
-    for (finger, exception) in &session.exceptions {
-        let record = FingerRecord {
-            idc: next_idc,
-            imp: 0,
-            src: ori.clone(),
-            capture_date,
-            fgp: finger.position(),
-            image: None,
-            amp: vec![(finger.position(), amp_code(exception.kind))],
-            seg: Vec::new(),
-            nqm: Vec::new(),
-            fqm: Vec::new(),
-            dmm: None,
-            comment: None,
-            t2c: TYPE2_IDC,
-            mms: None,
-        };
+    let mut idcs = BTreeMap::new();
+    for (idc, mut record) in (PORTRAIT_IDC + 1..).zip(type14) {
+        record.idc = idc;
+        idcs.insert(record.fgp, idc);
         records.push(record.to_record());
-        idcs.insert(finger.position(), next_idc);
-        next_idc += 1;
     }
 
     Ok(Built {

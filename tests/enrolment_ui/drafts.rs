@@ -11,19 +11,7 @@ impl Harness {
     /// directory.
     fn restart(self) -> Self {
         let Harness { dir, .. } = self;
-        let station = Arc::new(Station::open(dir.path()).expect("station reopens"));
-        let devices = Devices::from_config(&station.config);
-        let app = App::new(Start {
-            station: Ok((station.clone(), devices.clone())),
-            lang: None,
-            demo_step: None,
-        });
-        Harness {
-            app,
-            station,
-            devices,
-            dir,
-        }
+        Harness::open(dir)
     }
 
     fn sign_in(&mut self) {
