@@ -26,6 +26,8 @@
 //! the server calls `complete` again (stores make it idempotent); this is
 //! also how a completion that failed on the server is retried.
 
+pub mod client;
 pub mod proto;
+pub mod server;
 
 pub use proto::{Completion, Metadata};

@@ -33,7 +33,7 @@ pub use receipt::{Completion, MAX_RECEIPT};
 pub const EXTENSIONS: [&str; 3] = ["creation", "checksum", "termination"];
 
 /// Removes leading and trailing spaces and horizontal tabs (`OWS`).
-fn trim_ows(value: &[u8]) -> &[u8] {
+pub(crate) fn trim_ows(value: &[u8]) -> &[u8] {
     let start = value
         .iter()
         .position(|b| !matches!(b, b' ' | b'\t'))
