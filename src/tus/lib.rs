@@ -27,6 +27,7 @@
 //! also how a completion that failed on the server is retried.
 
 pub mod client;
+pub mod fault;
 pub mod proto;
 pub mod server;
 
