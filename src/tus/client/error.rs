@@ -134,29 +134,19 @@ impl Error {
                 TimeoutKind::Request
             });
         }
-        let mut source: Option<&(dyn StdError + 'static)> = Some(e);
-        while let Some(err) = source {
-            if err.is::<rustls::Error>() {
+        for link in links(e) {
+            if link.is::<rustls::Error>() {
                 return Self::Network {
                     kind: NetworkKind::Tls,
                     detail,
                 };
             }
-            if let Some(io) = err.downcast_ref::<std::io::Error>() {
-                if io
-                    .get_ref()
-                    .is_some_and(<dyn StdError + Send + Sync>::is::<rustls::Error>)
-                {
-                    return Self::Network {
-                        kind: NetworkKind::Tls,
-                        detail,
-                    };
-                }
-                if io.kind() == std::io::ErrorKind::TimedOut {
-                    return Self::Timeout(TimeoutKind::Request);
-                }
+            if link
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
+            {
+                return Self::Timeout(TimeoutKind::Request);
             }
-            source = err.source();
         }
         let kind = if !e.is_connect() {
             NetworkKind::Broken
@@ -169,16 +159,31 @@ impl Error {
     }
 }
 
-/// An error and its sources, each once, joined by ": ".
+/// An error and its sources. `io::Error::source` skips the error an
+/// `io::Error` wraps (rustls errors travel that way), so that one is
+/// followed instead.
+fn links<'a>(
+    e: &'a (dyn StdError + 'static),
+) -> impl Iterator<Item = &'a (dyn StdError + 'static)> {
+    std::iter::successors(Some(e), |&err: &&'a (dyn StdError + 'static)| {
+        match err
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::get_ref)
+        {
+            Some(inner) => Some(inner as &(dyn StdError + 'static)),
+            None => err.source(),
+        }
+    })
+}
+
+/// An error and its sources, each text once, joined by ": ".
 fn chain(e: &(dyn StdError + 'static)) -> String {
     let mut parts: Vec<String> = Vec::new();
-    let mut source = Some(e);
-    while let Some(err) = source {
-        let text = err.to_string();
+    for link in links(e) {
+        let text = link.to_string();
         if !parts.iter().any(|p| p.contains(&text)) {
             parts.push(text);
         }
-        source = err.source();
     }
     parts.join(": ")
 }

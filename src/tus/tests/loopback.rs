@@ -46,7 +46,7 @@ async fn full_upload_in_checksummed_chunks() {
     let mut seen = Vec::new();
     let outcome = client
         .upload(&payload, &metadata(), None, CHUNK, |_, sent, total| {
-            seen.push((sent, total))
+            seen.push((sent, total));
         })
         .await
         .unwrap();
@@ -380,7 +380,7 @@ async fn upload_recovers_from_409_with_head() {
     let mut offsets = Vec::new();
     let outcome = client(addr, 1)
         .upload(&payload, &metadata(), None, CHUNK, |_, offset, _| {
-            offsets.push(offset)
+            offsets.push(offset);
         })
         .await
         .unwrap();
