@@ -12,6 +12,7 @@ pub mod devices;
 pub mod enrolment;
 pub mod environment;
 pub mod i18n;
+pub mod intake;
 pub mod inventory;
 pub mod packet;
 pub mod queue;

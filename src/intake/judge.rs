@@ -1,0 +1,151 @@
+//! What the intake decides about the bytes of one upload: accepted, or
+//! rejected with a reason. Checks, in order: the layout; the station is
+//! registered; the header is signed by the registered key and describes
+//! the ciphertext; the authority can decrypt it; the manifest signature and
+//! every part; the ANSI/NIST transaction.
+
+use std::path::Path;
+
+use ed25519_dalek::VerifyingKey;
+use serde::{Deserialize, Serialize};
+
+use super::receipt::Reason;
+use crate::packet::{self, Header, Manifest, PacketError, SealedFile};
+
+/// One station the authority knows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegisteredStation {
+    pub id: String,
+    /// Ed25519 public key, hex.
+    pub key: String,
+    #[serde(default)]
+    pub name: String,
+}
+
+/// The register of stations (`stations.toml`: `[[station]]` tables).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Registry {
+    #[serde(default, rename = "station")]
+    pub stations: Vec<RegisteredStation>,
+}
+
+impl Registry {
+    pub fn load(path: &Path) -> Result<Self, String> {
+        if !path.exists() {
+            return Ok(Self::default());
+        }
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let registry: Registry =
+            toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        for station in &registry.stations {
+            parse_key(&station.key)
+                .ok_or_else(|| format!("{}: station {} has no valid key", path.display(), station.id))?;
+        }
+        Ok(registry)
+    }
+
+    pub fn save(&self, path: &Path) -> Result<(), String> {
+        let text = toml::to_string_pretty(self).map_err(|e| e.to_string())?;
+        std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    /// Adds or replaces a station's key.
+    pub fn register(&mut self, id: &str, key: &VerifyingKey, name: &str) {
+        self.stations.retain(|s| s.id != id);
+        self.stations.push(RegisteredStation {
+            id: id.to_owned(),
+            key: hex::encode(key.as_bytes()),
+            name: name.to_owned(),
+        });
+    }
+
+    pub fn key_of(&self, station_id: &str) -> Option<VerifyingKey> {
+        self.stations
+            .iter()
+            .find(|s| s.id == station_id)
+            .and_then(|s| parse_key(&s.key))
+    }
+}
+
+fn parse_key(hex_key: &str) -> Option<VerifyingKey> {
+    hex::decode(hex_key)
+        .ok()
+        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+        .and_then(|b| VerifyingKey::from_bytes(&b).ok())
+}
+
+/// An accepted packet.
+#[derive(Debug, Clone)]
+pub struct Accepted {
+    pub header: Header,
+    pub manifest: Manifest,
+}
+
+/// A refusal: the reason code and what exactly failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused {
+    pub reason: Reason,
+    pub detail: String,
+    /// The packet id, when the header could be read.
+    pub packet_id: Option<String>,
+}
+
+/// Judges the bytes of one sealed packet.
+pub fn judge(
+    bytes: &[u8],
+    registry: &Registry,
+    identities: &[age::x25519::Identity],
+) -> Result<Accepted, Refused> {
+    let file = SealedFile::parse(bytes).map_err(|e| Refused {
+        reason: Reason::Malformed,
+        detail: e.to_string(),
+        packet_id: None,
+    })?;
+    let refuse = |reason: Reason, detail: String| Refused {
+        reason,
+        detail,
+        packet_id: Some(file.header.packet_id.clone()),
+    };
+    let station = &file.header.station_id;
+    let registered = registry.key_of(station).ok_or_else(|| {
+        refuse(
+            Reason::UnregisteredStation,
+            format!("station {station} is not registered"),
+        )
+    })?;
+    if file.header.station_key != hex::encode(registered.as_bytes()) {
+        return Err(refuse(
+            Reason::WrongKey,
+            format!("station {station} is registered with another key"),
+        ));
+    }
+    file.verify(Some(&registered))
+        .map_err(|e| refuse(Reason::Tampered, e.to_string()))?;
+    let mut last = None;
+    let opened = identities
+        .iter()
+        .find_map(|identity| match packet::open(&file, identity) {
+            Ok(opened) => Some(opened),
+            Err(e) => {
+                last = Some(e);
+                None
+            }
+        })
+        .ok_or_else(|| {
+            refuse(
+                Reason::Undecryptable,
+                last.map_or_else(|| "no authority identity".into(), |e| e.to_string()),
+            )
+        })?;
+    opened.verify(&registered).map_err(|e| match e {
+        PacketError::An2kRead(_) | PacketError::An2kCheck(_) => {
+            refuse(Reason::InvalidTransaction, e.to_string())
+        }
+        other => refuse(Reason::BadManifest, other.to_string()),
+    })?;
+    Ok(Accepted {
+        header: file.header,
+        manifest: opened.manifest,
+    })
+}

@@ -1,0 +1,307 @@
+//! The reference intake server, `pishkhan intake`: the authority's
+//! receiving end for demos, tests and small deployments.
+//!
+//! A tus 1.0 endpoint (`/files/`, crate `pishkhan-tus`) takes sealed
+//! packets from registered stations (each request signed with the station
+//! key, [`auth`]); when an upload is whole the intake judges it
+//! ([`judge`]: register, header signature, decryption with the authority's
+//! age identity, manifest and parts, the ANSI/NIST transaction), stores an
+//! accepted packet in an object store (a local folder by default, any
+//! S3-compatible store by configuration) and answers with a signed
+//! [`receipt`]. The same packet uploaded again gets the same receipt.
+//! `GET /v1/status` reports counts.
+//!
+//! Data directory:
+//!
+//! ```text
+//! intake.toml          listen address, identities, object store, limits
+//! intake.key           the intake's Ed25519 key, which signs receipts (0600)
+//! stations.toml        the register: [[station]] id, key, name
+//! intake.db            uploads in progress, receipts, rejections
+//! uploads/<id>.part    bytes received so far
+//! objects/             accepted packets (the default object store)
+//! ```
+
+pub mod auth;
+pub mod judge;
+pub mod receipt;
+mod store;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
+
+use axum::Json;
+use axum::routing::get;
+use ed25519_dalek::{SigningKey, VerifyingKey};
+use serde::{Deserialize, Serialize};
+
+pub use judge::Registry;
+pub use store::PACKET_ID_KEY;
+use store::IntakeStore;
+
+pub const CONFIG_FILE: &str = "intake.toml";
+pub const KEY_FILE: &str = "intake.key";
+pub const REGISTRY_FILE: &str = "stations.toml";
+/// Where the tus endpoint is mounted.
+pub const FILES_PATH: &str = "/files/";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IntakeConfig {
+    /// Address to listen on.
+    pub listen: String,
+    /// age identity files of the authority (any one may decrypt).
+    pub identities: Vec<PathBuf>,
+    /// `"local"` (the `objects/` folder) or `"s3://bucket/prefix"` (the
+    /// usual `AWS_*` environment variables give the endpoint and keys).
+    pub object_store: String,
+    /// Largest packet accepted, in bytes.
+    pub max_packet_bytes: u64,
+    /// Largest difference between a station's clock and ours.
+    pub max_clock_skew_s: u32,
+}
+
+impl Default for IntakeConfig {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:4600".into(),
+            identities: Vec::new(),
+            object_store: "local".into(),
+            max_packet_bytes: 8 * 1024 * 1024,
+            max_clock_skew_s: 300,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IntakeError {
+    #[error("{path}: {reason}")]
+    File { path: String, reason: String },
+    #[error("intake database: {0}")]
+    Db(#[from] rusqlite::Error),
+    #[error("object store: {0}")]
+    Objects(String),
+}
+
+fn file_error(path: &Path, reason: impl std::fmt::Display) -> IntakeError {
+    IntakeError::File {
+        path: path.display().to_string(),
+        reason: reason.to_string(),
+    }
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS uploads (
+    id         TEXT PRIMARY KEY,
+    station_id TEXT NOT NULL,
+    packet_id  TEXT NOT NULL,
+    length     INTEGER NOT NULL,
+    offset     INTEGER NOT NULL,
+    metadata   TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    terminated INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS receipts (
+    packet_id   TEXT PRIMARY KEY,
+    station_id  TEXT NOT NULL,
+    sha256      TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    signed      TEXT NOT NULL,
+    received_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rejections (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    packet_id   TEXT NOT NULL,
+    station_id  TEXT NOT NULL,
+    sha256      TEXT NOT NULL,
+    reason      TEXT,
+    signed      TEXT NOT NULL,
+    received_at TEXT NOT NULL
+);
+";
+
+/// An opened intake.
+pub struct Intake {
+    pub dir: PathBuf,
+    pub config: IntakeConfig,
+    store: Arc<IntakeStore>,
+}
+
+/// Loads the intake's key, creating it on first use.
+fn load_or_create_key(path: &Path) -> Result<SigningKey, IntakeError> {
+    if path.exists() {
+        let text = std::fs::read_to_string(path).map_err(|e| file_error(path, e))?;
+        let bytes: [u8; 32] = hex::decode(text.trim())
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| file_error(path, "not 32 bytes of hex"))?;
+        return Ok(SigningKey::from_bytes(&bytes));
+    }
+    let mut secret = zeroize::Zeroizing::new([0u8; 32]);
+    getrandom::fill(secret.as_mut()).map_err(|e| file_error(path, e))?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path).map_err(|e| file_error(path, e))?;
+    std::io::Write::write_all(&mut file, format!("{}\n", hex::encode(*secret)).as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|e| file_error(path, e))?;
+    Ok(SigningKey::from_bytes(&secret))
+}
+
+fn object_store(dir: &Path, spec: &str) -> Result<Arc<dyn object_store::ObjectStore>, IntakeError> {
+    if spec == "local" {
+        let root = dir.join("objects");
+        std::fs::create_dir_all(&root).map_err(|e| file_error(&root, e))?;
+        let store = object_store::local::LocalFileSystem::new_with_prefix(&root)
+            .map_err(|e| IntakeError::Objects(e.to_string()))?;
+        return Ok(Arc::new(store));
+    }
+    let url = url::Url::parse(spec).map_err(|e| IntakeError::Objects(format!("{spec}: {e}")))?;
+    let (store, prefix) =
+        object_store::parse_url(&url).map_err(|e| IntakeError::Objects(format!("{spec}: {e}")))?;
+    let store: Arc<dyn object_store::ObjectStore> = Arc::from(store);
+    Ok(Arc::new(object_store::prefix::PrefixStore::new(store, prefix)))
+}
+
+impl Intake {
+    /// Opens (creating what is missing) the intake in `dir`.
+    pub fn open(dir: &Path) -> Result<Self, IntakeError> {
+        std::fs::create_dir_all(dir.join("uploads")).map_err(|e| file_error(dir, e))?;
+        let config_path = dir.join(CONFIG_FILE);
+        let config: IntakeConfig = if config_path.exists() {
+            let text = std::fs::read_to_string(&config_path).map_err(|e| file_error(&config_path, e))?;
+            toml::from_str(&text).map_err(|e| file_error(&config_path, e))?
+        } else {
+            let config = IntakeConfig::default();
+            let text = toml::to_string_pretty(&config).map_err(|e| file_error(&config_path, e))?;
+            std::fs::write(&config_path, text).map_err(|e| file_error(&config_path, e))?;
+            config
+        };
+        let identities = config
+            .identities
+            .iter()
+            .map(|p| {
+                let path = if p.is_absolute() { p.clone() } else { dir.join(p) };
+                crate::station::read_identity(&path).map_err(|e| file_error(&path, e))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let registry =
+            Registry::load(&dir.join(REGISTRY_FILE)).map_err(|e| file_error(&dir.join(REGISTRY_FILE), e))?;
+        let key = load_or_create_key(&dir.join(KEY_FILE))?;
+        let db = rusqlite::Connection::open(dir.join("intake.db"))?;
+        db.pragma_update(None, "journal_mode", "WAL")?;
+        db.pragma_update(None, "synchronous", "FULL")?;
+        db.busy_timeout(std::time::Duration::from_secs(5))?;
+        db.execute_batch(SCHEMA)?;
+        let objects = object_store(dir, &config.object_store)?;
+        let store = Arc::new(IntakeStore {
+            uploads: dir.join("uploads"),
+            db: Mutex::new(db),
+            registry: RwLock::new(registry),
+            identities,
+            key,
+            objects,
+            max_skew: chrono::Duration::seconds(i64::from(config.max_clock_skew_s)),
+        });
+        Ok(Self {
+            dir: dir.to_owned(),
+            config,
+            store,
+        })
+    }
+
+    /// The key stations check receipts with.
+    pub fn verifying_key(&self) -> VerifyingKey {
+        self.store.key.verifying_key()
+    }
+
+    /// Registers (or re-keys) a station, in memory and in `stations.toml`.
+    pub fn register(&self, station_id: &str, key: &VerifyingKey, name: &str) -> Result<(), IntakeError> {
+        let mut registry = self
+            .store
+            .registry
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        registry.register(station_id, key, name);
+        let path = self.dir.join(REGISTRY_FILE);
+        registry.save(&path).map_err(|e| file_error(&path, e))
+    }
+
+    /// Counts for `GET /v1/status`.
+    pub fn status(&self) -> Result<IntakeStatus, IntakeError> {
+        let db = self
+            .store
+            .db
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let count = |sql: &str| db.query_row(sql, [], |r| r.get::<_, i64>(0)).map(i64::unsigned_abs);
+        Ok(IntakeStatus {
+            accepted: count("SELECT COUNT(*) FROM receipts")?,
+            rejected: count("SELECT COUNT(*) FROM rejections")?,
+            uploads_in_progress: count(
+                "SELECT COUNT(*) FROM uploads WHERE terminated = 0 AND offset < length",
+            )?,
+            stations: self
+                .store
+                .registry
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .stations
+                .len() as u64,
+        })
+    }
+
+    /// Packets accepted, by the object store's listing (`packets/<station>/<id>.pkp`).
+    pub async fn stored_packets(&self) -> Result<Vec<String>, IntakeError> {
+        use futures::TryStreamExt;
+        let prefix = object_store::path::Path::from("packets");
+        let listed: Vec<object_store::ObjectMeta> = self
+            .store
+            .objects
+            .list(Some(&prefix))
+            .try_collect()
+            .await
+            .map_err(|e| IntakeError::Objects(e.to_string()))?;
+        let mut names: Vec<String> = listed.into_iter().map(|m| m.location.to_string()).collect();
+        names.sort();
+        Ok(names)
+    }
+
+    /// The HTTP application: tus at [`FILES_PATH`], `GET /v1/status`.
+    pub fn router(self: &Arc<Self>) -> axum::Router {
+        let tus = pishkhan_tus::server::Config {
+            base_path: FILES_PATH.into(),
+            max_size: Some(self.config.max_packet_bytes),
+            ..pishkhan_tus::server::Config::default()
+        };
+        let intake = self.clone();
+        pishkhan_tus::server::router(self.store.clone(), tus).route(
+            "/v1/status",
+            get(move || {
+                let intake = intake.clone();
+                async move {
+                    intake
+                        .status()
+                        .map(Json)
+                        .map_err(|e| (axum::http::StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
+                }
+            }),
+        )
+    }
+
+    /// Serves on `listener` until the future is dropped.
+    pub async fn serve(self: Arc<Self>, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+        axum::serve(listener, self.router()).await
+    }
+}
+
+/// What `GET /v1/status` answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntakeStatus {
+    pub accepted: u64,
+    pub rejected: u64,
+    pub uploads_in_progress: u64,
+    pub stations: u64,
+}

@@ -1,0 +1,311 @@
+//! The intake's tus store: uploads on disk (one `.part` file each, synced
+//! after every chunk), their state and the receipts in SQLite, accepted
+//! packets handed to an object store.
+
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, RwLock};
+
+use axum::http::StatusCode;
+use bytes::Bytes;
+use ed25519_dalek::SigningKey;
+use pishkhan_tus::server::{Refusal, RequestInfo, Store, UploadState};
+use pishkhan_tus::{Completion, Metadata};
+use rusqlite::{Connection, OptionalExtension};
+
+use super::auth;
+use super::judge::{Registry, judge};
+use super::receipt::{self, Reason, Receipt, SignedReceipt, Status};
+use crate::packet::sha256_hex;
+
+/// Upload-Metadata key of the packet id.
+pub const PACKET_ID_KEY: &str = "packet-id";
+
+pub struct IntakeStore {
+    pub(super) uploads: PathBuf,
+    pub(super) db: Mutex<Connection>,
+    pub(super) registry: RwLock<Registry>,
+    pub(super) identities: Vec<age::x25519::Identity>,
+    pub(super) key: SigningKey,
+    pub(super) objects: Arc<dyn object_store::ObjectStore>,
+    pub(super) max_skew: chrono::Duration,
+}
+
+fn refuse(e: impl std::fmt::Display) -> Refusal {
+    Refusal::internal(e.to_string())
+}
+
+impl IntakeStore {
+    fn db<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, Refusal> {
+        let guard = self
+            .db
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&guard).map_err(refuse)
+    }
+
+    /// The station a request comes from (403 with the reason code first
+    /// in the body when it cannot say).
+    fn station(&self, request: &RequestInfo) -> Result<String, Refusal> {
+        let registry = self
+            .registry
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        auth::verify(
+            |name| {
+                request
+                    .headers
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned)
+            },
+            request.method.as_str(),
+            &request.path_and_query,
+            &registry,
+            chrono::Utc::now(),
+            self.max_skew,
+        )
+        .map_err(|e| {
+            Refusal::new(
+                StatusCode::FORBIDDEN,
+                format!("{}: {}", e.reason.code(), e.detail),
+            )
+        })
+    }
+
+    fn part(&self, id: &str) -> PathBuf {
+        self.uploads.join(format!("{id}.part"))
+    }
+
+    /// The upload `id` of `station`, as (offset, length, packet id, metadata).
+    fn upload(&self, id: &str, station: &str) -> Result<Option<(u64, u64, String, String)>, Refusal> {
+        self.db(|db| {
+            db.query_row(
+                "SELECT offset, length, packet_id, metadata FROM uploads
+                 WHERE id = ?1 AND station_id = ?2 AND terminated = 0",
+                [id, station],
+                |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64, r.get(2)?, r.get(3)?)),
+            )
+            .optional()
+        })
+    }
+
+    fn receipt_of(&self, packet_id: &str) -> Result<Option<(String, String)>, Refusal> {
+        self.db(|db| {
+            db.query_row(
+                "SELECT sha256, signed FROM receipts WHERE packet_id = ?1",
+                [packet_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+        })
+    }
+
+    fn sign(&self, receipt: &Receipt) -> Result<String, Refusal> {
+        serde_json::to_string(&SignedReceipt::sign(receipt, &self.key)).map_err(refuse)
+    }
+
+    /// Judges the whole upload and records (or finds) its receipt.
+    async fn settle(&self, packet_id: &str, station: &str, bytes: Vec<u8>) -> Result<String, Refusal> {
+        let sha256 = sha256_hex(&bytes);
+        if let Some((stored_sha, signed)) = self.receipt_of(packet_id)? {
+            if stored_sha == sha256 {
+                // The same packet again: the same receipt.
+                return Ok(signed);
+            }
+            return self.sign(&Receipt {
+                format: receipt::FORMAT.into(),
+                packet_id: packet_id.to_owned(),
+                sha256,
+                status: Status::Rejected,
+                reason: Some(Reason::Conflict),
+                detail: Some("another packet with this id was received before".into()),
+                received_at: chrono::Utc::now().to_rfc3339(),
+                intake_key: String::new(),
+            });
+        }
+        let verdict = {
+            let registry = self
+                .registry
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            judge(&bytes, &registry, &self.identities)
+        };
+        let (status, reason, detail) = match &verdict {
+            Ok(accepted) if accepted.header.packet_id != packet_id => (
+                Status::Rejected,
+                Some(Reason::Malformed),
+                Some(format!(
+                    "the upload was announced as {packet_id} but holds {}",
+                    accepted.header.packet_id
+                )),
+            ),
+            Ok(accepted) if accepted.header.station_id != station => (
+                Status::Rejected,
+                Some(Reason::WrongKey),
+                Some("the packet was sealed by another station than the uploader".into()),
+            ),
+            Ok(_) => (Status::Accepted, None, None),
+            Err(refused) => (Status::Rejected, Some(refused.reason), Some(refused.detail.clone())),
+        };
+        if status == Status::Accepted {
+            let path = object_store::path::Path::from(format!("packets/{station}/{packet_id}.pkp"));
+            self.objects
+                .put(&path, bytes.into())
+                .await
+                .map_err(|e| Refusal::new(StatusCode::SERVICE_UNAVAILABLE, format!("storage: {e}")))?;
+        }
+        let receipt = Receipt {
+            format: receipt::FORMAT.into(),
+            packet_id: packet_id.to_owned(),
+            sha256: sha256.clone(),
+            status,
+            reason,
+            detail,
+            received_at: chrono::Utc::now().to_rfc3339(),
+            intake_key: String::new(),
+        };
+        let signed = self.sign(&receipt)?;
+        // Only accepted packets hold their id: a rejected one may come
+        // again, mended.
+        if status == Status::Accepted {
+            self.db(|db| {
+                db.execute(
+                    "INSERT OR IGNORE INTO receipts (packet_id, station_id, sha256, status, signed, received_at)
+                     VALUES (?1, ?2, ?3, 'accepted', ?4, ?5)",
+                    rusqlite::params![packet_id, station, sha256, signed, receipt.received_at],
+                )
+            })?;
+        } else {
+            self.db(|db| {
+                db.execute(
+                    "INSERT INTO rejections (packet_id, station_id, sha256, reason, signed, received_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    rusqlite::params![
+                        packet_id,
+                        station,
+                        sha256,
+                        reason.map(Reason::code),
+                        signed,
+                        receipt.received_at
+                    ],
+                )
+            })?;
+        }
+        tracing::info!(packet = packet_id, station, ?status, ?reason, "upload judged");
+        Ok(signed)
+    }
+}
+
+impl Store for IntakeStore {
+    async fn create(
+        &self,
+        length: u64,
+        metadata: Metadata,
+        request: &RequestInfo,
+    ) -> Result<String, Refusal> {
+        let station = self.station(request)?;
+        let packet_id = metadata
+            .get_str(PACKET_ID_KEY)
+            .filter(|p| !p.is_empty() && p.len() <= 64)
+            .ok_or_else(|| {
+                Refusal::new(
+                    StatusCode::BAD_REQUEST,
+                    format!("malformed: Upload-Metadata has no {PACKET_ID_KEY}"),
+                )
+            })?
+            .to_owned();
+        let id = uuid::Uuid::now_v7().simple().to_string();
+        std::fs::File::create(self.part(&id)).map_err(refuse)?;
+        self.db(|db| {
+            db.execute(
+                "INSERT INTO uploads (id, station_id, packet_id, length, offset, metadata, created_at)
+                 VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6)",
+                rusqlite::params![
+                    id,
+                    station,
+                    packet_id,
+                    length as i64,
+                    metadata.to_header_value(),
+                    chrono::Utc::now().to_rfc3339()
+                ],
+            )
+        })?;
+        Ok(id)
+    }
+
+    async fn state(&self, id: &str, request: &RequestInfo) -> Result<Option<UploadState>, Refusal> {
+        let station = self.station(request)?;
+        let Some((offset, length, packet_id, metadata)) = self.upload(id, &station)? else {
+            return Ok(None);
+        };
+        let completion = if offset == length {
+            self.receipt_of(&packet_id)?
+                .map(|(_, signed)| Completion::new(signed.into_bytes()))
+        } else {
+            None
+        };
+        Ok(Some(UploadState {
+            offset,
+            length,
+            metadata: Metadata::parse(metadata.as_bytes()).unwrap_or_default(),
+            completion,
+        }))
+    }
+
+    async fn append(
+        &self,
+        id: &str,
+        offset: u64,
+        bytes: Bytes,
+        request: &RequestInfo,
+    ) -> Result<u64, Refusal> {
+        let station = self.station(request)?;
+        let (current, _, _, _) = self.upload(id, &station)?.ok_or_else(Refusal::not_found)?;
+        if current != offset {
+            return Err(Refusal::conflict(current));
+        }
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(self.part(id))
+            .map_err(refuse)?;
+        file.seek(SeekFrom::Start(offset)).map_err(refuse)?;
+        file.write_all(&bytes).map_err(refuse)?;
+        file.set_len(offset + bytes.len() as u64).map_err(refuse)?;
+        file.sync_all().map_err(refuse)?;
+        let new = offset + bytes.len() as u64;
+        let moved = self.db(|db| {
+            db.execute(
+                "UPDATE uploads SET offset = ?3 WHERE id = ?1 AND offset = ?2",
+                rusqlite::params![id, offset as i64, new as i64],
+            )
+        })?;
+        if moved == 0 {
+            return Err(Refusal::conflict(current));
+        }
+        Ok(new)
+    }
+
+    async fn complete(&self, id: &str, request: &RequestInfo) -> Result<Completion, Refusal> {
+        let station = self.station(request)?;
+        let (offset, length, packet_id, _) =
+            self.upload(id, &station)?.ok_or_else(Refusal::not_found)?;
+        if offset != length {
+            return Err(Refusal::conflict(offset));
+        }
+        let mut bytes = Vec::with_capacity(length as usize);
+        std::fs::File::open(self.part(id))
+            .and_then(|mut f| f.read_to_end(&mut bytes))
+            .map_err(refuse)?;
+        let signed = self.settle(&packet_id, &station, bytes).await?;
+        Ok(Completion::new(signed.into_bytes()))
+    }
+
+    async fn terminate(&self, id: &str, request: &RequestInfo) -> Result<(), Refusal> {
+        let station = self.station(request)?;
+        self.upload(id, &station)?.ok_or_else(Refusal::not_found)?;
+        self.db(|db| db.execute("UPDATE uploads SET terminated = 1 WHERE id = ?1", [id]))?;
+        let _ = std::fs::remove_file(self.part(id));
+        Ok(())
+    }
+}
