@@ -74,7 +74,9 @@ pub struct Config {
     /// The longest a single request may take, body included.
     pub request_timeout: Duration,
     /// The longest a request may go without progress: no piece of the
-    /// body taken by the connection, no response.
+    /// body taken by the connection, no response. The wait for the answer
+    /// to the last `PATCH` counts too, so this must exceed the time the
+    /// server's store needs to complete an upload.
     pub stall_timeout: Duration,
     pub retry: Retry,
 }

@@ -28,10 +28,6 @@ pub use metadata::Metadata;
 pub use number::{format_u64, parse_u64};
 pub use receipt::{Completion, MAX_RECEIPT};
 
-/// The extensions this crate implements, as listed in `Tus-Extension`
-/// (§Core Protocol › Headers › Tus-Extension).
-pub const EXTENSIONS: [&str; 3] = ["creation", "checksum", "termination"];
-
 /// Removes leading and trailing spaces and horizontal tabs (`OWS`).
 pub(crate) fn trim_ows(value: &[u8]) -> &[u8] {
     let start = value

@@ -95,8 +95,11 @@ impl Config {
     }
 }
 
-/// The tus endpoint, ready to be merged into an application's router or
-/// served as is (`axum::serve(listener, router(store, config))`).
+/// The tus endpoint, ready to be served as is
+/// (`axum::serve(listener, router(store, config))`) or merged into an
+/// application's router with `Router::merge` (its routes carry the full
+/// [`Config::base_path`]; `Router::nest` would strip the prefix from the
+/// path that [`RequestInfo`] shows the store).
 pub fn router<S: Store>(store: Arc<S>, config: Config) -> Router {
     let base = config.normalized_base();
     let upload = format!("{base}{{id}}");
