@@ -23,6 +23,43 @@ pub struct Config {
     pub devices: DeviceConfig,
     pub fingerprints: FingerprintConfig,
     pub outbox: OutboxConfig,
+    pub upload: UploadConfig,
+}
+
+/// Where and how packets are uploaded (`[upload]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct UploadConfig {
+    /// The intake's tus endpoint, e.g. `https://intake.example/files/`.
+    /// Unset: packets wait in the outbox (export them on removable media).
+    pub url: Option<String>,
+    /// The intake's certificate or CA (PEM file) to pin; unset: the
+    /// operating system's roots.
+    pub server_certificate: Option<String>,
+    /// The intake's Ed25519 key (hex) that signs receipts.
+    pub intake_key: Option<String>,
+    /// Bytes per PATCH.
+    pub chunk_bytes: u32,
+    /// Packets uploaded at the same time.
+    pub concurrency: u8,
+    /// First wait after a failed attempt, doubled each time (with jitter).
+    pub retry_base_ms: u64,
+    /// Longest wait between attempts.
+    pub retry_max_ms: u64,
+}
+
+impl Default for UploadConfig {
+    fn default() -> Self {
+        Self {
+            url: None,
+            server_certificate: None,
+            intake_key: None,
+            chunk_bytes: 1024 * 1024,
+            concurrency: 2,
+            retry_base_ms: 5_000,
+            retry_max_ms: 600_000,
+        }
+    }
 }
 
 /// The outbox and retention: what may be queued, for how long it is kept.
@@ -296,6 +333,18 @@ max_packet_bytes = 5242880
 min_free_bytes = 209715200
 # Days an acknowledged packet is kept before it is deleted.
 keep_acknowledged_days = 30
+
+[upload]
+# The intake's tus endpoint; unset: packets wait (or go on removable media).
+# url = "https://intake.example/files/"
+# The intake's certificate or CA to pin (PEM file); unset: the system roots.
+# server_certificate = "intake.pem"
+# The intake's Ed25519 key (hex) that signs receipts.
+# intake_key = "..."
+chunk_bytes = 1048576
+concurrency = 2
+retry_base_ms = 5000
+retry_max_ms = 600000
 "#;
 
 impl Config {
@@ -353,6 +402,24 @@ impl Config {
             return Err(format!(
                 "authority.agency must be 1-35 ASCII letters, digits or '-', not {agency:?}"
             ));
+        }
+        let upload = &self.upload;
+        if let Some(url) = &upload.url {
+            url::Url::parse(url).map_err(|e| format!("upload.url {url:?}: {e}"))?;
+            if upload.intake_key.is_none() {
+                return Err("upload.intake_key is needed with upload.url (receipts are checked with it)".into());
+            }
+        }
+        if let Some(key) = &upload.intake_key
+            && hex::decode(key).map(|k| k.len()) != Ok(32)
+        {
+            return Err(format!("upload.intake_key: {key:?} is not a 64-digit hex Ed25519 key"));
+        }
+        if !(1..=8).contains(&upload.concurrency) {
+            return Err("upload.concurrency must be between 1 and 8".into());
+        }
+        if upload.chunk_bytes < 16 * 1024 {
+            return Err("upload.chunk_bytes must be at least 16384".into());
         }
         if self.outbox.max_packet_bytes < 64 * 1024 {
             return Err("outbox.max_packet_bytes must be at least 65536".into());
@@ -427,6 +494,19 @@ fn strip_unknown(value: toml::Value, unknown: &mut Vec<String>) -> toml::Value {
                 "devices",
                 "fingerprints",
                 "outbox",
+                "upload",
+            ],
+        ),
+        (
+            "upload",
+            &[
+                "url",
+                "server_certificate",
+                "intake_key",
+                "chunk_bytes",
+                "concurrency",
+                "retry_base_ms",
+                "retry_max_ms",
             ],
         ),
         ("station", &["office", "number"]),

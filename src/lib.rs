@@ -22,3 +22,4 @@ pub mod store;
 pub mod text;
 pub mod tools;
 pub mod ui;
+pub mod upload;

@@ -322,6 +322,10 @@ impl Station {
         self.key.verifying_key()
     }
 
+    pub(crate) fn signing_key(&self) -> &SigningKey {
+        &self.key
+    }
+
     /// Signs `message` with the station key (callers prefix a domain).
     pub fn sign(&self, message: &[u8]) -> ed25519_dalek::Signature {
         use ed25519_dalek::Signer;

@@ -18,6 +18,7 @@ use rusqlite::Connection;
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/001_initial.sql"),
     include_str!("migrations/002_packets.sql"),
+    include_str!("migrations/003_upload.sql"),
 ];
 
 pub const FILE_NAME: &str = "pishkhan.db";

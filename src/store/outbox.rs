@@ -37,10 +37,13 @@ pub struct Entry {
     pub last_error: Option<String>,
     pub exported_at: Option<String>,
     pub acknowledged_at: Option<String>,
+    /// The intake's reason code when it refused the packet.
+    pub reject_reason: Option<String>,
 }
 
 const ENTRY_COLUMNS: &str = "id, tracking_code, format, origin, station_id, status, is_test, size, \
-     sha256, created_at, attempts, next_attempt_at, last_error, exported_at, acknowledged_at";
+     sha256, created_at, attempts, next_attempt_at, last_error, exported_at, acknowledged_at, \
+     reject_reason";
 
 fn entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
     Ok(Entry {
@@ -59,6 +62,7 @@ fn entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
         last_error: r.get(12)?,
         exported_at: r.get(13)?,
         acknowledged_at: r.get(14)?,
+        reject_reason: r.get(15)?,
     })
 }
 
@@ -283,7 +287,7 @@ pub fn claim(conn: &Connection, now: &str) -> Result<Option<Claim>, StoreError> 
             "UPDATE outbox
              SET status = 'uploading', lock_token = ?1, locked_at = ?2, attempts = attempts + 1
              WHERE id = (SELECT id FROM outbox
-                         WHERE status IN ('pending', 'failed')
+                         WHERE status IN ('pending', 'failed') AND format = 3
                            AND (next_attempt_at IS NULL OR next_attempt_at <= ?2)
                          ORDER BY created_at, seq LIMIT 1)
              RETURNING id, idempotency_key, attempts",
@@ -318,24 +322,69 @@ fn settle(
     Ok(())
 }
 
-/// The authority has the packet.
-pub fn acknowledge(conn: &Connection, claim: &Claim, at: &str) -> Result<(), OutboxError> {
+/// The authority has the packet; `receipt` is its signed receipt.
+pub fn acknowledge(
+    conn: &Connection,
+    claim: &Claim,
+    at: &str,
+    receipt: &str,
+) -> Result<(), OutboxError> {
     settle(
         conn,
         claim,
-        "status = 'acknowledged', acknowledged_at = ?3, last_error = NULL",
-        &[&at],
+        "status = 'acknowledged', acknowledged_at = ?3, receipt = ?4, last_error = NULL",
+        &[&at, &receipt],
     )
 }
 
-/// The authority refused the packet for good.
-pub fn reject(conn: &Connection, claim: &Claim, reason: &str) -> Result<(), OutboxError> {
+/// The authority refused the packet for good: `code` is the reason code,
+/// `detail` what exactly failed, `receipt` the signed receipt when the
+/// refusal came as one.
+pub fn reject(
+    conn: &Connection,
+    claim: &Claim,
+    code: &str,
+    detail: &str,
+    receipt: Option<&str>,
+) -> Result<(), OutboxError> {
     settle(
         conn,
         claim,
-        "status = 'rejected', last_error = ?3",
-        &[&reason],
+        "status = 'rejected', reject_reason = ?3, last_error = ?4, receipt = ?5",
+        &[&code, &detail, &receipt],
     )
+}
+
+/// Remembers where the upload of `claim` lives at the intake.
+pub fn set_upload_url(conn: &Connection, claim: &Claim, url: &str) -> Result<(), OutboxError> {
+    if conn.execute(
+        "UPDATE outbox SET upload_url = ?3 WHERE id = ?1 AND lock_token = ?2",
+        rusqlite::params![claim.id, claim.token, url],
+    )? == 0
+    {
+        return Err(OutboxError::LockLost(claim.id.clone()));
+    }
+    Ok(())
+}
+
+/// Where the upload of `id` lives at the intake, if it was started.
+pub fn upload_url(conn: &Connection, id: &str) -> Result<Option<String>, StoreError> {
+    Ok(conn
+        .query_row("SELECT upload_url FROM outbox WHERE id = ?1", [id], |r| {
+            r.get::<_, Option<String>>(0)
+        })
+        .optional()?
+        .flatten())
+}
+
+/// When the next packet falls due (`None`: nothing waits; `""`: now).
+pub fn next_due(conn: &Connection) -> Result<Option<String>, StoreError> {
+    Ok(conn.query_row(
+        "SELECT MIN(COALESCE(next_attempt_at, '')) FROM outbox
+         WHERE status IN ('pending', 'failed') AND format = 3",
+        [],
+        |r| r.get(0),
+    )?)
 }
 
 /// The attempt failed (network, server busy); try again at `next`.
@@ -436,10 +485,10 @@ mod tests {
             ..first.clone()
         };
         assert!(matches!(
-            acknowledge(&conn, &stranger, now),
+            acknowledge(&conn, &stranger, now, "{}"),
             Err(OutboxError::LockLost(_))
         ));
-        acknowledge(&conn, &first, now).expect("ack");
+        acknowledge(&conn, &first, now, "{}").expect("ack");
         fail(
             &conn,
             &second,
@@ -455,7 +504,7 @@ mod tests {
         assert_eq!(recover(&conn).expect("recover"), 1);
         let again = claim(&conn, now).expect("claim").expect("due again");
         assert_eq!((again.id.as_str(), again.attempt), (third.id.as_str(), 2));
-        reject(&conn, &again, "bad signature").expect("reject");
+        reject(&conn, &again, "tampered", "bad signature", None).expect("reject");
         let later = claim(&conn, "2026-11-22T09:06:00+00:00")
             .expect("claim")
             .expect("retry due");
@@ -479,7 +528,7 @@ mod tests {
         let c = claim(&conn, "2026-11-22T09:00:00+00:00")
             .expect("claim")
             .expect("due");
-        acknowledge(&conn, &c, "2026-11-01T00:00:00+00:00").expect("ack");
+        acknowledge(&conn, &c, "2026-11-01T00:00:00+00:00", "{}").expect("ack");
         assert_eq!(
             purge_acknowledged(&conn, "2026-10-31T00:00:00+00:00").expect("purge"),
             0

@@ -1,0 +1,329 @@
+//! The upload worker: takes due packets from the outbox (oldest first,
+//! under a lock token, several at a time), sends each with tus to the
+//! intake (resuming from the intake's offset after a drop or a restart),
+//! checks the intake's signed receipt, and settles the row: acknowledged,
+//! rejected with the reason, or failed with the next attempt time
+//! (exponential backoff with jitter). Runs inside the window and as the
+//! headless `pishkhan upload` daemon; both share the outbox safely.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use ed25519_dalek::VerifyingKey;
+use pishkhan_tus::Metadata;
+use pishkhan_tus::client::{self, Client, Trust};
+
+use crate::config::UploadConfig;
+use crate::intake::receipt::{Reason, SignedReceipt, Status};
+use crate::intake::{PACKET_ID_KEY, auth};
+use crate::packet::sha256_hex;
+use crate::station::Station;
+use crate::store::outbox::{self, Claim, OutboxError, Stored};
+
+#[derive(Debug, thiserror::Error)]
+pub enum UploadError {
+    #[error("uploads are not configured ([upload] url)")]
+    NotConfigured,
+    #[error("[upload] {0}")]
+    Config(String),
+    #[error(transparent)]
+    Outbox(#[from] OutboxError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+/// The link as the worker last saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Link {
+    #[default]
+    Unknown,
+    Online,
+    /// The intake could not be reached (network, TLS, timeouts).
+    Offline,
+}
+
+/// What the status bar shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Progress {
+    pub link: Link,
+    /// Packet being sent, bytes sent and total.
+    pub current: Option<(String, u64, u64)>,
+}
+
+/// How one attempt ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sent {
+    Acknowledged { id: String },
+    Rejected { id: String, reason: String },
+    /// Will be tried again at `next`.
+    Failed { id: String, error: String, next: String },
+}
+
+pub struct Uploader {
+    station: Arc<Station>,
+    client: Client,
+    intake_key: VerifyingKey,
+    config: UploadConfig,
+    pub progress: Arc<Mutex<Progress>>,
+}
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339()
+}
+
+/// A wait of `base · 2^(attempt−1)` capped at `max`, times a random
+/// factor in [0.5, 1.5) so that stations do not retry in step.
+pub fn backoff(attempt: u32, base: Duration, max: Duration) -> Duration {
+    let exp = base.saturating_mul(1u32 << attempt.saturating_sub(1).min(20));
+    let capped = exp.min(max);
+    let mut random = [0u8; 2];
+    let _ = getrandom::fill(&mut random);
+    let factor = 0.5 + f64::from(u16::from_le_bytes(random)) / 65_536.0;
+    capped.mul_f64(factor)
+}
+
+impl Uploader {
+    pub fn new(station: Arc<Station>) -> Result<Self, UploadError> {
+        let config = station.config.upload.clone();
+        let url = config.url.as_deref().ok_or(UploadError::NotConfigured)?;
+        let endpoint =
+            url::Url::parse(url).map_err(|e| UploadError::Config(format!("url {url:?}: {e}")))?;
+        let intake_key = config
+            .intake_key
+            .as_deref()
+            .and_then(|k| hex::decode(k).ok())
+            .and_then(|b| <[u8; 32]>::try_from(b).ok())
+            .and_then(|b| VerifyingKey::from_bytes(&b).ok())
+            .ok_or_else(|| UploadError::Config("intake_key is not a valid Ed25519 key".into()))?;
+        let trust = match &config.server_certificate {
+            Some(path) => {
+                let pem = std::fs::read(station.data_dir.join(path))
+                    .map_err(|e| UploadError::Config(format!("server_certificate {path}: {e}")))?;
+                Trust::pinned_pem(&pem).map_err(|e| UploadError::Config(e.to_string()))?
+            }
+            None => Trust::system(),
+        };
+        let mut tus = client::Config::new(endpoint);
+        tus.trust = trust;
+        // The worker retries across attempts itself (with backoff and a
+        // record in the outbox); inside one attempt, a few quick retries.
+        tus.retry.attempts = 3;
+        tus.retry.delay = Duration::from_millis(500);
+        tus.stall_timeout = Duration::from_secs(20);
+        let signer = station.clone();
+        let client = Client::new(tus)
+            .map_err(|e| UploadError::Config(e.to_string()))?
+            .with_authenticator(move |parts: &client::RequestParts<'_>| {
+                let path = match parts.url.query() {
+                    Some(q) => format!("{}?{q}", parts.url.path()),
+                    None => parts.url.path().to_owned(),
+                };
+                let mut headers = reqwest::header::HeaderMap::new();
+                for (name, value) in signer.sign_request(parts.method.as_str(), &path) {
+                    let value = value.parse().map_err(|e| format!("{name}: {e}"))?;
+                    headers.insert(name, value);
+                }
+                Ok(headers)
+            });
+        Ok(Self {
+            station,
+            client,
+            intake_key,
+            config,
+            progress: Arc::new(Mutex::new(Progress::default())),
+        })
+    }
+
+    fn set_progress(&self, f: impl FnOnce(&mut Progress)) {
+        f(&mut self
+            .progress
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner));
+    }
+
+    /// Claims one due packet and tries to send it. `None`: nothing is due.
+    pub async fn send_one(&self) -> Result<Option<Sent>, UploadError> {
+        let Some(claim) = self.station.with_db(|db| outbox::claim(db, &now()))? else {
+            return Ok(None);
+        };
+        let result = self.attempt(&claim).await;
+        self.set_progress(|p| p.current = None);
+        result.map(Some)
+    }
+
+    async fn attempt(&self, claim: &Claim) -> Result<Sent, UploadError> {
+        let Stored::V3(file) = self.station.with_db(|db| outbox::stored(db, &claim.id))? else {
+            // `claim` takes only format 3.
+            return Err(UploadError::Config(format!("{} is not a format-3 packet", claim.id)));
+        };
+        let bytes = file.to_bytes();
+        let sha256 = sha256_hex(&bytes);
+        let mut metadata = Metadata::new();
+        metadata
+            .insert(PACKET_ID_KEY, claim.idempotency_key.as_bytes())
+            .and_then(|()| metadata.insert("header", file.header_json.clone()))
+            .map_err(|e| UploadError::Config(e.to_string()))?;
+        let resume = self
+            .station
+            .with_db(|db| outbox::upload_url(db, &claim.id))?
+            .and_then(|u| url::Url::parse(&u).ok());
+        let mut saved_url = resume.is_some();
+        let outcome = self
+            .client
+            .upload(
+                &bytes,
+                &metadata,
+                resume,
+                self.config.chunk_bytes as usize,
+                |url, sent, total| {
+                    if !saved_url {
+                        saved_url = true;
+                        if let Err(e) = self
+                            .station
+                            .with_db(|db| outbox::set_upload_url(db, claim, url.as_str()))
+                        {
+                            tracing::warn!("remembering the upload URL of {}: {e}", claim.id);
+                        }
+                    }
+                    self.set_progress(|p| p.current = Some((claim.id.clone(), sent, total)));
+                },
+            )
+            .await;
+        match outcome {
+            Ok(done) => {
+                self.set_progress(|p| p.link = super::upload::Link::Online);
+                let Some(completion) = done.completion else {
+                    return self.fail(claim, "the intake gave no receipt");
+                };
+                let signed: Result<SignedReceipt, _> = serde_json::from_slice(&completion.receipt);
+                let receipt = signed
+                    .map_err(|e| e.to_string())
+                    .and_then(|s| {
+                        s.verify(&self.intake_key, &claim.idempotency_key, &sha256)
+                            .map(|r| (s, r))
+                            .map_err(|e| e.to_string())
+                    });
+                let (signed, receipt) = match receipt {
+                    Ok(pair) => pair,
+                    Err(e) => return self.fail(claim, &format!("the intake's receipt: {e}")),
+                };
+                let signed_json = serde_json::to_string(&signed).unwrap_or_default();
+                match receipt.status {
+                    Status::Accepted => {
+                        self.station.with_db(|db| {
+                            outbox::acknowledge(db, claim, &now(), &signed_json)
+                        })?;
+                        tracing::info!(packet = %claim.id, "acknowledged by the intake");
+                        Ok(Sent::Acknowledged {
+                            id: claim.id.clone(),
+                        })
+                    }
+                    Status::Rejected => {
+                        let code = receipt.reason.map_or("malformed", Reason::code);
+                        let detail = receipt.detail.unwrap_or_default();
+                        self.station.with_db(|db| {
+                            outbox::reject(db, claim, code, &detail, Some(&signed_json))
+                        })?;
+                        tracing::warn!(packet = %claim.id, reason = code, "rejected by the intake: {detail}");
+                        Ok(Sent::Rejected {
+                            id: claim.id.clone(),
+                            reason: code.to_owned(),
+                        })
+                    }
+                }
+            }
+            Err(interrupted) => {
+                let error = &interrupted.error;
+                if let client::Error::Refused { status: 403, reason } = error
+                    && let Some(code) = Reason::ALL
+                        .into_iter()
+                        .find(|r| reason.starts_with(&format!("{}:", r.code())))
+                {
+                    // The intake will not take this station's requests:
+                    // kept, visible, until a supervisor resolves it.
+                    self.set_progress(|p| p.link = Link::Online);
+                    self.station.with_db(|db| {
+                        outbox::reject(db, claim, code.code(), reason, None)
+                    })?;
+                    return Ok(Sent::Rejected {
+                        id: claim.id.clone(),
+                        reason: code.code().to_owned(),
+                    });
+                }
+                if matches!(error, client::Error::Network { .. } | client::Error::Timeout(_)) {
+                    self.set_progress(|p| p.link = Link::Offline);
+                }
+                self.fail(claim, &error.to_string())
+            }
+        }
+    }
+
+    fn fail(&self, claim: &Claim, error: &str) -> Result<Sent, UploadError> {
+        let wait = backoff(
+            claim.attempt,
+            Duration::from_millis(self.config.retry_base_ms),
+            Duration::from_millis(self.config.retry_max_ms),
+        );
+        let next = (chrono::Utc::now()
+            + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX))
+        .to_rfc3339();
+        self.station
+            .with_db(|db| outbox::fail(db, claim, error, &next))?;
+        tracing::info!(packet = %claim.id, attempt = claim.attempt, %next, "upload failed: {error}");
+        Ok(Sent::Failed {
+            id: claim.id.clone(),
+            error: error.to_owned(),
+            next,
+        })
+    }
+
+    /// Sends until nothing is left to send: due packets now, failed ones
+    /// when their time comes. Returns when the outbox holds no pending or
+    /// failed format-3 packet.
+    pub async fn drain(&self) -> Result<Vec<Sent>, UploadError> {
+        let mut done = Vec::new();
+        loop {
+            match self.send_one().await? {
+                Some(sent) => done.push(sent),
+                None => match self.station.with_db(outbox::next_due)? {
+                    None => return Ok(done),
+                    Some(due) => {
+                        let wait = chrono::DateTime::parse_from_rfc3339(&due)
+                            .ok()
+                            .and_then(|t| (t.with_timezone(&chrono::Utc) - chrono::Utc::now()).to_std().ok())
+                            .unwrap_or(Duration::from_millis(50));
+                        tokio::time::sleep(wait.min(Duration::from_secs(5))).await;
+                    }
+                },
+            }
+        }
+    }
+
+    /// Runs forever: `concurrency` senders, each polling when idle.
+    pub async fn run(self: Arc<Self>) {
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..self.config.concurrency.max(1) {
+            let me = self.clone();
+            tasks.spawn(async move {
+                loop {
+                    match me.send_one().await {
+                        Ok(Some(_)) => continue,
+                        Ok(None) => tokio::time::sleep(Duration::from_secs(2)).await,
+                        Err(e) => {
+                            tracing::error!("upload worker: {e}");
+                            tokio::time::sleep(Duration::from_secs(10)).await;
+                        }
+                    }
+                }
+            });
+        }
+        while tasks.join_next().await.is_some() {}
+    }
+}
+
+/// The request headers that authenticate this station.
+impl Station {
+    pub fn sign_request(&self, method: &str, path_and_query: &str) -> [(&'static str, String); 3] {
+        auth::sign(&self.id.to_string(), self.signing_key(), method, path_and_query)
+    }
+}
