@@ -77,6 +77,22 @@ enum Command {
         #[arg(long, default_value_t = 57_600)]
         baud: u32,
     },
+    /// Uploads queued packets to the intake (`[upload]` in the
+    /// configuration): runs until stopped, or until the queue is empty.
+    Upload {
+        /// Stop when no packet waits (failed ones are retried at their
+        /// time first).
+        #[arg(long)]
+        until_empty: bool,
+    },
+    /// The reference intake server (the authority's receiving end).
+    Intake {
+        /// The intake's own data directory.
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+        #[command(subcommand)]
+        command: IntakeCommand,
+    },
     /// ANSI/NIST-ITL 1-2011 transactions (traditional encoding).
     An2k {
         #[command(subcommand)]
@@ -191,6 +207,31 @@ enum QueueCommand {
 }
 
 #[derive(Subcommand)]
+enum IntakeCommand {
+    /// Serves the tus endpoint (`/files/`) and `/v1/status`.
+    Serve {
+        /// Overrides `listen` in intake.toml.
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Registers a station: from its data directory, or by id and key.
+    Register {
+        /// A station's data directory (its id and public key are read).
+        #[arg(long, value_name = "DIR", conflicts_with_all = ["station_id", "key"])]
+        station_dir: Option<PathBuf>,
+        #[arg(long, requires = "key")]
+        station_id: Option<String>,
+        /// The station's Ed25519 public key, hex.
+        #[arg(long)]
+        key: Option<String>,
+        #[arg(long, default_value = "")]
+        name: String,
+    },
+    /// Prints the key stations check receipts with (for `[upload] intake_key`).
+    Key,
+}
+
+#[derive(Subcommand)]
 enum An2kCommand {
     /// Prints an ANSI/NIST-ITL transaction one item a line.
     Dump { file: PathBuf },
@@ -215,6 +256,8 @@ fn main() -> ExitCode {
         None => gui(&cli, &data_dir),
         Some(Command::Queue { command }) => queue(&data_dir, command),
         Some(Command::An2k { command }) => an2k(command),
+        Some(Command::Upload { until_empty }) => upload(&data_dir, until_empty),
+        Some(Command::Intake { dir, command }) => intake(&dir, command),
         Some(Command::SelfTest { count, seal_only }) => self_test(&data_dir, count, seal_only),
         Some(Command::Wsq { command }) => wsq(command),
         Some(Command::Finger {
@@ -523,6 +566,117 @@ fn queue(data_dir: &std::path::Path, command: QueueCommand) -> ExitCode {
                 }
                 Err(e) => fail(e),
             }
+        }
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(fail)
+}
+
+fn upload(data_dir: &std::path::Path, until_empty: bool) -> ExitCode {
+    let station = match open(data_dir) {
+        Ok(s) => Arc::new(s),
+        Err(code) => return code,
+    };
+    let uploader = match pishkhan::upload::Uploader::new(station) {
+        Ok(u) => Arc::new(u),
+        Err(e) => return fail(e),
+    };
+    let runtime = match runtime() {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    runtime.block_on(async move {
+        if until_empty {
+            match uploader.drain().await {
+                Ok(done) => {
+                    for sent in &done {
+                        println!("{sent:?}");
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(e),
+            }
+        } else {
+            tokio::select! {
+                () = uploader.run() => ExitCode::SUCCESS,
+                _ = tokio::signal::ctrl_c() => ExitCode::SUCCESS,
+            }
+        }
+    })
+}
+
+fn intake(dir: &std::path::Path, command: IntakeCommand) -> ExitCode {
+    let intake = match pishkhan::intake::Intake::open(dir) {
+        Ok(i) => Arc::new(i),
+        Err(e) => return fail(e),
+    };
+    match command {
+        IntakeCommand::Key => {
+            println!("{}", hex::encode(intake.verifying_key().as_bytes()));
+            ExitCode::SUCCESS
+        }
+        IntakeCommand::Register {
+            station_dir,
+            station_id,
+            key,
+            name,
+        } => {
+            let (id, key) = match (station_dir, station_id, key) {
+                (Some(dir), _, _) => match Station::open(&dir) {
+                    Ok(station) => (station.id.to_string(), station.verifying_key()),
+                    Err(e) => return fail(e),
+                },
+                (None, Some(id), Some(key)) => {
+                    let parsed = hex::decode(&key)
+                        .ok()
+                        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+                        .and_then(|b| ed25519_dalek::VerifyingKey::from_bytes(&b).ok());
+                    match parsed {
+                        Some(k) => (id, k),
+                        None => return fail(format!("{key:?} is not a hex Ed25519 public key")),
+                    }
+                }
+                _ => return fail("give --station-dir, or --station-id with --key"),
+            };
+            match intake.register(&id, &key, &name) {
+                Ok(()) => {
+                    println!("station {id} registered");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(e),
+            }
+        }
+        IntakeCommand::Serve { listen } => {
+            let address = listen.unwrap_or_else(|| intake.config.listen.clone());
+            let runtime = match runtime() {
+                Ok(r) => r,
+                Err(code) => return code,
+            };
+            runtime.block_on(async move {
+                let listener = match tokio::net::TcpListener::bind(&address).await {
+                    Ok(l) => l,
+                    Err(e) => return fail(format!("{address}: {e}")),
+                };
+                println!(
+                    "intake listening on http://{}{} (receipt key {})",
+                    listener.local_addr().map_or(address.clone(), |a| a.to_string()),
+                    pishkhan::intake::FILES_PATH,
+                    hex::encode(intake.verifying_key().as_bytes())
+                );
+                tokio::select! {
+                    served = intake.serve(listener) => match served {
+                        Ok(()) => ExitCode::SUCCESS,
+                        Err(e) => fail(e),
+                    },
+                    _ = tokio::signal::ctrl_c() => ExitCode::SUCCESS,
+                }
+            })
         }
     }
 }
