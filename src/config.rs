@@ -407,13 +407,18 @@ impl Config {
         if let Some(url) = &upload.url {
             url::Url::parse(url).map_err(|e| format!("upload.url {url:?}: {e}"))?;
             if upload.intake_key.is_none() {
-                return Err("upload.intake_key is needed with upload.url (receipts are checked with it)".into());
+                return Err(
+                    "upload.intake_key is needed with upload.url (receipts are checked with it)"
+                        .into(),
+                );
             }
         }
         if let Some(key) = &upload.intake_key
             && hex::decode(key).map(|k| k.len()) != Ok(32)
         {
-            return Err(format!("upload.intake_key: {key:?} is not a 64-digit hex Ed25519 key"));
+            return Err(format!(
+                "upload.intake_key: {key:?} is not a 64-digit hex Ed25519 key"
+            ));
         }
         if !(1..=8).contains(&upload.concurrency) {
             return Err("upload.concurrency must be between 1 and 8".into());

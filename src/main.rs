@@ -665,7 +665,9 @@ fn intake(dir: &std::path::Path, command: IntakeCommand) -> ExitCode {
                 };
                 println!(
                     "intake listening on http://{}{} (receipt key {})",
-                    listener.local_addr().map_or(address.clone(), |a| a.to_string()),
+                    listener
+                        .local_addr()
+                        .map_or(address.clone(), |a| a.to_string()),
                     pishkhan::intake::FILES_PATH,
                     hex::encode(intake.verifying_key().as_bytes())
                 );

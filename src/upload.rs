@@ -53,10 +53,19 @@ pub struct Progress {
 /// How one attempt ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Sent {
-    Acknowledged { id: String },
-    Rejected { id: String, reason: String },
+    Acknowledged {
+        id: String,
+    },
+    Rejected {
+        id: String,
+        reason: String,
+    },
     /// Will be tried again at `next`.
-    Failed { id: String, error: String, next: String },
+    Failed {
+        id: String,
+        error: String,
+        next: String,
+    },
 }
 
 pub struct Uploader {
@@ -154,7 +163,10 @@ impl Uploader {
     async fn attempt(&self, claim: &Claim) -> Result<Sent, UploadError> {
         let Stored::V3(file) = self.station.with_db(|db| outbox::stored(db, &claim.id))? else {
             // `claim` takes only format 3.
-            return Err(UploadError::Config(format!("{} is not a format-3 packet", claim.id)));
+            return Err(UploadError::Config(format!(
+                "{} is not a format-3 packet",
+                claim.id
+            )));
         };
         let bytes = file.to_bytes();
         let sha256 = sha256_hex(&bytes);
@@ -196,13 +208,11 @@ impl Uploader {
                     return self.fail(claim, "the intake gave no receipt");
                 };
                 let signed: Result<SignedReceipt, _> = serde_json::from_slice(&completion.receipt);
-                let receipt = signed
-                    .map_err(|e| e.to_string())
-                    .and_then(|s| {
-                        s.verify(&self.intake_key, &claim.idempotency_key, &sha256)
-                            .map(|r| (s, r))
-                            .map_err(|e| e.to_string())
-                    });
+                let receipt = signed.map_err(|e| e.to_string()).and_then(|s| {
+                    s.verify(&self.intake_key, &claim.idempotency_key, &sha256)
+                        .map(|r| (s, r))
+                        .map_err(|e| e.to_string())
+                });
                 let (signed, receipt) = match receipt {
                     Ok(pair) => pair,
                     Err(e) => return self.fail(claim, &format!("the intake's receipt: {e}")),
@@ -210,9 +220,8 @@ impl Uploader {
                 let signed_json = serde_json::to_string(&signed).unwrap_or_default();
                 match receipt.status {
                     Status::Accepted => {
-                        self.station.with_db(|db| {
-                            outbox::acknowledge(db, claim, &now(), &signed_json)
-                        })?;
+                        self.station
+                            .with_db(|db| outbox::acknowledge(db, claim, &now(), &signed_json))?;
                         tracing::info!(packet = %claim.id, "acknowledged by the intake");
                         Ok(Sent::Acknowledged {
                             id: claim.id.clone(),
@@ -234,7 +243,10 @@ impl Uploader {
             }
             Err(interrupted) => {
                 let error = &interrupted.error;
-                if let client::Error::Refused { status: 403, reason } = error
+                if let client::Error::Refused {
+                    status: 403,
+                    reason,
+                } = error
                     && let Some(code) = Reason::ALL
                         .into_iter()
                         .find(|r| reason.starts_with(&format!("{}:", r.code())))
@@ -242,15 +254,17 @@ impl Uploader {
                     // The intake will not take this station's requests:
                     // kept, visible, until a supervisor resolves it.
                     self.set_progress(|p| p.link = Link::Online);
-                    self.station.with_db(|db| {
-                        outbox::reject(db, claim, code.code(), reason, None)
-                    })?;
+                    self.station
+                        .with_db(|db| outbox::reject(db, claim, code.code(), reason, None))?;
                     return Ok(Sent::Rejected {
                         id: claim.id.clone(),
                         reason: code.code().to_owned(),
                     });
                 }
-                if matches!(error, client::Error::Network { .. } | client::Error::Timeout(_)) {
+                if matches!(
+                    error,
+                    client::Error::Network { .. } | client::Error::Timeout(_)
+                ) {
                     self.set_progress(|p| p.link = Link::Offline);
                 }
                 self.fail(claim, &error.to_string())
@@ -290,7 +304,11 @@ impl Uploader {
                     Some(due) => {
                         let wait = chrono::DateTime::parse_from_rfc3339(&due)
                             .ok()
-                            .and_then(|t| (t.with_timezone(&chrono::Utc) - chrono::Utc::now()).to_std().ok())
+                            .and_then(|t| {
+                                (t.with_timezone(&chrono::Utc) - chrono::Utc::now())
+                                    .to_std()
+                                    .ok()
+                            })
                             .unwrap_or(Duration::from_millis(50));
                         tokio::time::sleep(wait.min(Duration::from_secs(5))).await;
                     }
@@ -324,6 +342,11 @@ impl Uploader {
 /// The request headers that authenticate this station.
 impl Station {
     pub fn sign_request(&self, method: &str, path_and_query: &str) -> [(&'static str, String); 3] {
-        auth::sign(&self.id.to_string(), self.signing_key(), method, path_and_query)
+        auth::sign(
+            &self.id.to_string(),
+            self.signing_key(),
+            method,
+            path_and_query,
+        )
     }
 }

@@ -93,11 +93,14 @@ pub fn verify(
             max_skew.num_seconds()
         )));
     }
-    key.verify(&message(method, path_and_query, &date, &station), &signature)
-        .map_err(|_| Unauthenticated {
-            reason: Reason::WrongKey,
-            detail: format!("the request is not signed by station {station}'s registered key"),
-        })?;
+    key.verify(
+        &message(method, path_and_query, &date, &station),
+        &signature,
+    )
+    .map_err(|_| Unauthenticated {
+        reason: Reason::WrongKey,
+        detail: format!("the request is not signed by station {station}'s registered key"),
+    })?;
     Ok(station)
 }
 
@@ -129,7 +132,10 @@ mod tests {
         assert_eq!(refused.map_err(|e| e.reason), Err(Reason::WrongKey));
         let stranger = sign("st-2", &other, "POST", "/files/");
         let refused = verify(get(&stranger), "POST", "/files/", &registry, now, skew);
-        assert_eq!(refused.map_err(|e| e.reason), Err(Reason::UnregisteredStation));
+        assert_eq!(
+            refused.map_err(|e| e.reason),
+            Err(Reason::UnregisteredStation)
+        );
         let late = now + chrono::Duration::minutes(10);
         let refused = verify(get(&headers), "PATCH", "/files/abc", &registry, late, skew);
         assert_eq!(refused.map_err(|e| e.reason), Err(Reason::Malformed));

@@ -39,8 +39,13 @@ impl Registry {
         let registry: Registry =
             toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
         for station in &registry.stations {
-            parse_key(&station.key)
-                .ok_or_else(|| format!("{}: station {} has no valid key", path.display(), station.id))?;
+            parse_key(&station.key).ok_or_else(|| {
+                format!(
+                    "{}: station {} has no valid key",
+                    path.display(),
+                    station.id
+                )
+            })?;
         }
         Ok(registry)
     }

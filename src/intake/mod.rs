@@ -36,8 +36,8 @@ use ed25519_dalek::{SigningKey, VerifyingKey};
 use serde::{Deserialize, Serialize};
 
 pub use judge::Registry;
-pub use store::PACKET_ID_KEY;
 use store::IntakeStore;
+pub use store::PACKET_ID_KEY;
 
 pub const CONFIG_FILE: &str = "intake.toml";
 pub const KEY_FILE: &str = "intake.key";
@@ -162,7 +162,9 @@ fn object_store(dir: &Path, spec: &str) -> Result<Arc<dyn object_store::ObjectSt
     let (store, prefix) =
         object_store::parse_url(&url).map_err(|e| IntakeError::Objects(format!("{spec}: {e}")))?;
     let store: Arc<dyn object_store::ObjectStore> = Arc::from(store);
-    Ok(Arc::new(object_store::prefix::PrefixStore::new(store, prefix)))
+    Ok(Arc::new(object_store::prefix::PrefixStore::new(
+        store, prefix,
+    )))
 }
 
 impl Intake {
@@ -171,7 +173,8 @@ impl Intake {
         std::fs::create_dir_all(dir.join("uploads")).map_err(|e| file_error(dir, e))?;
         let config_path = dir.join(CONFIG_FILE);
         let config: IntakeConfig = if config_path.exists() {
-            let text = std::fs::read_to_string(&config_path).map_err(|e| file_error(&config_path, e))?;
+            let text =
+                std::fs::read_to_string(&config_path).map_err(|e| file_error(&config_path, e))?;
             toml::from_str(&text).map_err(|e| file_error(&config_path, e))?
         } else {
             let config = IntakeConfig::default();
@@ -183,12 +186,16 @@ impl Intake {
             .identities
             .iter()
             .map(|p| {
-                let path = if p.is_absolute() { p.clone() } else { dir.join(p) };
+                let path = if p.is_absolute() {
+                    p.clone()
+                } else {
+                    dir.join(p)
+                };
                 crate::station::read_identity(&path).map_err(|e| file_error(&path, e))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let registry =
-            Registry::load(&dir.join(REGISTRY_FILE)).map_err(|e| file_error(&dir.join(REGISTRY_FILE), e))?;
+        let registry = Registry::load(&dir.join(REGISTRY_FILE))
+            .map_err(|e| file_error(&dir.join(REGISTRY_FILE), e))?;
         let key = load_or_create_key(&dir.join(KEY_FILE))?;
         let db = rusqlite::Connection::open(dir.join("intake.db"))?;
         db.pragma_update(None, "journal_mode", "WAL")?;
@@ -218,7 +225,12 @@ impl Intake {
     }
 
     /// Registers (or re-keys) a station, in memory and in `stations.toml`.
-    pub fn register(&self, station_id: &str, key: &VerifyingKey, name: &str) -> Result<(), IntakeError> {
+    pub fn register(
+        &self,
+        station_id: &str,
+        key: &VerifyingKey,
+        name: &str,
+    ) -> Result<(), IntakeError> {
         let mut registry = self
             .store
             .registry
@@ -236,7 +248,10 @@ impl Intake {
             .db
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let count = |sql: &str| db.query_row(sql, [], |r| r.get::<_, i64>(0)).map(i64::unsigned_abs);
+        let count = |sql: &str| {
+            db.query_row(sql, [], |r| r.get::<_, i64>(0))
+                .map(i64::unsigned_abs)
+        };
         Ok(IntakeStatus {
             accepted: count("SELECT COUNT(*) FROM receipts")?,
             rejected: count("SELECT COUNT(*) FROM rejections")?,

@@ -160,7 +160,10 @@ impl SignedReceipt {
             .and_then(|b| Signature::from_slice(&b).ok())
             .ok_or(ReceiptError::Signature)?;
         intake
-            .verify(&[RECEIPT_DOMAIN, self.receipt.as_bytes()].concat(), &signature)
+            .verify(
+                &[RECEIPT_DOMAIN, self.receipt.as_bytes()].concat(),
+                &signature,
+            )
             .map_err(|_| ReceiptError::Signature)?;
         if receipt.packet_id != packet_id {
             return Err(ReceiptError::OtherPacket {
@@ -198,7 +201,9 @@ mod tests {
         let key = SigningKey::from_bytes(&[3; 32]);
         let signed = SignedReceipt::sign(&receipt(), &key);
         let vk = key.verifying_key();
-        let back = signed.verify(&vk, "p1", &"ab".repeat(32)).expect("verifies");
+        let back = signed
+            .verify(&vk, "p1", &"ab".repeat(32))
+            .expect("verifies");
         assert_eq!(back.status, Status::Accepted);
         assert!(matches!(
             signed.verify(&vk, "p2", &"ab".repeat(32)),

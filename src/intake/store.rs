@@ -78,13 +78,24 @@ impl IntakeStore {
     }
 
     /// The upload `id` of `station`, as (offset, length, packet id, metadata).
-    fn upload(&self, id: &str, station: &str) -> Result<Option<(u64, u64, String, String)>, Refusal> {
+    fn upload(
+        &self,
+        id: &str,
+        station: &str,
+    ) -> Result<Option<(u64, u64, String, String)>, Refusal> {
         self.db(|db| {
             db.query_row(
                 "SELECT offset, length, packet_id, metadata FROM uploads
                  WHERE id = ?1 AND station_id = ?2 AND terminated = 0",
                 [id, station],
-                |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64, r.get(2)?, r.get(3)?)),
+                |r| {
+                    Ok((
+                        r.get::<_, i64>(0)? as u64,
+                        r.get::<_, i64>(1)? as u64,
+                        r.get(2)?,
+                        r.get(3)?,
+                    ))
+                },
             )
             .optional()
         })
@@ -106,7 +117,12 @@ impl IntakeStore {
     }
 
     /// Judges the whole upload and records (or finds) its receipt.
-    async fn settle(&self, packet_id: &str, station: &str, bytes: Vec<u8>) -> Result<String, Refusal> {
+    async fn settle(
+        &self,
+        packet_id: &str,
+        station: &str,
+        bytes: Vec<u8>,
+    ) -> Result<String, Refusal> {
         let sha256 = sha256_hex(&bytes);
         if let Some((stored_sha, signed)) = self.receipt_of(packet_id)? {
             if stored_sha == sha256 {
@@ -146,14 +162,17 @@ impl IntakeStore {
                 Some("the packet was sealed by another station than the uploader".into()),
             ),
             Ok(_) => (Status::Accepted, None, None),
-            Err(refused) => (Status::Rejected, Some(refused.reason), Some(refused.detail.clone())),
+            Err(refused) => (
+                Status::Rejected,
+                Some(refused.reason),
+                Some(refused.detail.clone()),
+            ),
         };
         if status == Status::Accepted {
             let path = object_store::path::Path::from(format!("packets/{station}/{packet_id}.pkp"));
-            self.objects
-                .put(&path, bytes.into())
-                .await
-                .map_err(|e| Refusal::new(StatusCode::SERVICE_UNAVAILABLE, format!("storage: {e}")))?;
+            self.objects.put(&path, bytes.into()).await.map_err(|e| {
+                Refusal::new(StatusCode::SERVICE_UNAVAILABLE, format!("storage: {e}"))
+            })?;
         }
         let receipt = Receipt {
             format: receipt::FORMAT.into(),
@@ -192,7 +211,13 @@ impl IntakeStore {
                 )
             })?;
         }
-        tracing::info!(packet = packet_id, station, ?status, ?reason, "upload judged");
+        tracing::info!(
+            packet = packet_id,
+            station,
+            ?status,
+            ?reason,
+            "upload judged"
+        );
         Ok(signed)
     }
 }
