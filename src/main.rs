@@ -355,7 +355,22 @@ fn gui(cli: &Cli, data_dir: &std::path::Path) -> ExitCode {
             Err(e.to_string())
         }
     };
+    let uploads = match &station {
+        Ok((station, _)) => match pishkhan::upload::start_background(station.clone()) {
+            Ok(Some(background)) => {
+                tracing::info!(endpoint = %background.endpoint, "uploading in the background");
+                Some(background.progress)
+            }
+            Ok(None) => None,
+            Err(e) => {
+                tracing::error!("uploads not started: {e}");
+                None
+            }
+        },
+        Err(_) => None,
+    };
     let start = ui::app::Start {
+        uploads,
         station,
         lang: cli.lang.map(|l| match l {
             LangArg::Fa => Lang::Fa,

@@ -92,8 +92,13 @@ pub fn backoff(attempt: u32, base: Duration, max: Duration) -> Duration {
 }
 
 impl Uploader {
+    /// An uploader with the station's `[upload]` configuration.
     pub fn new(station: Arc<Station>) -> Result<Self, UploadError> {
         let config = station.config.upload.clone();
+        Self::with_config(station, config)
+    }
+
+    pub fn with_config(station: Arc<Station>, config: UploadConfig) -> Result<Self, UploadError> {
         let url = config.url.as_deref().ok_or(UploadError::NotConfigured)?;
         let endpoint =
             url::Url::parse(url).map_err(|e| UploadError::Config(format!("url {url:?}: {e}")))?;
@@ -337,6 +342,102 @@ impl Uploader {
         }
         while tasks.join_next().await.is_some() {}
     }
+}
+
+/// Uploads running beside the window, on a thread of their own.
+pub struct Background {
+    pub progress: Arc<Mutex<Progress>>,
+    /// Where packets go (`[upload] url`, or the embedded demo intake).
+    pub endpoint: String,
+}
+
+/// The folder of the demo intake inside a demo station's data directory.
+pub const DEMO_INTAKE_DIR: &str = "demo-intake";
+
+/// Starts uploading in the background: to `[upload] url` when configured;
+/// in demo mode without one, to an intake embedded on loopback (its data in
+/// `demo-intake/`, decrypting with the demo authority key), so that the
+/// whole path runs on one laptop. `None`: uploads are not configured.
+pub fn start_background(station: Arc<Station>) -> Result<Option<Background>, UploadError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("pishkhan-upload")
+        .enable_all()
+        .build()
+        .map_err(|e| UploadError::Config(format!("upload threads: {e}")))?;
+    let (uploader, intake) = if station.config.upload.url.is_some() {
+        (Uploader::new(station)?, None)
+    } else if station.demo {
+        let dir = station.data_dir.join(DEMO_INTAKE_DIR);
+        let (intake, listener) = runtime.block_on(demo_intake(&station, &dir))?;
+        let address = listener
+            .local_addr()
+            .map_err(|e| UploadError::Config(format!("demo intake: {e}")))?;
+        let config = UploadConfig {
+            url: Some(format!("http://{address}{}", crate::intake::FILES_PATH)),
+            intake_key: Some(hex::encode(intake.verifying_key().as_bytes())),
+            retry_base_ms: 1_000,
+            retry_max_ms: 30_000,
+            ..station.config.upload.clone()
+        };
+        (
+            Uploader::with_config(station, config)?,
+            Some((intake, listener)),
+        )
+    } else {
+        return Ok(None);
+    };
+    let uploader = Arc::new(uploader);
+    let background = Background {
+        progress: uploader.progress.clone(),
+        endpoint: uploader.config.url.clone().unwrap_or_default(),
+    };
+    std::thread::Builder::new()
+        .name("pishkhan-upload".into())
+        .spawn(move || {
+            runtime.block_on(async move {
+                if let Some((intake, listener)) = intake {
+                    tokio::spawn(async move {
+                        if let Err(e) = intake.serve(listener).await {
+                            tracing::error!("demo intake stopped: {e}");
+                        }
+                    });
+                }
+                uploader.run().await;
+            });
+        })
+        .map_err(|e| UploadError::Config(format!("upload thread: {e}")))?;
+    Ok(Some(background))
+}
+
+/// The embedded demo intake: the station registered, the demo authority
+/// identity to decrypt with, a loopback port of its own.
+async fn demo_intake(
+    station: &Station,
+    dir: &std::path::Path,
+) -> Result<(Arc<crate::intake::Intake>, tokio::net::TcpListener), UploadError> {
+    let problem = |e: &dyn std::fmt::Display| UploadError::Config(format!("demo intake: {e}"));
+    std::fs::create_dir_all(dir).map_err(|e| problem(&e))?;
+    let identity = station.data_dir.join(crate::station::DEMO_IDENTITY_FILE);
+    let config = crate::intake::IntakeConfig {
+        listen: "127.0.0.1:0".into(),
+        identities: vec![identity],
+        ..crate::intake::IntakeConfig::default()
+    };
+    let text = toml::to_string_pretty(&config).map_err(|e| problem(&e))?;
+    std::fs::write(dir.join(crate::intake::CONFIG_FILE), text).map_err(|e| problem(&e))?;
+    let intake = Arc::new(crate::intake::Intake::open(dir).map_err(|e| problem(&e))?);
+    intake
+        .register(
+            &station.id.to_string(),
+            &station.verifying_key(),
+            "this demo station",
+        )
+        .map_err(|e| problem(&e))?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| problem(&e))?;
+    Ok((intake, listener))
 }
 
 /// The request headers that authenticate this station.

@@ -28,6 +28,9 @@ mod tenprint;
 #[path = "enrolment_ui/drafts.rs"]
 mod drafts;
 
+#[path = "enrolment_ui/upload.rs"]
+mod upload;
+
 struct Harness {
     app: App,
     station: Arc<Station>,
@@ -59,6 +62,7 @@ impl Harness {
             station: Ok((station.clone(), devices.clone())),
             lang: None,
             demo_step: None,
+            uploads: None,
         });
         Self {
             app,
@@ -309,7 +313,11 @@ fn late_image(finger: Finger) -> FingerImage {
 /// Walks the whole wizard, leaving the fingerprint step mid-capture and
 /// coming back; returns the harness after sealing.
 fn enrol() -> Harness {
-    let mut h = Harness::new();
+    enrol_in(Harness::new())
+}
+
+/// [`enrol`] on a given station window.
+fn enrol_in(mut h: Harness) -> Harness {
     h.sign_up_and_in();
     h.fill_applicant();
     h.check_documents();
@@ -680,6 +688,7 @@ fn a_broken_configuration_shows_the_not_configured_screen() {
         station: Err(error.to_string()),
         lang: Some(pishkhan::i18n::Lang::En),
         demo_step: None,
+        uploads: None,
     });
     let mut ui = Simulator::with_settings(pishkhan::ui::settings(), app.view());
     assert!(ui.find("The station is not configured").is_ok());

@@ -8,12 +8,15 @@ use iced::widget::{button, column, container, text};
 use iced::{Element, Length, Subscription, Task, Theme};
 
 use super::widget::{self, row};
-use super::{drafts, setup, sign_in, wizard};
+use super::{drafts, queue, setup, sign_in, wizard};
 use crate::devices::Devices;
 use crate::enrolment::Step;
 use crate::i18n::{I18n, Lang};
 use crate::station::Station;
 use crate::store::outbox;
+use crate::text::Text;
+use crate::upload::{Link, Progress};
+use std::sync::Mutex;
 
 /// How the window starts.
 #[derive(Clone)]
@@ -25,6 +28,8 @@ pub struct Start {
     /// For documentation screenshots: open signed in as a demo operator at
     /// this step, with the built-in test applicant filled in.
     pub demo_step: Option<Step>,
+    /// The background uploads' progress, when they run.
+    pub uploads: Option<Arc<Mutex<Progress>>>,
 }
 
 pub enum Screen {
@@ -44,6 +49,10 @@ pub enum Message {
     SignIn(sign_in::Message),
     Drafts(drafts::Message),
     Wizard(wizard::Message),
+    Queue(queue::Message),
+    ShowQueue,
+    /// Periodic refresh of the queue and the link state.
+    Refresh,
     ToggleLanguage,
     SignOut,
     /// Periodic poll of devices while a step shows live device output.
@@ -56,6 +65,10 @@ pub struct App {
     pub screen: Screen,
     /// Packets waiting for upload, refreshed after anything but a tick.
     queued: Option<u64>,
+    uploads: Option<Arc<Mutex<Progress>>>,
+    /// The queue screen is open (over whatever screen is underneath).
+    pub showing_queue: bool,
+    queue_rows: Vec<outbox::Entry>,
 }
 
 impl App {
@@ -66,6 +79,9 @@ impl App {
                 station: None,
                 screen: Screen::NotConfigured(reason),
                 queued: None,
+                uploads: None,
+                showing_queue: false,
+                queue_rows: Vec::new(),
             },
             Ok((station, devices)) => {
                 let i18n = I18n::new(start.lang.unwrap_or(station.config.language));
@@ -85,6 +101,9 @@ impl App {
                     station: Some((station, devices)),
                     screen,
                     queued: None,
+                    uploads: start.uploads,
+                    showing_queue: false,
+                    queue_rows: Vec::new(),
                 };
                 app.refresh_queue();
                 app
@@ -105,6 +124,21 @@ impl App {
             .station
             .as_ref()
             .and_then(|(station, _)| station.with_db(outbox::pending).ok());
+        if self.showing_queue {
+            self.queue_rows = self
+                .station
+                .as_ref()
+                .and_then(|(station, _)| station.with_db(outbox::list).ok())
+                .unwrap_or_default();
+        }
+    }
+
+    fn progress(&self) -> Option<Progress> {
+        self.uploads.as_ref().map(|p| {
+            p.lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .clone()
+        })
     }
 
     pub fn update(&mut self, message: Message) -> Task<Message> {
@@ -118,6 +152,9 @@ impl App {
 
     fn route(&mut self, message: Message) -> Task<Message> {
         match message {
+            Message::ShowQueue => self.showing_queue = true,
+            Message::Queue(queue::Message::Close) => self.showing_queue = false,
+            Message::Refresh => {}
             Message::ToggleLanguage => {
                 self.i18n.set_lang(self.i18n.lang().other());
             }
@@ -202,6 +239,15 @@ impl App {
     }
 
     pub fn subscription(&self) -> Subscription<Message> {
+        let refresh = if self.uploads.is_some() {
+            iced::time::every(Duration::from_secs(1)).map(|_| Message::Refresh)
+        } else {
+            Subscription::none()
+        };
+        Subscription::batch([refresh, self.screen_subscription()])
+    }
+
+    fn screen_subscription(&self) -> Subscription<Message> {
         match &self.screen {
             Screen::Wizard(wizard) => {
                 let ticks = if wizard.needs_ticks() {
@@ -222,7 +268,23 @@ impl App {
 
     pub fn view(&self) -> Element<'_, Message> {
         let i18n = &self.i18n;
-        let body: Element<'_, Message> = match &self.screen {
+        let progress = self.progress();
+        let body: Element<'_, Message> = if self.showing_queue {
+            queue::view(&self.queue_rows, progress.as_ref(), i18n).map(Message::Queue)
+        } else {
+            self.screen_view()
+        };
+        column![
+            self.top_bar(),
+            container(body).height(Length::Fill),
+            self.status_bar(progress.as_ref())
+        ]
+        .into()
+    }
+
+    fn screen_view(&self) -> Element<'_, Message> {
+        let i18n = &self.i18n;
+        match &self.screen {
             Screen::NotConfigured(reason) => column![
                 widget::heading(i18n, i18n.tr("ui-not-configured")),
                 widget::line(i18n, i18n.tr("ui-not-configured-help")),
@@ -238,13 +300,7 @@ impl App {
             Screen::SignIn(sign_in) => sign_in.view(i18n).map(Message::SignIn),
             Screen::Drafts(drafts) => drafts.view(i18n).map(Message::Drafts),
             Screen::Wizard(wizard) => wizard.view(i18n).map(Message::Wizard),
-        };
-        column![
-            self.top_bar(),
-            container(body).height(Length::Fill),
-            self.status_bar()
-        ]
-        .into()
+        }
     }
 
     fn top_bar(&self) -> Element<'_, Message> {
@@ -260,6 +316,14 @@ impl App {
             );
         }
         items.push(iced::widget::space().width(Length::Fill).into());
+        if self.station.is_some() && !self.showing_queue {
+            items.push(
+                button(text(i18n.tr("ui-queue")).size(14))
+                    .style(button::secondary)
+                    .on_press(Message::ShowQueue)
+                    .into(),
+            );
+        }
         if let Screen::Wizard(wizard) = &self.screen {
             items.push(text(wizard.operator_name().to_owned()).size(14).into());
             items.push(
@@ -282,9 +346,24 @@ impl App {
             .into()
     }
 
-    fn status_bar(&self) -> Element<'_, Message> {
+    fn status_bar(&self, progress: Option<&Progress>) -> Element<'_, Message> {
         let i18n = &self.i18n;
         let mut items: Vec<Element<'_, Message>> = Vec::new();
+        let link = match progress.map(|p| p.link) {
+            None => "ui-link-off",
+            Some(Link::Unknown) => "ui-link-unknown",
+            Some(Link::Online) => "ui-link-online",
+            Some(Link::Offline) => "ui-link-offline",
+        };
+        items.push(text(i18n.tr(link)).size(13).into());
+        if let Some((_, sent, total)) = progress.and_then(|p| p.current.as_ref()) {
+            let percent = (sent * 100 / (*total).max(1)).to_string();
+            items.push(
+                text(i18n.text(&Text::new("ui-uploading").arg("percent", percent)))
+                    .size(13)
+                    .into(),
+            );
+        }
         if let Some((station, _)) = &self.station {
             let queued = self
                 .queued

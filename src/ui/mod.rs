@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod drafts;
+pub mod queue;
 mod setup;
 mod sign_in;
 pub mod widget;
