@@ -252,6 +252,7 @@ ui-queue-title = Packets in the queue
 ui-queue-help = Every sealed enrolment stays here until the authority confirms it received it. Refused packets stay until a supervisor deals with them.
 ui-queue-empty = The queue is empty.
 ui-queue-close = Close
+ui-queue-code = Tracking code
 ui-queue-status = Status
 ui-queue-attempts = Attempts
 ui-queue-imported = (taken in from removable media)

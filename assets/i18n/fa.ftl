@@ -252,6 +252,7 @@ ui-queue-title = بسته‌های صف
 ui-queue-help = هر ثبت‌نامِ مهر و موم‌شده تا تأیید دریافت از سوی مرجع اینجا می‌ماند. بسته‌های ردشده تا رسیدگی سرپرست باقی می‌مانند.
 ui-queue-empty = صف خالی است.
 ui-queue-close = بستن
+ui-queue-code = کد رهگیری
 ui-queue-status = وضعیت
 ui-queue-attempts = دفعات تلاش
 ui-queue-imported = (دریافت‌شده از حافظهٔ جداشدنی)

@@ -66,7 +66,7 @@ pub fn view<'a>(
             },
         );
         let mut card = vec![
-            widget::detail(i18n, "ui-tracking-code", code),
+            widget::detail(i18n, "ui-queue-code", code),
             widget::detail(i18n, "ui-queue-status", i18n.text(&status)),
         ];
         if entry.attempts > 0 && entry.status != "acknowledged" {
@@ -91,10 +91,12 @@ pub fn view<'a>(
             .style(button::secondary)
             .on_press(Message::Close),
     ));
-    container(scrollable(column(rows).spacing(10).max_width(720)))
-        .padding(24)
-        .center_x(Length::Fill)
-        .into()
+    scrollable(
+        container(column(rows).spacing(10).max_width(720))
+            .padding(24)
+            .center_x(Length::Fill),
+    )
+    .into()
 }
 
 #[cfg(test)]

@@ -67,3 +67,75 @@ fn in_demo_mode_an_enrolment_reaches_the_embedded_intake_and_shows_as_received()
     assert!(!h.app.showing_queue);
     assert_eq!(h.wizard().step, Step::Done, "the screen underneath is kept");
 }
+
+/// Writes docs/screens/{fa,en}-7-queue-tiny-skia.png (run with `--ignored`
+/// after changing the queue screen).
+#[test]
+#[ignore = "writes documentation screenshots"]
+fn write_queue_screens() {
+    let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/screens");
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("pishkhan.toml"),
+        "[devices]\ncamera = \"synthetic\"\nscanner = \"virtual\"\nvirtual_scanner_delay_ms = 0\n",
+    )
+    .expect("config");
+    let station = Station::open(dir.path()).expect("station");
+    let devices = Devices::from_config(&station.config);
+    for _ in 0..4 {
+        pishkhan::selftest::run_once(&station, &devices).expect("sealed");
+    }
+    station.with_db(|db| {
+        let ids: Vec<String> = outbox::list(db)
+            .expect("list")
+            .into_iter()
+            .map(|e| e.id)
+            .collect();
+        db.execute("UPDATE outbox SET status = 'acknowledged' WHERE id = ?1", [&ids[0]])
+            .expect("ack");
+        db.execute(
+            "UPDATE outbox SET status = 'rejected', reject_reason = 'unregistered-station', attempts = 1 WHERE id = ?1",
+            [&ids[1]],
+        )
+        .expect("reject");
+        db.execute(
+            "UPDATE outbox SET status = 'failed', attempts = 3 WHERE id = ?1",
+            [&ids[2]],
+        )
+        .expect("fail");
+    });
+    drop(station);
+    for lang in ["fa", "en"] {
+        let mut h = Harness::open(tempfile::TempDir::new_in(dir.path()).expect("unused"));
+        let station = Arc::new(Station::open(dir.path()).expect("station"));
+        let progress = Arc::new(std::sync::Mutex::new(pishkhan::upload::Progress {
+            link: pishkhan::upload::Link::Offline,
+            current: None,
+        }));
+        h.app = App::new(Start {
+            station: Ok((station, h.devices.clone())),
+            lang: Some(if lang == "fa" {
+                pishkhan::i18n::Lang::Fa
+            } else {
+                pishkhan::i18n::Lang::En
+            }),
+            demo_step: None,
+            uploads: Some(progress),
+        });
+        let _ = h.app.update(Message::ShowQueue);
+        let theme = h.app.theme();
+        let mut ui = Simulator::with_size(
+            pishkhan::ui::settings(),
+            Size::new(1280.0, 860.0),
+            h.app.view(),
+        );
+        let snapshot = ui.snapshot(&theme).expect("render");
+        let name = format!("{lang}-7-queue");
+        for old in std::fs::read_dir(&out).expect("docs/screens").flatten() {
+            if old.file_name().to_string_lossy().starts_with(&name) {
+                std::fs::remove_file(old.path()).expect("remove the old screen");
+            }
+        }
+        assert!(snapshot.matches_image(out.join(name)).expect("written"));
+    }
+}
