@@ -229,6 +229,9 @@ enum IntakeCommand {
     },
     /// Prints the key stations check receipts with (for `[upload] intake_key`).
     Key,
+    /// Prints the HTTPS certificate (PEM) stations pin (`[upload]
+    /// server_certificate`), making a self-signed one if there is none.
+    Certificate,
 }
 
 #[derive(Subcommand)]
@@ -636,6 +639,13 @@ fn intake(dir: &std::path::Path, command: IntakeCommand) -> ExitCode {
             println!("{}", hex::encode(intake.verifying_key().as_bytes()));
             ExitCode::SUCCESS
         }
+        IntakeCommand::Certificate => match intake.certificate_pem() {
+            Ok(pem) => {
+                print!("{pem}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(e),
+        },
         IntakeCommand::Register {
             station_dir,
             station_id,
@@ -679,7 +689,8 @@ fn intake(dir: &std::path::Path, command: IntakeCommand) -> ExitCode {
                     Err(e) => return fail(format!("{address}: {e}")),
                 };
                 println!(
-                    "intake listening on http://{}{} (receipt key {})",
+                    "intake listening on {}://{}{} (receipt key {})",
+                    if intake.config.tls { "https" } else { "http" },
                     listener
                         .local_addr()
                         .map_or(address.clone(), |a| a.to_string()),

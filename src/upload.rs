@@ -419,8 +419,10 @@ async fn demo_intake(
     let problem = |e: &dyn std::fmt::Display| UploadError::Config(format!("demo intake: {e}"));
     std::fs::create_dir_all(dir).map_err(|e| problem(&e))?;
     let identity = station.data_dir.join(crate::station::DEMO_IDENTITY_FILE);
+    // Loopback on one laptop: plain HTTP.
     let config = crate::intake::IntakeConfig {
         listen: "127.0.0.1:0".into(),
+        tls: false,
         identities: vec![identity],
         ..crate::intake::IntakeConfig::default()
     };

@@ -59,7 +59,7 @@ async fn intake(dir: &Path, station: &Path, register: bool) -> (Arc<Intake>, Soc
     std::fs::write(
         dir.join("intake.toml"),
         format!(
-            "listen = \"127.0.0.1:0\"\nidentities = [\"{}\"]\n",
+            "listen = \"127.0.0.1:0\"\ntls = false\nidentities = [\"{}\"]\n",
             station.join("DEMO-authority-identity.txt").display()
         ),
     )
@@ -349,4 +349,78 @@ fn a_killed_upload_daemon_resumes_from_the_intakes_offset() {
     assert_eq!(rows(st.path())[0].status, "acknowledged");
     let stored = runtime.block_on(intake.stored_packets()).expect("listing");
     assert_eq!(stored.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_https_the_station_trusts_only_the_pinned_intake_certificate() {
+    let (pinned, unpinned) = tokio::task::spawn_blocking(|| (station(2), station(1)))
+        .await
+        .expect("stations");
+    let dir = tempfile::tempdir().expect("intake dir");
+    std::fs::write(
+        dir.path().join("intake.toml"),
+        format!(
+            "listen = \"127.0.0.1:0\"\ntls = true\ntls_names = [\"localhost\"]\nidentities = [\"{}\"]\n",
+            pinned.path().join("DEMO-authority-identity.txt").display()
+        ),
+    )
+    .expect("intake config");
+    let intake = Arc::new(Intake::open(dir.path()).expect("intake"));
+    for st in [&pinned, &unpinned] {
+        let s = Station::open(st.path()).expect("station");
+        intake
+            .register(&s.id.to_string(), &s.verifying_key(), "")
+            .expect("register");
+    }
+    let pem = intake.certificate_pem().expect("self-signed certificate");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    tokio::spawn(intake.clone().serve(listener));
+    let key = key_hex(&intake);
+    let configure = |st: &Path, pin: bool| {
+        let config = st.join("pishkhan.toml");
+        let mut text = std::fs::read_to_string(&config).expect("config");
+        text.push_str(&format!(
+            "[upload]\nurl = \"https://localhost:{port}/files/\"\nintake_key = \"{key}\"\n\
+             retry_base_ms = 50\nretry_max_ms = 100\n"
+        ));
+        if pin {
+            std::fs::write(st.join("intake-cert.pem"), &pem).expect("pin");
+            text.push_str("server_certificate = \"intake-cert.pem\"\n");
+        }
+        std::fs::write(config, text).expect("config");
+    };
+    configure(pinned.path(), true);
+    configure(unpinned.path(), false);
+
+    let station = Arc::new(Station::open(pinned.path()).expect("station"));
+    Uploader::new(station)
+        .expect("uploader")
+        .drain()
+        .await
+        .expect("drains");
+    assert!(
+        rows(pinned.path())
+            .iter()
+            .all(|e| e.status == "acknowledged")
+    );
+
+    let station = Arc::new(Station::open(unpinned.path()).expect("station"));
+    let uploader = Uploader::new(station).expect("uploader");
+    let sent = uploader
+        .send_one()
+        .await
+        .expect("an attempt")
+        .expect("one due");
+    let Sent::Failed { error, .. } = sent else {
+        panic!("an untrusted intake must not get the packet: {sent:?}");
+    };
+    assert!(error.to_lowercase().contains("tls"), "{error}");
+    assert_eq!(
+        uploader.progress.lock().expect("progress").link,
+        pishkhan::upload::Link::Offline
+    );
+    assert_eq!(intake.stored_packets().await.expect("listing").len(), 2);
 }

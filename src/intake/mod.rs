@@ -14,8 +14,10 @@
 //! Data directory:
 //!
 //! ```text
-//! intake.toml          listen address, identities, object store, limits
+//! intake.toml          listen address, TLS, identities, object store, limits
 //! intake.key           the intake's Ed25519 key, which signs receipts (0600)
+//! tls-cert.pem         the HTTPS certificate (self-signed on first start;
+//! tls-key.pem          replace both with the authority's own; 0600 key)
 //! stations.toml        the register: [[station]] id, key, name
 //! intake.db            uploads in progress, receipts, rejections
 //! uploads/<id>.part    bytes received so far
@@ -40,6 +42,8 @@ use store::IntakeStore;
 pub use store::PACKET_ID_KEY;
 
 pub const CONFIG_FILE: &str = "intake.toml";
+pub const TLS_CERT_FILE: &str = "tls-cert.pem";
+pub const TLS_KEY_FILE: &str = "tls-key.pem";
 pub const KEY_FILE: &str = "intake.key";
 pub const REGISTRY_FILE: &str = "stations.toml";
 /// Where the tus endpoint is mounted.
@@ -50,6 +54,11 @@ pub const FILES_PATH: &str = "/files/";
 pub struct IntakeConfig {
     /// Address to listen on.
     pub listen: String,
+    /// Serve HTTPS with `tls-cert.pem`/`tls-key.pem` (made self-signed for
+    /// `tls_names` when missing). Off only for loopback demos and tests.
+    pub tls: bool,
+    /// Host names of the self-signed certificate.
+    pub tls_names: Vec<String>,
     /// age identity files of the authority (any one may decrypt).
     pub identities: Vec<PathBuf>,
     /// `"local"` (the `objects/` folder) or `"s3://bucket/prefix"` (the
@@ -65,6 +74,8 @@ impl Default for IntakeConfig {
     fn default() -> Self {
         Self {
             listen: "127.0.0.1:4600".into(),
+            tls: true,
+            tls_names: vec!["localhost".into()],
             identities: Vec::new(),
             object_store: "local".into(),
             max_packet_bytes: 8 * 1024 * 1024,
@@ -306,9 +317,85 @@ impl Intake {
         )
     }
 
-    /// Serves on `listener` until the future is dropped.
+    /// Serves on `listener` until the future is dropped: HTTPS when `tls`
+    /// is on, else plain HTTP.
     pub async fn serve(self: Arc<Self>, listener: tokio::net::TcpListener) -> std::io::Result<()> {
-        axum::serve(listener, self.router()).await
+        if !self.config.tls {
+            return axum::serve(listener, self.router()).await;
+        }
+        let acceptor = self
+            .tls_acceptor()
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        let app = self.router();
+        loop {
+            let (tcp, peer) = listener.accept().await?;
+            let (acceptor, app) = (acceptor.clone(), app.clone());
+            tokio::spawn(async move {
+                let stream = match acceptor.accept(tcp).await {
+                    Ok(stream) => stream,
+                    Err(e) => {
+                        tracing::info!(%peer, "TLS handshake failed: {e}");
+                        return;
+                    }
+                };
+                let service = hyper_util::service::TowerToHyperService::new(app);
+                if let Err(e) = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                    .await
+                {
+                    tracing::debug!(%peer, "connection ended: {e}");
+                }
+            });
+        }
+    }
+
+    /// The HTTPS certificate (PEM), made self-signed when missing.
+    pub fn certificate_pem(&self) -> Result<String, IntakeError> {
+        self.ensure_certificate()?;
+        let path = self.dir.join(TLS_CERT_FILE);
+        std::fs::read_to_string(&path).map_err(|e| file_error(&path, e))
+    }
+
+    fn ensure_certificate(&self) -> Result<(), IntakeError> {
+        let (cert, key) = (self.dir.join(TLS_CERT_FILE), self.dir.join(TLS_KEY_FILE));
+        if cert.exists() && key.exists() {
+            return Ok(());
+        }
+        let made = rcgen::generate_simple_self_signed(self.config.tls_names.clone())
+            .map_err(|e| file_error(&cert, e))?;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        options
+            .open(&key)
+            .and_then(|mut f| {
+                std::io::Write::write_all(&mut f, made.signing_key.serialize_pem().as_bytes())
+            })
+            .map_err(|e| file_error(&key, e))?;
+        std::fs::write(&cert, made.cert.pem()).map_err(|e| file_error(&cert, e))?;
+        tracing::info!(
+            "made a self-signed certificate for {:?}",
+            self.config.tls_names
+        );
+        Ok(())
+    }
+
+    fn tls_acceptor(&self) -> Result<tokio_rustls::TlsAcceptor, IntakeError> {
+        use rustls::pki_types::pem::PemObject;
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+        self.ensure_certificate()?;
+        let (cert_path, key_path) = (self.dir.join(TLS_CERT_FILE), self.dir.join(TLS_KEY_FILE));
+        let certs = CertificateDer::pem_file_iter(&cert_path)
+            .and_then(Iterator::collect::<Result<Vec<_>, _>>)
+            .map_err(|e| file_error(&cert_path, e))?;
+        let key = PrivateKeyDer::from_pem_file(&key_path).map_err(|e| file_error(&key_path, e))?;
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .and_then(|b| b.with_no_client_auth().with_single_cert(certs, key))
+            .map_err(|e| file_error(&cert_path, e))?;
+        Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
     }
 }
 
