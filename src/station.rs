@@ -287,7 +287,7 @@ impl Station {
         };
         // A crash while uploading left rows locked; old acknowledged
         // packets have served their time.
-        let recovered = outbox::recover(&db)?;
+        let recovered = outbox::recover(&db, chrono::Utc::now())?;
         if recovered > 0 {
             tracing::warn!(
                 "{recovered} packet(s) were being uploaded when the station stopped; queued again"

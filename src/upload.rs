@@ -26,6 +26,8 @@ pub enum UploadError {
     NotConfigured,
     #[error("[upload] {0}")]
     Config(String),
+    #[error("another uploader (the station window or `pishkhan upload`) already runs for {0}")]
+    Busy(String),
     #[error(transparent)]
     Outbox(#[from] OutboxError),
     #[error(transparent)]
@@ -68,7 +70,13 @@ pub enum Sent {
     },
 }
 
+/// The file whose exclusive lock marks the one uploader of a data
+/// directory (the window or the daemon, not both).
+pub const LOCK_FILE: &str = "upload.lock";
+
 pub struct Uploader {
+    /// Held for the uploader's life: the OS releases it if the process dies.
+    _lock: std::fs::File,
     station: Arc<Station>,
     client: Client,
     intake_key: VerifyingKey,
@@ -99,6 +107,27 @@ impl Uploader {
     }
 
     pub fn with_config(station: Arc<Station>, config: UploadConfig) -> Result<Self, UploadError> {
+        use fs4::fs_std::FileExt;
+        let lock_path = station.data_dir.join(LOCK_FILE);
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| UploadError::Config(format!("{}: {e}", lock_path.display())))?;
+        if !lock
+            .try_lock_exclusive()
+            .map_err(|e| UploadError::Config(format!("{}: {e}", lock_path.display())))?
+        {
+            return Err(UploadError::Busy(station.data_dir.display().to_string()));
+        }
+        // We are the only uploader: rows left `uploading` belong to a dead
+        // one, whatever their lease says.
+        let recovered =
+            station.with_db(|db| outbox::recover(db, chrono::Utc::now() + outbox::LEASE))?;
+        if recovered > 0 {
+            tracing::info!("{recovered} interrupted upload(s) queued again");
+        }
         let url = config.url.as_deref().ok_or(UploadError::NotConfigured)?;
         let endpoint =
             url::Url::parse(url).map_err(|e| UploadError::Config(format!("url {url:?}: {e}")))?;
@@ -140,6 +169,7 @@ impl Uploader {
                 Ok(headers)
             });
         Ok(Self {
+            _lock: lock,
             station,
             client,
             intake_key,
@@ -185,6 +215,7 @@ impl Uploader {
             .with_db(|db| outbox::upload_url(db, &claim.id))?
             .and_then(|u| url::Url::parse(&u).ok());
         let mut saved_url = resume.is_some();
+        let mut touched = std::time::Instant::now();
         let outcome = self
             .client
             .upload(
@@ -203,6 +234,13 @@ impl Uploader {
                         }
                     }
                     self.set_progress(|p| p.current = Some((claim.id.clone(), sent, total)));
+                    // Keep the claim alive on a long upload (see outbox::LEASE).
+                    if touched.elapsed() > Duration::from_secs(30) {
+                        touched = std::time::Instant::now();
+                        if let Err(e) = self.station.with_db(|db| outbox::touch(db, claim)) {
+                            tracing::warn!("renewing the claim on {}: {e}", claim.id);
+                        }
+                    }
                 },
             )
             .await;

@@ -145,6 +145,13 @@ async fn fifty_packets_through_a_faulty_link_are_each_acknowledged_and_stored_on
 
     let station = Arc::new(Station::open(st.path()).expect("station"));
     let uploader = Uploader::new(station.clone()).expect("uploader");
+    assert!(
+        matches!(
+            Uploader::new(station.clone()),
+            Err(pishkhan::upload::UploadError::Busy(_))
+        ),
+        "one uploader per station: the window and the daemon do not both send"
+    );
     let sent = tokio::time::timeout(Duration::from_secs(240), uploader.drain())
         .await
         .expect("drains in time")

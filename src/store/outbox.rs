@@ -254,13 +254,32 @@ pub fn pending(conn: &Connection) -> Result<u64, StoreError> {
     Ok(n.unsigned_abs())
 }
 
-/// Puts back rows a crashed uploader left in `uploading`. Returns how many.
-pub fn recover(conn: &Connection) -> Result<usize, StoreError> {
+/// How long a claim holds without its uploader touching it. A live
+/// uploader touches its rows as it sends ([`touch`]); a row older than
+/// this was left by a crashed one.
+pub const LEASE: chrono::TimeDelta = chrono::TimeDelta::minutes(2);
+
+/// Puts back rows a crashed uploader left in `uploading` (claimed or last
+/// touched before `now − LEASE`; another live uploader's rows stay
+/// theirs). Returns how many.
+pub fn recover(conn: &Connection, now: chrono::DateTime<chrono::Utc>) -> Result<usize, StoreError> {
     Ok(conn.execute(
         "UPDATE outbox SET status = 'pending', lock_token = NULL, locked_at = NULL
-         WHERE status = 'uploading'",
-        [],
+         WHERE status = 'uploading' AND (locked_at IS NULL OR locked_at < ?1)",
+        [(now - LEASE).to_rfc3339()],
     )?)
+}
+
+/// Renews the uploader's hold on `claim`.
+pub fn touch(conn: &Connection, claim: &Claim) -> Result<(), OutboxError> {
+    if conn.execute(
+        "UPDATE outbox SET locked_at = ?3 WHERE id = ?1 AND lock_token = ?2",
+        rusqlite::params![claim.id, claim.token, chrono::Utc::now().to_rfc3339()],
+    )? == 0
+    {
+        return Err(OutboxError::LockLost(claim.id.clone()));
+    }
+    Ok(())
 }
 
 /// A packet an uploader holds.
@@ -500,8 +519,14 @@ mod tests {
         let third = claim(&conn, now).expect("claim").expect("due");
         assert_eq!(third.id, sealed(3).header.packet_id);
         assert_eq!(claim(&conn, now).expect("claim"), None);
-        // A crash while uploading: the row goes back to pending.
-        assert_eq!(recover(&conn).expect("recover"), 1);
+        // A live uploader's row stays its own; a crashed one's goes back
+        // to pending once its lease is over.
+        let claimed_at = chrono::DateTime::parse_from_rfc3339(now)
+            .expect("time")
+            .with_timezone(&chrono::Utc);
+        assert_eq!(recover(&conn, claimed_at).expect("recover"), 0);
+        let later = claimed_at + LEASE + chrono::TimeDelta::seconds(1);
+        assert_eq!(recover(&conn, later).expect("recover"), 1);
         let again = claim(&conn, now).expect("claim").expect("due again");
         assert_eq!((again.id.as_str(), again.attempt), (third.id.as_str(), 2));
         reject(&conn, &again, "tampered", "bad signature", None).expect("reject");
