@@ -246,7 +246,7 @@ impl Uploader {
             .await;
         match outcome {
             Ok(done) => {
-                self.set_progress(|p| p.link = super::upload::Link::Online);
+                self.set_progress(|p| p.link = Link::Online);
                 let Some(completion) = done.completion else {
                     return self.fail(claim, "the intake gave no receipt");
                 };
