@@ -22,6 +22,7 @@ pub struct Config {
     pub authority: AuthorityConfig,
     pub devices: DeviceConfig,
     pub fingerprints: FingerprintConfig,
+    pub enrolment: EnrolmentConfig,
     pub outbox: OutboxConfig,
     pub upload: UploadConfig,
 }
@@ -118,6 +119,26 @@ impl FingerprintConfig {
             quality_threshold: self.quality_threshold,
             max_attempts: self.max_attempts,
             match_threshold: self.match_threshold.unwrap_or(default.match_threshold),
+        }
+    }
+}
+
+/// Rules of the applicant form (`[enrolment]`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EnrolmentConfig {
+    /// When someone born on Esfand 30 of a leap year has their birthday in
+    /// a common year: "farvardin-1" (the day after Esfand 29, default) or
+    /// "esfand-29". No NOCR rule is published; see docs/architecture.md.
+    pub leap_day_birthday: crate::enrolment::jalali::LeapDayBirthday,
+}
+
+impl EnrolmentConfig {
+    /// The form's rules on `today`.
+    pub fn rules(&self, today: crate::enrolment::JalaliDate) -> crate::enrolment::Rules {
+        crate::enrolment::Rules {
+            today,
+            leap_day: self.leap_day_birthday,
         }
     }
 }

@@ -194,6 +194,11 @@ mod tests {
                         "status-",
                         "exception-",
                         "measure-",
+                        "warn-",
+                        "priority-",
+                        "operator-",
+                        "province-",
+                        "month-",
                     ]
                     .iter()
                     .any(|p| quoted.starts_with(p));

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use crate::devices::Devices;
 use crate::enrolment::tenprint::{Plan, Refusal, Status, TenPrint};
 use crate::enrolment::{
-    ApplicantForm, DocumentCheck, Gender, JalaliDate, Portrait, RequestType, Session,
+    ApplicantForm, DocumentCheck, Gender, JalaliDate, Portrait, PriorityGroup, RequestType, Session,
 };
 use crate::station::{Receipt, SealError, Station};
 use crate::text::Text;
@@ -20,12 +20,21 @@ pub fn test_applicant() -> ApplicantForm {
         father_name: "آزمایش".into(),
         gender: Some(Gender::Female),
         birth_date: "1380/01/01".into(),
+        place_of_birth: "تهران".into(),
         national_code: "0499370899".into(),
         national_code_repeat: "0499370899".into(),
+        national_code_approved_by: None,
+        bc_number: "0499370899".into(),
+        bc_series_letter: "الف".into(),
+        bc_series_number: "12".into(),
+        bc_serial: "345678".into(),
         postal_code: "1345913456".into(),
         address: "تهران، خیابان آزمایش، پلاک ۱".into(),
+        landline: "02188776655".into(),
         mobile: "09121234567".into(),
+        mobile_repeat: "09121234567".into(),
         request_type: Some(RequestType::FirstCard),
+        priority_group: PriorityGroup::None,
     }
 }
 
@@ -78,9 +87,9 @@ pub fn capture(station: &Station, devices: &Devices) -> Result<(Session, Timings
     let mut session = Session::new("self-test", true);
 
     let applicant = test_applicant()
-        .validate(JalaliDate::today())
+        .validate(&station.config.enrolment.rules(JalaliDate::today()))
         .map_err(|errors| SelfTestError::Applicant(errors.into_iter().map(|e| e.text).collect()))?;
-    session.applicant = Some(applicant);
+    session.set_applicant(applicant);
     lap("applicant", &mut steps);
 
     for check in DocumentCheck::ALL {

@@ -56,6 +56,8 @@ pub enum SealError {
     DiskFull { free: u64, needed: u64 },
     #[error("cannot tell the free disk space: {0}")]
     DiskSpace(std::io::Error),
+    #[error(transparent)]
+    Preregistration(#[from] crate::prereg::cache::ConsumeError),
 }
 
 impl From<rusqlite::Error> for SealError {
@@ -76,6 +78,11 @@ impl SealError {
             SealError::DiskFull { free, needed } => Text::new("err-seal-disk-full")
                 .arg("free", mib(*free))
                 .arg("needed", mib(*needed)),
+            SealError::Preregistration(crate::prereg::cache::ConsumeError::AlreadyConsumed(by)) => {
+                Text::new("err-seal-prereg-used")
+                    .arg("code", by.tracking_code.clone())
+                    .arg("packet", by.packet_id.clone())
+            }
             other => Text::new("err-seal-failed").arg("detail", other.to_string()),
         }
     }
@@ -341,6 +348,16 @@ impl Station {
         f(&guard)
     }
 
+    /// The pre-registrations of this station's office matching a tracking
+    /// code or national code, from the encrypted cache (works offline).
+    pub fn find_appointments(
+        &self,
+        query: &str,
+    ) -> Result<Vec<crate::prereg::cache::Found>, crate::prereg::cache::CacheError> {
+        let key = self.prereg_key();
+        self.with_db(|db| crate::prereg::cache::find(db, &key, &self.config.station.office, query))
+    }
+
     pub fn has_accounts(&self) -> Result<bool, accounts::AccountError> {
         self.with_db(|db| accounts::count(db).map(|n| n > 0))
     }
@@ -397,6 +414,13 @@ impl Station {
             outbox::Origin::Local { seq },
             Some(tracking_code.as_str()),
         )?;
+        if let Some(check_in) = &session.check_in {
+            crate::prereg::cache::consume(
+                &tx,
+                &check_in.appointment.tracking_code,
+                &sealed.manifest.packet_id,
+            )?;
+        }
         drafts::delete(&tx, &session.id.to_string())?;
         audit::record(
             &tx,

@@ -31,6 +31,9 @@ mod drafts;
 #[path = "enrolment_ui/upload.rs"]
 mod upload;
 
+#[path = "enrolment_ui/prereg.rs"]
+mod prereg;
+
 struct Harness {
     app: App,
     station: Arc<Station>,
@@ -82,7 +85,7 @@ impl Harness {
         let messages: Vec<Message> = {
             let mut ui = Simulator::with_size(
                 pishkhan::ui::settings(),
-                Size::new(1280.0, 1100.0),
+                Size::new(1280.0, 2200.0),
                 self.app.view(),
             );
             f(&mut ui);
@@ -161,7 +164,23 @@ impl Harness {
         assert_eq!(self.wizard().step, Step::Applicant);
     }
 
+    /// The rest of the form that every test fills in the same way.
+    fn fill_documents_fields(&mut self) {
+        self.type_into("place-of-birth", "اصفهان");
+        self.type_into("bc-number", NATIONAL_CODE);
+        self.type_into("bc-series-letter", "ج");
+        self.type_into("bc-series-number", "۱۲");
+        self.type_into("bc-serial", "۳۴۵۶۷۸");
+        self.type_into("postal-code", "13451-13456");
+        self.type_into("landline", "۰۳۱-۳۲۲۲۱۱۱۱");
+        self.type_into("mobile", "۰۹۱۲۳۴۵۶۷۸۹");
+        self.type_into("mobile-repeat", "09123456789");
+        self.type_into("address", "اصفهان، خیابان چهارباغ، کوچهٔ ۱۲، پلاک ۷");
+    }
+
     fn fill_applicant(&mut self) {
+        // The applicant has no pre-registration: a walk-in.
+        self.click(&self.tr("ui-prereg-walk-in"));
         // Next with an empty form stays and explains.
         self.click(&self.tr("ui-next"));
         assert_eq!(self.wizard().step, Step::Applicant);
@@ -176,9 +195,7 @@ impl Harness {
         self.type_into("birth-date", "۱۳۸۵/۰۶/۳۱");
         self.type_into("national-code", "0790419905");
         self.type_into("national-code-repeat", NATIONAL_CODE);
-        self.type_into("postal-code", "13451-13456");
-        self.type_into("mobile", "۰۹۱۲۳۴۵۶۷۸۹");
-        self.type_into("address", "اصفهان، خیابان چهارباغ، کوچهٔ ۱۲، پلاک ۷");
+        self.fill_documents_fields();
 
         self.click(&self.tr("ui-next"));
         assert_eq!(
@@ -192,6 +209,15 @@ impl Harness {
                 .arg("found", "5"),
         );
         assert!(self.sees(&hint), "specific message: {hint}");
+        // The form now shows the stored spelling: Persian yeh and kaf,
+        // numbers without separators (shown in the interface's digits).
+        let form = self.wizard().applicant_form();
+        assert_eq!(form.first_name, NAME, "ي was normalised to ی");
+        assert_eq!(form.father_name, "علی");
+        assert_eq!(form.mobile, "09123456789");
+        assert_eq!(form.landline, "03132221111");
+        assert_eq!(form.birth_date, "1385/06/31");
+        assert_eq!(form.bc_serial, "345678");
 
         self.interact(|ui| {
             ui.click(selector::id("national-code")).expect("input");
@@ -666,6 +692,7 @@ fn the_data_dir_holds_nothing_personal_in_clear() {
 fn switching_language_keeps_what_was_typed() {
     let mut h = Harness::new();
     h.sign_up_and_in();
+    h.click(&h.tr("ui-prereg-walk-in"));
     h.type_into("first-name", NAME);
     h.click("English");
     assert_eq!(h.app.i18n.lang(), pishkhan::i18n::Lang::En);

@@ -61,3 +61,4 @@ done
 # The exception form (a headless render of the same interface, since a
 # demo step cannot open a form): docs/screens/{fa,en}-4c-exception-tiny-skia.png
 cargo test --quiet --test enrolment_ui -- --ignored write_exception_form_screens
+cargo test --quiet --test enrolment_ui -- --ignored write_applicant_screens

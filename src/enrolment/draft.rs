@@ -17,6 +17,9 @@ use super::{Applicant, DocumentChecks, Portrait, Session, Step};
 
 pub const FORMAT: &str = "pishkhan-draft/1";
 
+/// The document photo's name inside a draft.
+const DOCUMENT_PHOTO: &str = "document.jpg";
+
 #[derive(Debug, thiserror::Error)]
 pub enum DraftError {
     #[error("the draft archive is damaged: {0}")]
@@ -36,6 +39,16 @@ struct ImageMeta {
     width: u32,
     height: u32,
     source: String,
+}
+
+impl ImageMeta {
+    fn of(p: &Portrait) -> Self {
+        Self {
+            width: p.width,
+            height: p.height,
+            source: p.source.clone(),
+        }
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -81,6 +94,11 @@ struct Doc {
     step: String,
     applicant: Option<Applicant>,
     documents: DocumentChecks,
+    /// The pre-registration checked in from, with the decisions taken.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    check_in: Option<crate::prereg::CheckIn>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    document_photo: Option<ImageMeta>,
     portrait: Option<ImageMeta>,
     fingers: Vec<FingerMeta>,
     exceptions: Vec<ExceptionMeta>,
@@ -123,11 +141,11 @@ pub fn to_bytes(session: &Session, step: Step) -> Result<Vec<u8>, DraftError> {
     let mut files: Vec<(String, &[u8])> = Vec::new();
     let portrait = session.portrait.as_ref().map(|p| {
         files.push(("portrait.jpg".into(), &p.jpeg));
-        ImageMeta {
-            width: p.width,
-            height: p.height,
-            source: p.source.clone(),
-        }
+        ImageMeta::of(p)
+    });
+    let document_photo = session.document_photo.as_ref().map(|p| {
+        files.push((DOCUMENT_PHOTO.into(), &p.jpeg));
+        ImageMeta::of(p)
     });
     let fingers = session
         .fingers
@@ -164,11 +182,7 @@ pub fn to_bytes(session: &Session, step: Step) -> Result<Vec<u8>, DraftError> {
                 permanent: e.permanent,
                 approved_by: e.approved_by.clone(),
                 declared_at: e.declared_at,
-                photo: ImageMeta {
-                    width: e.photo.width,
-                    height: e.photo.height,
-                    source: e.photo.source.clone(),
-                },
+                photo: ImageMeta::of(&e.photo),
             }
         })
         .collect();
@@ -195,6 +209,8 @@ pub fn to_bytes(session: &Session, step: Step) -> Result<Vec<u8>, DraftError> {
         step: step_key(step).into(),
         applicant: session.applicant.clone(),
         documents: session.documents.clone(),
+        check_in: session.check_in.clone(),
+        document_photo,
         portrait,
         fingers,
         exceptions,
@@ -255,10 +271,19 @@ pub fn from_bytes(bytes: &[u8]) -> Result<Restored, DraftError> {
     session.started_at = doc.started_at;
     session.applicant = doc.applicant;
     session.documents = doc.documents;
+    session.check_in = doc.check_in;
     session.scanner = doc.scanner;
     if let Some(meta) = doc.portrait {
         session.portrait = Some(Portrait {
             jpeg: take("portrait.jpg".into())?,
+            width: meta.width,
+            height: meta.height,
+            source: meta.source,
+        });
+    }
+    if let Some(meta) = doc.document_photo {
+        session.document_photo = Some(Portrait {
+            jpeg: take(DOCUMENT_PHOTO.into())?,
             width: meta.width,
             height: meta.height,
             source: meta.source,

@@ -181,16 +181,42 @@ impl JalaliDate {
         Self::from_gregorian((now.year(), now.month(), now.day()))
     }
 
-    /// Full years from `self` (a birth date) to `on`.
+    /// Full years from `self` (a birth date) to `on`: `(ty − by, tm, td) ≥
+    /// (n, bm, bd)` compared lexicographically (domain.md §5.4).
     ///
     /// Someone born on Esfand 30 of a leap year turns a year older on 1
-    /// Farvardin in common years, since their birthday does not occur.
+    /// Farvardin in common years, since their birthday does not occur
+    /// (the default [`LeapDayBirthday`] convention).
     pub fn full_years_on(self, on: JalaliDate) -> i32 {
+        self.full_years_with(on, LeapDayBirthday::default())
+    }
+
+    /// [`full_years_on`](Self::full_years_on) under an explicit convention
+    /// for Esfand-30 birthdays.
+    pub fn full_years_with(self, on: JalaliDate, convention: LeapDayBirthday) -> i32 {
+        let mut birthday = (self.month, self.day);
+        if birthday == (12, 30) && convention == LeapDayBirthday::Esfand29 && !is_leap(on.year) {
+            birthday = (12, 29);
+        }
         let years = on.year - self.year;
-        if (on.month, on.day) < (self.month, self.day) {
+        if (on.month, on.day) < birthday {
             years - 1
         } else {
             years
+        }
+    }
+
+    /// The first day on which someone born on `self` is `age` full years
+    /// old, under `convention`.
+    pub fn reaches_age(self, age: i32, convention: LeapDayBirthday) -> JalaliDate {
+        let year = self.year + age;
+        match JalaliDate::new(year, self.month, self.day) {
+            Ok(date) => date,
+            // Esfand 30 in a common year.
+            Err(_) => match convention {
+                LeapDayBirthday::Farvardin1 => JalaliDate::raw(i64::from(year) + 1, 1, 1),
+                LeapDayBirthday::Esfand29 => JalaliDate::raw(i64::from(year), 12, 29),
+            },
         }
     }
 
@@ -204,6 +230,19 @@ impl JalaliDate {
         // JDN 0 mod 7 is a Monday; shift so that Saturday is 0.
         ((self.jdn() + 2).rem_euclid(7)) as u8
     }
+}
+
+/// When someone born on Esfand 30 of a leap year has their birthday in a
+/// common year. No NOCR rule was found (domain.md §5.4), so the station's
+/// `[enrolment] leap_day_birthday` setting chooses.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LeapDayBirthday {
+    /// On 1 Farvardin of the next year (the day after Esfand 29).
+    #[default]
+    Farvardin1,
+    /// On Esfand 29, the last day of the common year.
+    Esfand29,
 }
 
 /// Minimum age for a national card, in full Jalali years.
@@ -296,5 +335,79 @@ mod tests {
         let nowruz = JalaliDate::new(1415, 1, 1).expect("valid");
         assert_eq!(leap_born.full_years_on(last), 14);
         assert_eq!(leap_born.full_years_on(nowruz), 15);
+        assert_eq!(
+            leap_born.reaches_age(15, LeapDayBirthday::Farvardin1),
+            nowruz
+        );
+        // The other convention: the birthday is Esfand 29 in common years.
+        assert_eq!(
+            leap_born.full_years_with(last, LeapDayBirthday::Esfand29),
+            15
+        );
+        assert_eq!(leap_born.reaches_age(15, LeapDayBirthday::Esfand29), last);
+        // 1403/12/30 turns 15 in 1418, a common year; in a leap year the
+        // birthday itself exists under both conventions.
+        let born_1403 = JalaliDate::new(1403, 12, 30).expect("valid");
+        assert!(!is_leap(1418));
+        assert_eq!(
+            born_1403.reaches_age(15, LeapDayBirthday::Farvardin1),
+            JalaliDate::new(1419, 1, 1).expect("valid")
+        );
+        let born_1391 = JalaliDate::new(1391, 12, 30).expect("valid");
+        assert!(is_leap(1391 + 12));
+        assert_eq!(
+            born_1391.reaches_age(12, LeapDayBirthday::Esfand29),
+            JalaliDate::new(1403, 12, 30).expect("valid")
+        );
+    }
+
+    /// Every day of Jalali 1300–1500 against ICU4X's Persian calendar, both
+    /// ways, with the leap years and the weekday.
+    #[test]
+    fn every_day_1300_to_1500_agrees_with_icu_calendar() {
+        use icu_calendar::{Date, Iso, cal::Persian, types::Weekday};
+        let mut jdn = JalaliDate::new(1300, 1, 1).expect("valid").jdn();
+        let end = JalaliDate::new(1500, 12, 29).expect("valid").jdn();
+        let mut days = 0;
+        while jdn <= end {
+            let j = JalaliDate::from_jdn(jdn);
+            let (gy, gm, gd) = j.to_gregorian();
+            let iso = Date::try_new_iso(gy, gm as u8, gd as u8).expect("valid ISO date");
+            let persian = iso.to_calendar(Persian);
+            assert_eq!(
+                (
+                    persian.era_year().year,
+                    persian.month().ordinal,
+                    persian.day_of_month().0
+                ),
+                (j.year, j.month, j.day),
+                "{gy}-{gm}-{gd}"
+            );
+            assert_eq!(persian.is_in_leap_year(), is_leap(j.year), "{j:?}");
+            let back = Date::try_new_persian(j.year, j.month, j.day)
+                .expect("valid Persian date")
+                .to_calendar(Iso);
+            assert_eq!(
+                (
+                    back.era_year().year,
+                    back.month().ordinal,
+                    back.day_of_month().0
+                ),
+                (gy, gm as u8, gd as u8)
+            );
+            let weekday = match persian.day_of_week() {
+                Weekday::Saturday => 0,
+                Weekday::Sunday => 1,
+                Weekday::Monday => 2,
+                Weekday::Tuesday => 3,
+                Weekday::Wednesday => 4,
+                Weekday::Thursday => 5,
+                Weekday::Friday => 6,
+            };
+            assert_eq!(j.weekday(), weekday, "{j:?}");
+            jdn += 1;
+            days += 1;
+        }
+        assert_eq!(days, 73_410);
     }
 }

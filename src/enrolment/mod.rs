@@ -2,16 +2,19 @@
 //! captured, and the session that carries it all to sealing. No UI here.
 
 pub mod applicant;
+pub mod birth_certificate;
 pub mod digits;
 pub mod documents;
 pub mod draft;
 pub mod jalali;
 pub mod national_code;
+pub mod phone;
+pub mod postal;
 pub mod session;
 pub mod tenprint;
 pub mod tracking;
 
-pub use applicant::{Applicant, ApplicantForm, Gender, RequestType};
+pub use applicant::{Applicant, ApplicantForm, Gender, PriorityGroup, RequestType, Rules};
 pub use documents::{DocumentCheck, DocumentChecks};
 pub use jalali::JalaliDate;
 pub use session::{Portrait, Session, Step};

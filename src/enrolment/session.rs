@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::tenprint::{CapturedFinger, FingerException, SlapRecord};
 use super::{Applicant, DocumentChecks};
+use crate::prereg::CheckIn;
 
 /// The steps of the enrolment wizard, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -102,6 +103,12 @@ pub struct Session {
     pub test: bool,
     pub applicant: Option<Applicant>,
     pub documents: DocumentChecks,
+    /// The online pre-registration this applicant was checked in from
+    /// (none for a walk-in), with every difference and its resolution.
+    pub check_in: Option<CheckIn>,
+    /// An optional photo of the identity document, taken on the documents
+    /// step as evidence (never a substitute for checking the original).
+    pub document_photo: Option<Portrait>,
     pub portrait: Option<Portrait>,
     /// Accepted finger images, with the station's assessment.
     pub fingers: BTreeMap<Finger, CapturedFinger>,
@@ -122,6 +129,8 @@ impl Session {
             test,
             applicant: None,
             documents: DocumentChecks::default(),
+            check_in: None,
+            document_photo: None,
             portrait: None,
             fingers: BTreeMap::new(),
             exceptions: BTreeMap::new(),
@@ -135,12 +144,30 @@ impl Session {
         match step {
             Step::Applicant => true,
             Step::Documents => self.applicant.is_some(),
-            Step::Portrait => self.can_enter(Step::Documents) && self.documents.is_complete(),
+            Step::Portrait => {
+                self.can_enter(Step::Documents)
+                    && self.documents.is_complete()
+                    && self.unresolved_differences() == 0
+            }
             Step::Fingerprints => self.can_enter(Step::Portrait) && self.portrait.is_some(),
             Step::Review | Step::Done => {
                 self.can_enter(Step::Fingerprints) && self.missing_fingers().is_empty()
             }
         }
+    }
+
+    /// Differences from the pre-registration still to be decided.
+    pub fn unresolved_differences(&self) -> usize {
+        self.check_in.as_ref().map_or(0, |c| c.unresolved().count())
+    }
+
+    /// Sets the checked applicant, comparing it with the pre-registration
+    /// when there is one.
+    pub fn set_applicant(&mut self, applicant: Applicant) {
+        if let Some(check_in) = &mut self.check_in {
+            check_in.compare(&applicant);
+        }
+        self.applicant = Some(applicant);
     }
 
     /// Fingers with neither an image nor an exception, in capture order.
@@ -167,6 +194,25 @@ impl Session {
             .iter()
             .filter_map(|(f, c)| c.forced_by.as_deref().map(|s| (*f, s)))
             .collect()
+    }
+
+    /// Every supervisor who approved something in this enrolment (finger
+    /// exceptions, forced captures, a refused national code), sorted.
+    pub fn supervisors(&self) -> Vec<String> {
+        let mut supervisors: Vec<String> = self
+            .exceptions
+            .values()
+            .map(|e| e.approved_by.clone())
+            .chain(self.fingers.values().filter_map(|c| c.forced_by.clone()))
+            .chain(
+                self.applicant
+                    .as_ref()
+                    .and_then(|a| a.national_code_approved_by.clone()),
+            )
+            .collect();
+        supervisors.sort();
+        supervisors.dedup();
+        supervisors
     }
 
     /// Whether the session holds all that a packet needs.

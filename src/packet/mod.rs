@@ -13,6 +13,7 @@
 //!                                   Type-1, Type-2 applicant, Type-10 portrait,
 //!                                   Type-14 slaps, fingers and missing fingers
 //!           evidence/NN-<finger>.jpg the exception photo of a missing finger
+//!           evidence/document.jpg   the optional photo of the identity document
 //!      ] ) → recipients: the authority's X25519 keys
 //! ```
 //!
@@ -62,6 +63,10 @@ pub struct Manifest {
     /// Everyone who approved something in this enrolment (exceptions,
     /// captures accepted below the quality threshold), sorted.
     pub supervisors: Vec<String>,
+    /// The online pre-registration the applicant was checked in from, with
+    /// every difference from what was typed and how it was resolved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preregistration: Option<crate::prereg::CheckIn>,
     pub software: String,
     pub started_at: String,
     pub sealed_at: String,
@@ -74,6 +79,10 @@ pub struct Manifest {
     pub exceptions: Vec<ExceptionEntry>,
     pub slaps: Vec<SlapEntry>,
     pub devices: DeviceEntry,
+    /// The evidence photo of the identity document, when one was taken:
+    /// its path in the archive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document_photo: Option<String>,
 }
 
 /// A file in the archive.
@@ -330,6 +339,9 @@ fn prepare<'s>(
     })
 }
 
+/// Where the document photo goes in the archive.
+pub const DOCUMENT_PHOTO_PATH: &str = "evidence/document.jpg";
+
 fn evidence_path(position: u8, key: &str) -> String {
     format!("evidence/{position:02}-{key}.jpg")
 }
@@ -365,6 +377,11 @@ pub fn seal(
             photo: path,
         });
     }
+    let document_photo = session.document_photo.as_ref().map(|photo| {
+        parts.push(part(DOCUMENT_PHOTO_PATH, "image/jpeg", &photo.jpeg));
+        files.push((DOCUMENT_PHOTO_PATH.into(), photo.jpeg.clone()));
+        DOCUMENT_PHOTO_PATH.to_owned()
+    });
 
     let portrait = session
         .portrait
@@ -417,14 +434,7 @@ pub fn seal(
             sha256: sha256_hex(wsq),
         })
         .collect();
-    let mut supervisors: Vec<String> = session
-        .exceptions
-        .values()
-        .map(|e| e.approved_by.clone())
-        .chain(session.fingers.values().filter_map(|c| c.forced_by.clone()))
-        .collect();
-    supervisors.sort();
-    supervisors.dedup();
+    let supervisors = session.supervisors();
 
     let manifest = Manifest {
         format: FORMAT.into(),
@@ -435,6 +445,7 @@ pub fn seal(
         office: sealer.office.into(),
         operator: session.operator.clone(),
         supervisors,
+        preregistration: session.check_in.clone(),
         software: software(),
         started_at: session.started_at.to_rfc3339(),
         sealed_at: prepared.sealed_at.to_rfc3339(),
@@ -459,6 +470,7 @@ pub fn seal(
             camera: portrait.source.clone(),
             scanner: session.scanner.clone().unwrap_or_default(),
         },
+        document_photo,
     };
     let manifest_json = serde_json::to_vec_pretty(&manifest)?;
     let manifest_sig = sealer

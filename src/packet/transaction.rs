@@ -45,7 +45,7 @@ pub const QUALITY_PRODUCT: u16 = 1;
 /// The Type-2 field map (`docs/packet.md` § Type-2).
 pub mod t2 {
     /// Version of this field map.
-    pub const MAP: u16 = 3;
+    pub const MAP: u16 = 4;
     pub const NATIONAL_CODE: u16 = 10;
     pub const FIRST_NAME: u16 = 11;
     pub const LAST_NAME: u16 = 12;
@@ -53,20 +53,25 @@ pub mod t2 {
     pub const GENDER: u16 = 14;
     pub const BIRTH_DATE_JALALI: u16 = 15;
     pub const BIRTH_DATE_GREGORIAN: u16 = 16;
-    /// Reserved: certificate number US series letter US series number US
-    /// serial (the applicant form does not ask for them yet).
+    /// Place of birth, as written.
+    pub const PLACE_OF_BIRTH: u16 = 17;
+    /// Certificate number US series letter US series number US serial.
     pub const BIRTH_CERTIFICATE: u16 = 20;
     pub const POSTAL_CODE: u16 = 30;
     pub const ADDRESS: u16 = 31;
-    /// Reserved: the landline (not asked yet).
+    /// The landline, `0` + area code + 8 digits (absent when none).
     pub const LANDLINE: u16 = 32;
     pub const MOBILE: u16 = 33;
     pub const REQUEST_TYPE: u16 = 40;
-    /// Reserved: the priority group (not asked yet).
+    /// The priority group's code (`NONE`, `AGE15`, `VETERAN`, `OLDCARD`,
+    /// `DISABILITY`).
     pub const PRIORITY_GROUP: u16 = 41;
     pub const TRACKING_CODE: u16 = 42;
-    /// Reserved: the online pre-registration's code (not looked up yet).
+    /// The online pre-registration's tracking code (absent for walk-ins).
     pub const PREREGISTRATION: u16 = 43;
+    /// Differences from the pre-registration kept with a reason, one
+    /// subfield each: field US typed US registered US reason.
+    pub const DIFFERENCES_KEPT: u16 = 44;
     /// Office name US station number US station id.
     pub const OFFICE: u16 = 50;
     pub const OPERATOR: u16 = 51;
@@ -152,14 +157,49 @@ fn type2(prepared: &Prepared<'_>, sealer: &Sealer<'_>) -> Result<Record, PacketE
         t2::BIRTH_DATE_GREGORIAN,
         Value::item(a.birth_date_gregorian.replace('-', "")),
     );
+    r.push(t2::PLACE_OF_BIRTH, Value::item(&a.place_of_birth));
+    let bc = &a.birth_certificate;
+    r.push(
+        t2::BIRTH_CERTIFICATE,
+        Value::items([
+            bc.number.clone(),
+            bc.series_letter.clone(),
+            bc.series_number.clone(),
+            bc.serial.clone(),
+        ]),
+    );
     r.push(t2::POSTAL_CODE, Value::item(&a.postal_code));
     r.push(t2::ADDRESS, Value::item(&a.address));
+    if let Some(landline) = &a.landline {
+        r.push(t2::LANDLINE, Value::item(landline));
+    }
     r.push(t2::MOBILE, Value::item(&a.mobile));
     r.push(t2::REQUEST_TYPE, Value::item(request_code(a.request_type)));
+    r.push(t2::PRIORITY_GROUP, Value::item(a.priority_group.code()));
     r.push(
         t2::TRACKING_CODE,
         Value::item(prepared.tracking_code.as_str()),
     );
+    if let Some(check_in) = &session.check_in {
+        r.push(
+            t2::PREREGISTRATION,
+            Value::item(&check_in.appointment.tracking_code),
+        );
+        let kept: Vec<Vec<String>> = check_in
+            .kept()
+            .map(|(d, reason)| {
+                vec![
+                    d.field.clone(),
+                    d.typed.clone(),
+                    d.registered.clone(),
+                    reason.to_owned(),
+                ]
+            })
+            .collect();
+        if !kept.is_empty() {
+            r.push(t2::DIFFERENCES_KEPT, Value::subfields(kept));
+        }
+    }
     r.push(
         t2::OFFICE,
         Value::items([
@@ -183,23 +223,11 @@ fn type2(prepared: &Prepared<'_>, sealer: &Sealer<'_>) -> Result<Record, PacketE
         })),
     );
     r.push(t2::STARTED, Value::item(gmt(session.started_at)));
-    let mut supervisors: Vec<&str> = session
-        .exceptions
-        .values()
-        .map(|e| e.approved_by.as_str())
-        .chain(
-            session
-                .fingers
-                .values()
-                .filter_map(|c| c.forced_by.as_deref()),
-        )
-        .collect();
-    supervisors.sort_unstable();
-    supervisors.dedup();
+    let supervisors = session.supervisors();
     if !supervisors.is_empty() {
         r.push(
             t2::SUPERVISORS,
-            Value::subfields(supervisors.iter().map(|s| vec![(*s).to_owned()])),
+            Value::subfields(supervisors.into_iter().map(|s| vec![s])),
         );
     }
     Ok(r)

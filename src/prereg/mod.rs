@@ -9,7 +9,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::enrolment::RequestType;
+use crate::enrolment::applicant::Field;
+use crate::enrolment::digits::{fold_key, normalise_identifier};
+use crate::enrolment::{Applicant, ApplicantForm, JalaliDate, RequestType};
 
 /// One online pre-registration with its appointment at the office.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,4 +76,253 @@ pub struct CheckIn {
     /// When the operator checked the applicant in, RFC 3339.
     pub checked_in_at: String,
     pub differences: Vec<Difference>,
+}
+
+impl CheckIn {
+    /// Differences not yet corrected or kept with a reason.
+    pub fn unresolved(&self) -> impl Iterator<Item = &Difference> {
+        self.differences.iter().filter(|d| d.resolution.is_none())
+    }
+
+    /// Recomputes the differences for `applicant` (after the form was
+    /// edited), keeping a decision already taken for the same field and
+    /// the same typed value, and the record of every correction.
+    pub fn compare(&mut self, applicant: &Applicant) {
+        let previous = std::mem::take(&mut self.differences);
+        let mut now: Vec<Difference> = differences(applicant, &self.appointment)
+            .into_iter()
+            .map(|mut d| {
+                d.resolution = previous
+                    .iter()
+                    .find(|p| p.field == d.field && p.typed == d.typed)
+                    .and_then(|p| p.resolution.clone());
+                d
+            })
+            .collect();
+        // A correction made the difference go away; it stays on record.
+        for p in previous {
+            if p.resolution == Some(Resolution::Corrected)
+                && !now.iter().any(|d| d.field == p.field)
+            {
+                now.push(p);
+            }
+        }
+        self.differences = now;
+    }
+
+    /// The differences kept with a reason, for the packet.
+    pub fn kept(&self) -> impl Iterator<Item = (&Difference, &str)> {
+        self.differences.iter().filter_map(|d| match &d.resolution {
+            Some(Resolution::Kept { reason }) => Some((d, reason.as_str())),
+            _ => None,
+        })
+    }
+}
+
+/// The applicant form pre-filled from an appointment. The repeated
+/// national code and mobile stay empty: the operator types them from the
+/// documents, which is the double-entry check.
+pub fn form_from(appointment: &Appointment) -> ApplicantForm {
+    ApplicantForm {
+        first_name: appointment.first_name.clone(),
+        last_name: appointment.last_name.clone(),
+        father_name: appointment.father_name.clone().unwrap_or_default(),
+        birth_date: appointment.birth_date.clone(),
+        national_code: appointment.national_code.clone(),
+        postal_code: appointment.postal_code.clone().unwrap_or_default(),
+        mobile: appointment.mobile.clone().unwrap_or_default(),
+        request_type: Some(appointment.request_type),
+        ..ApplicantForm::default()
+    }
+}
+
+/// Where the checked applicant and the pre-registration differ, field by
+/// field. Names are compared by their folded spelling (ZWNJ, spaces,
+/// Arabic letter forms and short vowels ignored: domain.md §4.4), every
+/// identifier after normalisation.
+pub fn differences(applicant: &Applicant, appointment: &Appointment) -> Vec<Difference> {
+    let name = |a: &str, b: &str| fold_key(a) == fold_key(b);
+    let exact = |a: &str, b: &str| normalise_identifier(a) == normalise_identifier(b);
+    let birth_date = JalaliDate::parse(&appointment.birth_date)
+        .map_or_else(|_| appointment.birth_date.clone(), JalaliDate::to_ascii);
+    let mut pairs: Vec<(Field, String, String, fn(&str, &str) -> bool)> = vec![
+        (
+            Field::NationalCode,
+            applicant.national_code.as_str().to_owned(),
+            appointment.national_code.clone(),
+            exact,
+        ),
+        (
+            Field::FirstName,
+            applicant.first_name.clone(),
+            appointment.first_name.clone(),
+            name,
+        ),
+        (
+            Field::LastName,
+            applicant.last_name.clone(),
+            appointment.last_name.clone(),
+            name,
+        ),
+        (
+            Field::BirthDate,
+            applicant.birth_date.to_ascii(),
+            birth_date,
+            exact,
+        ),
+        (
+            Field::RequestType,
+            request_key(applicant.request_type),
+            request_key(appointment.request_type),
+            exact,
+        ),
+    ];
+    let optional = [
+        (
+            Field::FatherName,
+            &applicant.father_name,
+            &appointment.father_name,
+            name as fn(&str, &str) -> bool,
+        ),
+        (Field::Mobile, &applicant.mobile, &appointment.mobile, exact),
+        (
+            Field::PostalCode,
+            &applicant.postal_code,
+            &appointment.postal_code,
+            exact,
+        ),
+    ];
+    for (field, typed, registered, same) in optional {
+        if let Some(registered) = registered {
+            pairs.push((field, typed.clone(), registered.clone(), same));
+        }
+    }
+    pairs
+        .into_iter()
+        .filter(|(_, typed, registered, same)| !same(typed, registered))
+        .map(|(field, typed, registered, _)| Difference {
+            field: field.key().to_owned(),
+            typed,
+            registered,
+            resolution: None,
+        })
+        .collect()
+}
+
+/// `first-card`, `lost-card`, … as recorded in a difference.
+pub fn request_key(request: RequestType) -> String {
+    request.text_id().trim_start_matches("request-").to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::enrolment::Rules;
+
+    fn appointment() -> Appointment {
+        Appointment {
+            tracking_code: "140509010001".into(),
+            national_code: "0499370899".into(),
+            first_name: "محمد\u{200C}حسین".into(),
+            last_name: "رضایی".into(),
+            father_name: Some("علی".into()),
+            birth_date: "1360/05/12".into(),
+            appointment_at: "2026-11-22T09:00:00+03:30".into(),
+            request_type: RequestType::FirstCard,
+            mobile: Some("09121234567".into()),
+            postal_code: Some("1345113456".into()),
+        }
+    }
+
+    fn typed(form: ApplicantForm) -> Applicant {
+        let rules = Rules::on(JalaliDate::new(1405, 9, 1).expect("valid"));
+        form.validate(&rules).expect("valid form")
+    }
+
+    fn completed(mut form: ApplicantForm) -> ApplicantForm {
+        form.gender = Some(crate::enrolment::Gender::Male);
+        form.place_of_birth = "تهران".into();
+        form.national_code_repeat = form.national_code.clone();
+        form.mobile_repeat = form.mobile.clone();
+        form.bc_number = "1234".into();
+        form.bc_series_letter = "ج".into();
+        form.bc_series_number = "12".into();
+        form.bc_serial = "345678".into();
+        form.address = "تهران، خیابان آزادی، پلاک ۱۰".into();
+        form
+    }
+
+    #[test]
+    fn a_prefilled_form_has_no_differences_even_spelled_otherwise() {
+        let mut form = completed(form_from(&appointment()));
+        form.first_name = "محمد حسين".into(); // space and Arabic yeh
+        assert!(differences(&typed(form), &appointment()).is_empty());
+    }
+
+    #[test]
+    fn each_difference_is_listed_and_decisions_survive_edits() {
+        let mut form = completed(form_from(&appointment()));
+        form.last_name = "رضائی".into();
+        form.birth_date = "1360/05/13".into();
+        let applicant = typed(form.clone());
+        let mut check_in = CheckIn {
+            appointment: appointment(),
+            checked_in_at: "2026-11-22T09:05:00+03:30".into(),
+            differences: Vec::new(),
+        };
+        check_in.compare(&applicant);
+        let fields: Vec<&str> = check_in
+            .differences
+            .iter()
+            .map(|d| d.field.as_str())
+            .collect();
+        assert_eq!(fields, ["last-name", "birth-date"]);
+        assert_eq!(check_in.differences[1].typed, "1360/05/13");
+        assert_eq!(check_in.differences[1].registered, "1360/05/12");
+        assert_eq!(check_in.unresolved().count(), 2);
+        check_in.differences[0].resolution = Some(Resolution::Kept {
+            reason: "spelled so on the birth certificate".into(),
+        });
+        // The operator corrects the birth date: that difference is settled
+        // and stays on record, the decision on the last name stays.
+        check_in.differences[1].resolution = Some(Resolution::Corrected);
+        form.birth_date = "1360/05/12".into();
+        check_in.compare(&typed(form));
+        assert_eq!(check_in.differences.len(), 2);
+        assert_eq!(
+            check_in.differences[1].resolution,
+            Some(Resolution::Corrected)
+        );
+        assert_eq!(check_in.unresolved().count(), 0);
+        let kept: Vec<_> = check_in
+            .kept()
+            .map(|(d, r)| (d.field.as_str(), r))
+            .collect();
+        assert_eq!(kept, [("last-name", "spelled so on the birth certificate")]);
+    }
+
+    #[test]
+    fn check_ins_round_trip_as_json() {
+        let check_in = CheckIn {
+            appointment: appointment(),
+            checked_in_at: "2026-11-22T09:05:00+03:30".into(),
+            differences: vec![Difference {
+                field: "last-name".into(),
+                typed: "رضائی".into(),
+                registered: "رضایی".into(),
+                resolution: Some(Resolution::Kept {
+                    reason: "as on the certificate".into(),
+                }),
+            }],
+        };
+        let json = serde_json::to_string(&check_in).expect("json");
+        assert!(
+            json.contains(r#""resolution":"kept","reason":"as on the certificate""#),
+            "{json}"
+        );
+        assert_eq!(
+            serde_json::from_str::<CheckIn>(&json).expect("parse"),
+            check_in
+        );
+    }
 }

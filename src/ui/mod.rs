@@ -4,7 +4,9 @@
 //! `Message`, state, `update` and `view`; [`app::App`] only routes.
 
 pub mod app;
+mod approval;
 pub mod drafts;
+mod photo;
 pub mod queue;
 mod setup;
 mod sign_in;

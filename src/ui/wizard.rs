@@ -54,10 +54,26 @@ fn applicant_details<'a, M: 'a>(session: &Session, i18n: &I18n) -> iced::widget:
         ("ui-last-name", a.last_name.clone()),
         ("ui-father-name", a.father_name.clone()),
         ("ui-birth-date", i18n.date(a.birth_date)),
+        ("ui-place-of-birth", a.place_of_birth.clone()),
         ("ui-national-code", i18n.digits(a.national_code.as_str())),
+        (
+            "ui-birth-certificate",
+            i18n.digits(&format!(
+                "{} · {}",
+                a.birth_certificate.number,
+                a.birth_certificate.printed()
+            )),
+        ),
         ("ui-postal-code", i18n.digits(&a.postal_code)),
-        ("ui-mobile", i18n.digits(&a.mobile)),
         ("ui-address", i18n.digits(&a.address)),
+        (
+            "ui-landline",
+            a.landline
+                .as_deref()
+                .map_or_else(|| "—".to_owned(), |l| i18n.digits(l)),
+        ),
+        ("ui-mobile", i18n.digits(&a.mobile)),
+        ("ui-priority-group", i18n.tr(a.priority_group.text_id())),
     ];
     iced::widget::Column::with_children(
         lines
@@ -74,6 +90,7 @@ pub struct Wizard {
     pub session: Session,
     pub step: Step,
     applicant: applicant::State,
+    documents: documents::State,
     portrait: portrait::State,
     pub fingerprints: fingerprints::State,
     review: review::State,
@@ -102,6 +119,7 @@ impl Wizard {
             session: Session::new(username, false),
             step: Step::Applicant,
             applicant: applicant::State::default(),
+            documents: documents::State::default(),
             portrait: portrait::State::default(),
             fingerprints,
             review: review::State::default(),
@@ -122,6 +140,7 @@ impl Wizard {
         let mut wizard = Self::new(station, devices, "demo".into(), operator_name);
         wizard.session.test = true;
         wizard.applicant.form = crate::selftest::test_applicant();
+        wizard.applicant.walk_in = true;
         if step > Step::Applicant {
             wizard.submit_applicant();
         }
@@ -166,9 +185,15 @@ impl Wizard {
         if let Some(applicant) = &restored.session.applicant {
             wizard.applicant.form = crate::enrolment::ApplicantForm::from_applicant(applicant);
         }
+        wizard.applicant.walk_in = restored.session.check_in.is_none();
         wizard.session = restored.session;
         wizard.enter(crate::enrolment::draft::resume_step(restored.step));
         wizard
+    }
+
+    /// The applicant form as it stands on screen.
+    pub fn applicant_form(&self) -> &crate::enrolment::ApplicantForm {
+        &self.applicant.form
     }
 
     pub fn operator_name(&self) -> &str {
@@ -178,6 +203,7 @@ impl Wizard {
     /// Whether device output must be polled now.
     pub fn needs_ticks(&self) -> bool {
         match self.step {
+            Step::Documents => self.documents.is_live(),
             Step::Portrait => self.portrait.is_live(),
             Step::Fingerprints => self.fingerprints.is_running(),
             _ => false,
@@ -197,9 +223,10 @@ impl Wizard {
     }
 
     fn submit_applicant(&mut self) -> bool {
-        match self.applicant.submit(JalaliDate::today()) {
+        let rules = self.station.config.enrolment.rules(JalaliDate::today());
+        match self.applicant.submit(&rules) {
             Some(applicant) => {
-                self.session.applicant = Some(applicant);
+                self.session.set_applicant(applicant);
                 true
             }
             None => {
@@ -211,8 +238,52 @@ impl Wizard {
         }
     }
 
+    /// Takes the pre-registered value for `field` into the form and checks
+    /// the form again; if it no longer passes (the registered value breaks
+    /// a rule), the applicant step shows why.
+    fn correct(&mut self, field: &str) {
+        let Some(check_in) = &mut self.session.check_in else {
+            return;
+        };
+        let Some(difference) = check_in.differences.iter_mut().find(|d| d.field == field) else {
+            return;
+        };
+        difference.resolution = Some(crate::prereg::Resolution::Corrected);
+        let registered = difference.registered.clone();
+        let request = check_in.appointment.request_type;
+        match crate::enrolment::applicant::Field::from_key(field) {
+            Some(crate::enrolment::applicant::Field::RequestType) => {
+                self.applicant.form.request_type = Some(request);
+            }
+            Some(f) => {
+                if let Some(slot) = self.applicant.form.slot(f) {
+                    *slot = registered.clone();
+                }
+                // The repeated entries follow the corrected value.
+                let repeat = match f {
+                    crate::enrolment::applicant::Field::NationalCode => {
+                        Some(crate::enrolment::applicant::Field::NationalCodeRepeat)
+                    }
+                    crate::enrolment::applicant::Field::Mobile => {
+                        Some(crate::enrolment::applicant::Field::MobileRepeat)
+                    }
+                    _ => None,
+                };
+                if let Some(slot) = repeat.and_then(|r| self.applicant.form.slot(r)) {
+                    *slot = registered;
+                }
+            }
+            None => return,
+        }
+        tracing::info!(field, "corrected to the pre-registered value");
+        if !self.submit_applicant() {
+            self.go_to(Step::Applicant);
+        }
+    }
+
     fn leave(&mut self) {
         match self.step {
+            Step::Documents => self.documents.leave(),
             Step::Portrait => self.portrait.leave(),
             Step::Fingerprints => self.fingerprints.leave(&self.devices.scanner),
             _ => {}
@@ -268,8 +339,18 @@ impl Wizard {
 
     pub fn update(&mut self, message: Message) -> Task<Message> {
         match message {
-            Message::Applicant(message) => self.applicant.update(message),
-            Message::Documents(message) => documents::update(&mut self.session, message),
+            Message::Applicant(message) => {
+                self.applicant
+                    .update(message, &mut self.session, &self.station);
+            }
+            Message::Documents(message) => {
+                if let Some(field) =
+                    self.documents
+                        .update(&mut self.session, message, &self.devices.camera)
+                {
+                    self.correct(&field);
+                }
+            }
             Message::Portrait(message) => self.portrait.update(message, &mut self.session),
             Message::Fingerprints(message) => {
                 self.fingerprints.update(
@@ -329,6 +410,7 @@ impl Wizard {
                 }
             }
             Message::Tick => match self.step {
+                Step::Documents => self.documents.tick(),
                 Step::Portrait => self
                     .portrait
                     .update(portrait::Message::Tick, &mut self.session),
@@ -352,8 +434,14 @@ impl Wizard {
 
     pub fn view<'a>(&'a self, i18n: &I18n) -> Element<'a, Message> {
         let body: Element<'a, Message> = match self.step {
-            Step::Applicant => self.applicant.view(i18n).map(Message::Applicant),
-            Step::Documents => documents::view(&self.session, i18n).map(Message::Documents),
+            Step::Applicant => self
+                .applicant
+                .view(&self.session, i18n)
+                .map(Message::Applicant),
+            Step::Documents => self
+                .documents
+                .view(&self.session, i18n)
+                .map(Message::Documents),
             Step::Portrait => self
                 .portrait
                 .view(&self.session, i18n)
@@ -446,6 +534,10 @@ impl Wizard {
             return None;
         }
         match self.step {
+            Step::Documents if self.session.unresolved_differences() > 0 => Some(
+                Text::new("ui-hint-differences")
+                    .arg("count", self.session.unresolved_differences().to_string()),
+            ),
             Step::Documents => Some(Text::new("ui-hint-documents")),
             Step::Portrait => Some(Text::new("ui-hint-portrait")),
             Step::Fingerprints => Some(

@@ -5,96 +5,29 @@
 //! the last attempt. A supervisor signs in on the same station to approve;
 //! the approval is recorded with the finger.
 
-use iced::widget::{button, container, image, text, text_input};
-use iced::{ContentFit, Element, Length};
-use pishkhan_camera::{CameraController, RgbImage, Source};
+use iced::widget::{button, container, text, text_input};
+use iced::{Element, Length};
+use pishkhan_camera::Source;
 use pishkhan_scanner::Finger;
 
 use super::finger_text_id;
-use crate::enrolment::Portrait;
 use crate::enrolment::tenprint::{ExceptionKind, FingerException};
 use crate::i18n::I18n;
 use crate::station::Station;
-use crate::store::accounts::{self, AccountError, Role};
 use crate::text::Text;
+use crate::ui::approval::Approval;
+use crate::ui::photo::{PhotoCapture, PhotoMessage};
 use crate::ui::widget::{self, row};
 
 /// Fewest characters of a reason worth the name.
 const MIN_REASON: usize = 3;
 
-#[derive(Default)]
-pub struct Approval {
-    username: String,
-    password: String,
-    problem: Option<Text>,
-}
-
-impl Approval {
-    /// Checks the supervisor's credentials; the password is forgotten
-    /// either way.
-    fn verify(&mut self, station: &Station) -> Option<String> {
-        let username = self.username.trim().to_owned();
-        let password = std::mem::take(&mut self.password);
-        match station.with_db(|db| accounts::verify(db, &username, &password)) {
-            Ok(account) if account.role == Role::Supervisor => {
-                tracing::info!(supervisor = %account.username, "supervisor approval");
-                Some(account.username)
-            }
-            Ok(account) => {
-                tracing::warn!(user = %account.username, "approval by a non-supervisor refused");
-                self.problem = Some(Text::new("err-not-supervisor"));
-                None
-            }
-            Err(AccountError::WrongCredentials) => {
-                tracing::warn!("failed supervisor approval");
-                self.problem = Some(Text::new("err-wrong-credentials"));
-                None
-            }
-            Err(e) => {
-                self.problem = Some(Text::new("err-internal").arg("detail", e.to_string()));
-                None
-            }
-        }
-    }
-
-    fn view<'a>(&'a self, i18n: &I18n) -> Vec<Element<'a, DialogMessage>> {
-        let mut items = vec![
-            widget::line(i18n, i18n.tr("ui-supervisor-approval")),
-            widget::field(
-                i18n,
-                "supervisor-username",
-                "ui-supervisor-username",
-                &self.username,
-                DialogMessage::Username,
-                None,
-            ),
-            widget::password(
-                i18n,
-                "supervisor-password",
-                "ui-supervisor-password",
-                &self.password,
-                DialogMessage::Password,
-                Some(DialogMessage::Approve),
-            ),
-        ];
-        if let Some(problem) = &self.problem {
-            items.push(widget::error(i18n, problem));
-        }
-        items
-    }
-}
-
 pub struct ExceptionForm {
     finger: Finger,
-    source: Source,
     kind: Option<ExceptionKind>,
     reason: String,
     permanent: Option<bool>,
-    camera: Option<CameraController>,
-    frame: Option<RgbImage>,
-    live: Option<image::Handle>,
-    photo: Option<(Portrait, image::Handle)>,
-    camera_problem: Option<Text>,
+    photo: PhotoCapture,
     approval: Approval,
     problem: Option<Text>,
 }
@@ -110,8 +43,7 @@ pub enum DialogMessage {
     Kind(ExceptionKind),
     Reason(String),
     Permanent(bool),
-    TakePhoto,
-    RetakePhoto,
+    Photo(PhotoMessage),
     Username(String),
     Password(String),
     Approve,
@@ -131,14 +63,6 @@ pub enum Outcome {
     },
 }
 
-fn rgb_handle(frame: &RgbImage) -> image::Handle {
-    image::Handle::from_rgba(
-        frame.width(),
-        frame.height(),
-        widget::rgb_to_rgba(frame.as_raw()),
-    )
-}
-
 impl Dialog {
     pub fn force(below: Vec<Finger>) -> Self {
         Dialog::Force(Approval::default(), below)
@@ -149,44 +73,23 @@ impl Dialog {
     pub fn exception(finger: Finger, camera: &Source) -> Self {
         Dialog::Exception(Box::new(ExceptionForm {
             finger,
-            source: camera.clone(),
             kind: None,
             reason: String::new(),
             permanent: None,
-            camera: Some(CameraController::start(camera.clone())),
-            frame: None,
-            live: None,
-            photo: None,
-            camera_problem: None,
+            photo: PhotoCapture::start(camera),
             approval: Approval::default(),
             problem: None,
         }))
     }
 
     pub fn camera_live(&self) -> bool {
-        matches!(self, Dialog::Exception(form) if form.camera.is_some())
+        matches!(self, Dialog::Exception(form) if form.photo.is_live())
     }
 
     /// Takes the camera's latest frame into the live view.
     pub fn tick(&mut self) {
-        let Dialog::Exception(form) = self else {
-            return;
-        };
-        let Some(camera) = &form.camera else {
-            return;
-        };
-        match camera.latest() {
-            Some(Ok(frame)) => {
-                form.live = Some(rgb_handle(&frame));
-                form.frame = Some(frame);
-            }
-            Some(Err(e)) => {
-                tracing::warn!("exception photo camera: {e}");
-                form.camera_problem =
-                    Some(Text::new("err-camera-lost").arg("detail", e.to_string()));
-                form.camera = None;
-            }
-            None => {}
+        if let Dialog::Exception(form) = self {
+            form.photo.tick();
         }
     }
 
@@ -217,7 +120,12 @@ impl Dialog {
                     below.iter().map(|f| i18n.tr(finger_text_id(*f))).collect();
                 let help = Text::new("ui-force-help").arg("fingers", names.join("، "));
                 let mut items = vec![widget::line(i18n, i18n.text(&help))];
-                items.extend(approval.view(i18n));
+                items.extend(approval.view(
+                    i18n,
+                    DialogMessage::Username,
+                    DialogMessage::Password,
+                    DialogMessage::Approve,
+                ));
                 (Text::new("ui-force-title"), items)
             }
             Dialog::Exception(form) => (
@@ -268,26 +176,7 @@ impl ExceptionForm {
             }
             DialogMessage::Reason(v) => self.reason = v,
             DialogMessage::Permanent(p) => self.permanent = Some(p),
-            DialogMessage::TakePhoto => {
-                if let (Some(frame), Some(camera)) = (self.frame.take(), &self.camera) {
-                    match Portrait::from_frame(&frame, camera.description()) {
-                        Ok(photo) => {
-                            self.photo = Some((photo, rgb_handle(&frame)));
-                            self.camera = None;
-                            self.live = None;
-                        }
-                        Err(e) => {
-                            self.camera_problem =
-                                Some(Text::new("err-internal").arg("detail", e.to_string()));
-                        }
-                    }
-                }
-            }
-            DialogMessage::RetakePhoto => {
-                self.photo = None;
-                self.camera_problem = None;
-                self.camera = Some(CameraController::start(self.source.clone()));
-            }
+            DialogMessage::Photo(m) => self.photo.update(m),
             DialogMessage::Username(v) => self.approval.username = v,
             DialogMessage::Password(v) => self.approval.password = v,
             DialogMessage::Approve => return self.approve(station),
@@ -303,7 +192,7 @@ impl ExceptionForm {
             Some("err-exception-reason")
         } else if self.permanent.is_none() {
             Some("err-exception-duration")
-        } else if self.photo.is_none() {
+        } else if self.photo.photo().is_none() {
             Some("err-exception-photo")
         } else {
             None
@@ -317,8 +206,8 @@ impl ExceptionForm {
         let Some(supervisor) = self.approval.verify(station) else {
             return Outcome::Open;
         };
-        let (Some(kind), Some(permanent), Some((photo, _))) =
-            (self.kind, self.permanent, self.photo.take())
+        let (Some(kind), Some(permanent), Some(photo)) =
+            (self.kind, self.permanent, self.photo.take_photo())
         else {
             return Outcome::Open;
         };
@@ -373,33 +262,13 @@ impl ExceptionForm {
             items.push(widget::aligned(i18n, row(i18n, durations).spacing(16)));
         }
         items.push(widget::line(i18n, i18n.tr("ui-exception-photo")));
-        let picture: Element<'a, DialogMessage> = match (&self.photo, &self.live) {
-            (Some((_, handle)), _) | (None, Some(handle)) => image(handle.clone())
-                .content_fit(ContentFit::Contain)
-                .height(200)
-                .into(),
-            (None, None) => container(text(i18n.tr("ui-camera-starting")))
-                .center(Length::Fill)
-                .height(200)
-                .into(),
-        };
-        let photo_button = if self.photo.is_some() {
-            button(text(i18n.tr("ui-photo-taken")))
-                .style(button::secondary)
-                .on_press(DialogMessage::RetakePhoto)
-        } else {
-            button(text(i18n.tr("ui-take-photo")))
-                .style(button::primary)
-                .on_press_maybe(self.frame.is_some().then_some(DialogMessage::TakePhoto))
-        };
-        items.push(widget::aligned(
+        items.extend(self.photo.view(i18n, DialogMessage::Photo));
+        items.extend(self.approval.view(
             i18n,
-            row(i18n, vec![picture, photo_button.into()]).spacing(12),
+            DialogMessage::Username,
+            DialogMessage::Password,
+            DialogMessage::Approve,
         ));
-        if let Some(problem) = &self.camera_problem {
-            items.push(widget::error(i18n, problem));
-        }
-        items.extend(self.approval.view(i18n));
         if let Some(problem) = &self.problem {
             items.push(widget::error(i18n, problem));
         }
