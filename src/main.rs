@@ -85,6 +85,12 @@ enum Command {
         #[arg(long)]
         until_empty: bool,
     },
+    /// Pre-registrations: the office's appointment list from the intake,
+    /// cached encrypted for offline use.
+    Prereg {
+        #[command(subcommand)]
+        command: PreregCommand,
+    },
     /// The reference intake server (the authority's receiving end).
     Intake {
         /// The intake's own data directory.
@@ -207,6 +213,41 @@ enum QueueCommand {
 }
 
 #[derive(Subcommand)]
+enum PreregCommand {
+    /// Fetches the office's appointment list from the intake (`[upload]
+    /// url`) into the encrypted cache.
+    Sync,
+    /// Finds appointments by tracking code or national code (Persian,
+    /// Arabic-Indic or ASCII digits; spaces and dashes are ignored) and
+    /// says whether each was already used; exits 1 when none matches.
+    Find {
+        query: String,
+        /// One JSON array instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Lists the cached appointment list of the station's office.
+    List {
+        /// One JSON document instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum AppointmentsCommand {
+    /// Imports an office's appointment list (JSON), replacing the office's
+    /// previous list; the file is checked first.
+    Import { file: PathBuf },
+    /// Lists the stored appointments, each open or consumed.
+    List {
+        /// Only this office.
+        #[arg(long)]
+        office: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
 enum IntakeCommand {
     /// Serves the tus endpoint (`/files/`) and `/v1/status`.
     Serve {
@@ -226,6 +267,15 @@ enum IntakeCommand {
         key: Option<String>,
         #[arg(long, default_value = "")]
         name: String,
+        /// The office the station enrols for: it may then fetch only that
+        /// office's appointments.
+        #[arg(long)]
+        office: Option<String>,
+    },
+    /// Pre-registrations served at `/v1/appointments`.
+    Appointments {
+        #[command(subcommand)]
+        command: AppointmentsCommand,
     },
     /// Prints the key stations check receipts with (for `[upload] intake_key`).
     Key,
@@ -261,6 +311,7 @@ fn main() -> ExitCode {
         Some(Command::An2k { command }) => an2k(command),
         Some(Command::Upload { until_empty }) => upload(&data_dir, until_empty),
         Some(Command::Intake { dir, command }) => intake(&dir, command),
+        Some(Command::Prereg { command }) => prereg(&data_dir, command),
         Some(Command::SelfTest { count, seal_only }) => self_test(&data_dir, count, seal_only),
         Some(Command::Wsq { command }) => wsq(command),
         Some(Command::Finger {
@@ -601,7 +652,7 @@ fn upload(data_dir: &std::path::Path, until_empty: bool) -> ExitCode {
         Ok(s) => Arc::new(s),
         Err(code) => return code,
     };
-    let uploader = match pishkhan::upload::Uploader::new(station) {
+    let uploader = match pishkhan::upload::Uploader::new(station.clone()) {
         Ok(u) => Arc::new(u),
         Err(e) => return fail(e),
     };
@@ -621,6 +672,15 @@ fn upload(data_dir: &std::path::Path, until_empty: bool) -> ExitCode {
                 Err(e) => fail(e),
             }
         } else {
+            // The daemon keeps the office's appointment list fresh too.
+            let config = station.config.upload.clone();
+            match pishkhan::prereg::sync::Syncer::new(station, &config) {
+                Ok(syncer) => {
+                    let handle = pishkhan::prereg::sync::SyncHandle::default();
+                    tokio::spawn(syncer.run(handle, Some(uploader.progress.clone())));
+                }
+                Err(e) => tracing::warn!("{e}"),
+            }
             tokio::select! {
                 () = uploader.run() => ExitCode::SUCCESS,
                 _ = tokio::signal::ctrl_c() => ExitCode::SUCCESS,
@@ -646,11 +706,13 @@ fn intake(dir: &std::path::Path, command: IntakeCommand) -> ExitCode {
             }
             Err(e) => fail(e),
         },
+        IntakeCommand::Appointments { command } => intake_appointments(&intake, command),
         IntakeCommand::Register {
             station_dir,
             station_id,
             key,
             name,
+            office,
         } => {
             let (id, key) = match (station_dir, station_id, key) {
                 (Some(dir), _, _) => match Station::open(&dir) {
@@ -669,9 +731,16 @@ fn intake(dir: &std::path::Path, command: IntakeCommand) -> ExitCode {
                 }
                 _ => return fail("give --station-dir, or --station-id with --key"),
             };
-            match intake.register(&id, &key, &name) {
+            let registered = intake.register(&id, &key, &name).and_then(|()| match &office {
+                Some(office) => intake.set_office(&id, Some(office)),
+                None => Ok(()),
+            });
+            match registered {
                 Ok(()) => {
-                    println!("station {id} registered");
+                    match &office {
+                        Some(office) => println!("station {id} registered for office {office}"),
+                        None => println!("station {id} registered"),
+                    }
                     ExitCode::SUCCESS
                 }
                 Err(e) => fail(e),
@@ -705,6 +774,168 @@ fn intake(dir: &std::path::Path, command: IntakeCommand) -> ExitCode {
                     _ = tokio::signal::ctrl_c() => ExitCode::SUCCESS,
                 }
             })
+        }
+    }
+}
+
+fn intake_appointments(intake: &pishkhan::intake::Intake, command: AppointmentsCommand) -> ExitCode {
+    match command {
+        AppointmentsCommand::Import { file } => match intake.import_appointments(&file) {
+            Ok(list) => {
+                println!(
+                    "{} appointment(s) of office {} imported",
+                    list.appointments.len(),
+                    list.office
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(e),
+        },
+        AppointmentsCommand::List { office } => {
+            let offices = match office {
+                Some(office) => vec![office],
+                None => match intake.appointment_offices() {
+                    Ok(offices) => offices,
+                    Err(e) => return fail(e),
+                },
+            };
+            let consumed = match intake.consumed_appointments() {
+                Ok(consumed) => consumed,
+                Err(e) => return fail(e),
+            };
+            for office in &offices {
+                let list = match intake.appointments(office) {
+                    Ok(Some(list)) => list,
+                    Ok(None) => return fail(format!("no appointment list for office {office}")),
+                    Err(e) => return fail(e),
+                };
+                println!(
+                    "office {}: {} appointment(s), generated {}",
+                    list.office,
+                    list.appointments.len(),
+                    list.generated_at
+                );
+                for a in &list.appointments {
+                    let state = consumed.get(&a.tracking_code).map_or_else(
+                        || "open".to_owned(),
+                        |c| format!("used by packet {} at {}", c.packet_id, c.consumed_at),
+                    );
+                    println!(
+                        "  {}  {}  {:<20}  {state}",
+                        a.tracking_code,
+                        a.appointment_at,
+                        request_type(a.request_type)
+                    );
+                }
+            }
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+fn request_type(kind: pishkhan::enrolment::RequestType) -> String {
+    serde_json::to_value(kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+fn prereg(data_dir: &std::path::Path, command: PreregCommand) -> ExitCode {
+    use pishkhan::prereg::cache::{self, Found};
+    let station = match open(data_dir) {
+        Ok(s) => Arc::new(s),
+        Err(code) => return code,
+    };
+    let office = station.config.station.office.clone();
+    let line = |found: &Found| {
+        let a = found.appointment();
+        let state = match found {
+            Found::Open { .. } => "open".to_owned(),
+            Found::Consumed { by, .. } => format!("used by packet {} at {}", by.packet_id, by.at),
+        };
+        format!(
+            "{}  {}  {}  {} {}  {}  {}",
+            a.tracking_code,
+            a.appointment_at,
+            a.national_code,
+            a.first_name,
+            a.last_name,
+            request_type(a.request_type),
+            state
+        )
+    };
+    match command {
+        PreregCommand::Sync => {
+            let runtime = match runtime() {
+                Ok(r) => r,
+                Err(code) => return code,
+            };
+            let config = station.config.upload.clone();
+            match runtime.block_on(pishkhan::prereg::sync::sync_once(station, &config)) {
+                Ok(synced) => {
+                    println!(
+                        "office {}: {} appointment(s) synced at {}",
+                        synced.office, synced.appointments, synced.fetched_at
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(e),
+            }
+        }
+        PreregCommand::Find { query, json } => {
+            let key = station.prereg_key();
+            let found = match station.with_db(|db| cache::find(db, &key, &office, &query)) {
+                Ok(found) => found,
+                Err(e) => return fail(e),
+            };
+            if json {
+                print_json(&found);
+            } else {
+                for f in &found {
+                    println!("{}", line(f));
+                }
+            }
+            if found.is_empty() {
+                let synced = station.with_db(|db| cache::fetched_at(db, &office));
+                eprintln!(
+                    "pishkhan: no appointment of office {office} matches {query:?} ({})",
+                    match synced {
+                        Ok(Some(at)) => format!("list synced at {at}"),
+                        Ok(None) => "no list synced yet: pishkhan prereg sync".to_owned(),
+                        Err(e) => e.to_string(),
+                    }
+                );
+                return ExitCode::FAILURE;
+            }
+            ExitCode::SUCCESS
+        }
+        PreregCommand::List { json } => {
+            let key = station.prereg_key();
+            let listed = match station.with_db(|db| cache::list(db, &key, &office)) {
+                Ok(Some(listed)) => listed,
+                Ok(None) => {
+                    return fail(format!(
+                        "no appointment list of office {office} synced yet: pishkhan prereg sync"
+                    ));
+                }
+                Err(e) => return fail(e),
+            };
+            let (found, fetched_at) = listed;
+            if json {
+                return print_json(&serde_json::json!({
+                    "office": office,
+                    "fetched_at": fetched_at,
+                    "appointments": found,
+                }));
+            }
+            println!(
+                "office {office}: {} appointment(s), synced at {fetched_at}",
+                found.len()
+            );
+            for f in &found {
+                println!("{}", line(f));
+            }
+            ExitCode::SUCCESS
         }
     }
 }

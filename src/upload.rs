@@ -99,6 +99,49 @@ pub fn backoff(attempt: u32, base: Duration, max: Duration) -> Duration {
     capped.mul_f64(factor)
 }
 
+/// The client configuration for the intake of `[upload]`: its endpoint
+/// (`url`) and whom to trust (`server_certificate`, a path relative to
+/// `data_dir`, pinned; else the system's roots). Shared by the uploader
+/// and the pre-registration sync.
+pub fn client_config(
+    data_dir: &std::path::Path,
+    config: &UploadConfig,
+) -> Result<client::Config, UploadError> {
+    let url = config.url.as_deref().ok_or(UploadError::NotConfigured)?;
+    let endpoint =
+        url::Url::parse(url).map_err(|e| UploadError::Config(format!("url {url:?}: {e}")))?;
+    let trust = match &config.server_certificate {
+        Some(path) => {
+            let pem = std::fs::read(data_dir.join(path))
+                .map_err(|e| UploadError::Config(format!("server_certificate {path}: {e}")))?;
+            Trust::pinned_pem(&pem).map_err(|e| UploadError::Config(e.to_string()))?
+        }
+        None => Trust::system(),
+    };
+    let mut tus = client::Config::new(endpoint);
+    tus.trust = trust;
+    Ok(tus)
+}
+
+/// A client of the intake whose every request is signed with the station
+/// key ([`auth`]: method, path and query, date, station id).
+pub fn signed_client(station: Arc<Station>, config: client::Config) -> Result<Client, UploadError> {
+    Ok(Client::new(config)
+        .map_err(|e| UploadError::Config(e.to_string()))?
+        .with_authenticator(move |parts: &client::RequestParts<'_>| {
+            let path = match parts.url.query() {
+                Some(q) => format!("{}?{q}", parts.url.path()),
+                None => parts.url.path().to_owned(),
+            };
+            let mut headers = reqwest::header::HeaderMap::new();
+            for (name, value) in station.sign_request(parts.method.as_str(), &path) {
+                let value = value.parse().map_err(|e| format!("{name}: {e}"))?;
+                headers.insert(name, value);
+            }
+            Ok(headers)
+        }))
+}
+
 impl Uploader {
     /// An uploader with the station's `[upload]` configuration.
     pub fn new(station: Arc<Station>) -> Result<Self, UploadError> {
@@ -128,9 +171,7 @@ impl Uploader {
         if recovered > 0 {
             tracing::info!("{recovered} interrupted upload(s) queued again");
         }
-        let url = config.url.as_deref().ok_or(UploadError::NotConfigured)?;
-        let endpoint =
-            url::Url::parse(url).map_err(|e| UploadError::Config(format!("url {url:?}: {e}")))?;
+        let mut tus = client_config(&station.data_dir, &config)?;
         let intake_key = config
             .intake_key
             .as_deref()
@@ -138,36 +179,12 @@ impl Uploader {
             .and_then(|b| <[u8; 32]>::try_from(b).ok())
             .and_then(|b| VerifyingKey::from_bytes(&b).ok())
             .ok_or_else(|| UploadError::Config("intake_key is not a valid Ed25519 key".into()))?;
-        let trust = match &config.server_certificate {
-            Some(path) => {
-                let pem = std::fs::read(station.data_dir.join(path))
-                    .map_err(|e| UploadError::Config(format!("server_certificate {path}: {e}")))?;
-                Trust::pinned_pem(&pem).map_err(|e| UploadError::Config(e.to_string()))?
-            }
-            None => Trust::system(),
-        };
-        let mut tus = client::Config::new(endpoint);
-        tus.trust = trust;
         // The worker retries across attempts itself (with backoff and a
         // record in the outbox); inside one attempt, a few quick retries.
         tus.retry.attempts = 3;
         tus.retry.delay = Duration::from_millis(500);
         tus.stall_timeout = Duration::from_secs(20);
-        let signer = station.clone();
-        let client = Client::new(tus)
-            .map_err(|e| UploadError::Config(e.to_string()))?
-            .with_authenticator(move |parts: &client::RequestParts<'_>| {
-                let path = match parts.url.query() {
-                    Some(q) => format!("{}?{q}", parts.url.path()),
-                    None => parts.url.path().to_owned(),
-                };
-                let mut headers = reqwest::header::HeaderMap::new();
-                for (name, value) in signer.sign_request(parts.method.as_str(), &path) {
-                    let value = value.parse().map_err(|e| format!("{name}: {e}"))?;
-                    headers.insert(name, value);
-                }
-                Ok(headers)
-            });
+        let client = signed_client(station.clone(), tus)?;
         Ok(Self {
             _lock: lock,
             station,
@@ -382,11 +399,15 @@ impl Uploader {
     }
 }
 
-/// Uploads running beside the window, on a thread of their own.
+/// Uploads running beside the window, on a thread of their own, and the
+/// pre-registration sync beside them.
 pub struct Background {
     pub progress: Arc<Mutex<Progress>>,
     /// Where packets go (`[upload] url`, or the embedded demo intake).
     pub endpoint: String,
+    /// The appointment list sync (`None` when it cannot run, e.g. the
+    /// office code is not one the intake knows; the reason is logged).
+    pub prereg: Option<crate::prereg::sync::SyncHandle>,
 }
 
 /// The folder of the demo intake inside a demo station's data directory.
@@ -394,8 +415,11 @@ pub const DEMO_INTAKE_DIR: &str = "demo-intake";
 
 /// Starts uploading in the background: to `[upload] url` when configured;
 /// in demo mode without one, to an intake embedded on loopback (its data in
-/// `demo-intake/`, decrypting with the demo authority key), so that the
-/// whole path runs on one laptop. `None`: uploads are not configured.
+/// `demo-intake/`, decrypting with the demo authority key, serving a
+/// synthetic appointment list of today), so that the whole path runs on one
+/// laptop. The office's appointment list is synced from the same intake at
+/// start and every 10 minutes ([`crate::prereg::sync`]). `None`: uploads
+/// are not configured.
 pub fn start_background(station: Arc<Station>) -> Result<Option<Background>, UploadError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -425,11 +449,24 @@ pub fn start_background(station: Arc<Station>) -> Result<Option<Background>, Upl
     } else {
         return Ok(None);
     };
+    let syncer = match crate::prereg::sync::Syncer::new(uploader.station.clone(), &uploader.config)
+    {
+        Ok(syncer) => Some(syncer),
+        Err(e) => {
+            tracing::warn!("{e}");
+            None
+        }
+    };
     let uploader = Arc::new(uploader);
+    let handle = syncer
+        .as_ref()
+        .map(|_| crate::prereg::sync::SyncHandle::default());
     let background = Background {
         progress: uploader.progress.clone(),
         endpoint: uploader.config.url.clone().unwrap_or_default(),
+        prereg: handle.clone(),
     };
+    let progress = uploader.progress.clone();
     std::thread::Builder::new()
         .name("pishkhan-upload".into())
         .spawn(move || {
@@ -440,6 +477,9 @@ pub fn start_background(station: Arc<Station>) -> Result<Option<Background>, Upl
                             tracing::error!("demo intake stopped: {e}");
                         }
                     });
+                }
+                if let (Some(syncer), Some(handle)) = (syncer, handle) {
+                    tokio::spawn(syncer.run(handle, Some(progress)));
                 }
                 uploader.run().await;
             });
@@ -467,13 +507,23 @@ async fn demo_intake(
     let text = toml::to_string_pretty(&config).map_err(|e| problem(&e))?;
     std::fs::write(dir.join(crate::intake::CONFIG_FILE), text).map_err(|e| problem(&e))?;
     let intake = Arc::new(crate::intake::Intake::open(dir).map_err(|e| problem(&e))?);
+    let id = station.id.to_string();
     intake
-        .register(
-            &station.id.to_string(),
-            &station.verifying_key(),
-            "this demo station",
-        )
+        .register(&id, &station.verifying_key(), "this demo station")
         .map_err(|e| problem(&e))?;
+    // The demo office's pre-registrations: a synthetic list of today,
+    // written once (an imported list is left alone).
+    let office = &station.config.station.office;
+    if crate::prereg::is_office_code(office) {
+        intake
+            .set_office(&id, Some(office))
+            .map_err(|e| problem(&e))?;
+        match intake.seed_demo_appointments(office) {
+            Ok(true) => tracing::info!(office, "demo appointment list of today written"),
+            Ok(false) => {}
+            Err(e) => tracing::warn!("demo appointment list: {e}"),
+        }
+    }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .map_err(|e| problem(&e))?;

@@ -21,6 +21,10 @@ pub struct RegisteredStation {
     pub key: String,
     #[serde(default)]
     pub name: String,
+    /// The office the station enrols for: it may fetch only this office's
+    /// appointments. `None`: any office (a mobile team).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub office: Option<String>,
 }
 
 /// The register of stations (`stations.toml`: `[[station]]` tables).
@@ -55,14 +59,40 @@ impl Registry {
         std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
     }
 
-    /// Adds or replaces a station's key.
+    /// Adds or replaces a station's key (a recorded office is kept).
     pub fn register(&mut self, id: &str, key: &VerifyingKey, name: &str) {
+        let office = self
+            .stations
+            .iter()
+            .find(|s| s.id == id)
+            .and_then(|s| s.office.clone());
         self.stations.retain(|s| s.id != id);
         self.stations.push(RegisteredStation {
             id: id.to_owned(),
             key: hex::encode(key.as_bytes()),
             name: name.to_owned(),
+            office,
         });
+    }
+
+    /// Sets (or with `None` clears) the office of a registered station;
+    /// `false` when it is not registered.
+    pub fn set_office(&mut self, id: &str, office: Option<&str>) -> bool {
+        match self.stations.iter_mut().find(|s| s.id == id) {
+            Some(station) => {
+                station.office = office.map(str::to_owned);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The office a station is tied to, if any.
+    pub fn office_of(&self, station_id: &str) -> Option<&str> {
+        self.stations
+            .iter()
+            .find(|s| s.id == station_id)
+            .and_then(|s| s.office.as_deref())
     }
 
     pub fn key_of(&self, station_id: &str) -> Option<VerifyingKey> {
@@ -85,6 +115,10 @@ fn parse_key(hex_key: &str) -> Option<VerifyingKey> {
 pub struct Accepted {
     pub header: Header,
     pub manifest: Manifest,
+    /// The tracking code of the pre-registration the enrolment was checked
+    /// in from, read from the manifest JSON
+    /// ([`appointments::manifest_tracking_code`](super::appointments::manifest_tracking_code)).
+    pub checked_in_from: Option<String>,
 }
 
 /// A refusal: the reason code and what exactly failed.
@@ -128,10 +162,10 @@ pub fn judge(
     file.verify(Some(&registered))
         .map_err(|e| refuse(Reason::Tampered, e.to_string()))?;
     let mut last = None;
-    let opened = identities
+    let (opened, identity) = identities
         .iter()
         .find_map(|identity| match packet::open(&file, identity) {
-            Ok(opened) => Some(opened),
+            Ok(opened) => Some((opened, identity)),
             Err(e) => {
                 last = Some(e);
                 None
@@ -149,8 +183,19 @@ pub fn judge(
         }
         other => refuse(Reason::BadManifest, other.to_string()),
     })?;
+    // The manifest was just verified; it is read again as JSON (only the
+    // archive's first entry is decrypted) for the pre-registration.
+    let checked_in_from = super::appointments::checked_in_from(&file.ciphertext, identity)
+        .unwrap_or_else(|e| {
+            tracing::warn!(
+                packet = %file.header.packet_id,
+                "pre-registration of the manifest not read: {e}"
+            );
+            None
+        });
     Ok(Accepted {
         header: file.header,
         manifest: opened.manifest,
+        checked_in_from,
     })
 }

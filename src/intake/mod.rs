@@ -9,7 +9,8 @@
 //! accepted packet in an object store (a local folder by default, any
 //! S3-compatible store by configuration) and answers with a signed
 //! [`receipt`]. The same packet uploaded again gets the same receipt.
-//! `GET /v1/status` reports counts.
+//! `GET /v1/status` reports counts; `GET /v1/appointments?office=CODE`
+//! serves an office's pre-registrations to its stations ([`appointments`]).
 //!
 //! Data directory:
 //!
@@ -18,12 +19,15 @@
 //! intake.key           the intake's Ed25519 key, which signs receipts (0600)
 //! tls-cert.pem         the HTTPS certificate (self-signed on first start;
 //! tls-key.pem          replace both with the authority's own; 0600 key)
-//! stations.toml        the register: [[station]] id, key, name
-//! intake.db            uploads in progress, receipts, rejections
+//! stations.toml        the register: [[station]] id, key, name, office
+//! intake.db            uploads in progress, receipts, rejections,
+//!                      consumed appointments
+//! appointments/<OFFICE>.json  each office's pre-registrations
 //! uploads/<id>.part    bytes received so far
 //! objects/             accepted packets (the default object store)
 //! ```
 
+pub mod appointments;
 pub mod auth;
 pub mod judge;
 pub mod receipt;
@@ -128,6 +132,12 @@ CREATE TABLE IF NOT EXISTS rejections (
     reason      TEXT,
     signed      TEXT NOT NULL,
     received_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS consumed_appointments (
+    tracking_code TEXT PRIMARY KEY,
+    packet_id     TEXT NOT NULL,
+    station_id    TEXT NOT NULL,
+    consumed_at   TEXT NOT NULL
 );
 ";
 
@@ -252,6 +262,31 @@ impl Intake {
         registry.save(&path).map_err(|e| file_error(&path, e))
     }
 
+    /// Ties a registered station to one office (it may fetch only that
+    /// office's appointments), or unties it with `None`; in memory and in
+    /// `stations.toml`.
+    pub fn set_office(&self, station_id: &str, office: Option<&str>) -> Result<(), IntakeError> {
+        let path = self.dir.join(REGISTRY_FILE);
+        if let Some(office) = office.filter(|o| !crate::prereg::is_office_code(o)) {
+            return Err(file_error(
+                &path,
+                format!("{office:?} is not an office code (ASCII letters, digits, '-', '_')"),
+            ));
+        }
+        let mut registry = self
+            .store
+            .registry
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !registry.set_office(station_id, office) {
+            return Err(file_error(
+                &path,
+                format!("station {station_id} is not registered"),
+            ));
+        }
+        registry.save(&path).map_err(|e| file_error(&path, e))
+    }
+
     /// Counts for `GET /v1/status`.
     pub fn status(&self) -> Result<IntakeStatus, IntakeError> {
         let db = self
@@ -295,7 +330,8 @@ impl Intake {
         Ok(names)
     }
 
-    /// The HTTP application: tus at [`FILES_PATH`], `GET /v1/status`.
+    /// The HTTP application: tus at [`FILES_PATH`], `GET /v1/status`,
+    /// `GET /v1/appointments` ([`appointments::PATH`]).
     pub fn router(self: &Arc<Self>) -> axum::Router {
         let tus = pishkhan_tus::server::Config {
             base_path: FILES_PATH.into(),
@@ -303,18 +339,23 @@ impl Intake {
             ..pishkhan_tus::server::Config::default()
         };
         let intake = self.clone();
-        pishkhan_tus::server::router(self.store.clone(), tus).route(
-            "/v1/status",
-            get(move || {
-                let intake = intake.clone();
-                async move {
-                    intake
-                        .status()
-                        .map(Json)
-                        .map_err(|e| (axum::http::StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
-                }
-            }),
-        )
+        let lists = self.clone();
+        pishkhan_tus::server::router(self.store.clone(), tus)
+            .route(
+                "/v1/status",
+                get(move || {
+                    let intake = intake.clone();
+                    async move {
+                        intake.status().map(Json).map_err(|e| {
+                            (axum::http::StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+                        })
+                    }
+                }),
+            )
+            .route(
+                appointments::PATH,
+                get(move |uri, headers| appointments::handle(lists.clone(), uri, headers)),
+            )
     }
 
     /// Serves on `listener` until the future is dropped: HTTPS when `tls`

@@ -186,15 +186,36 @@ impl IntakeStore {
         };
         let signed = self.sign(&receipt)?;
         // Only accepted packets hold their id: a rejected one may come
-        // again, mended.
+        // again, mended. The appointment it used is consumed with its
+        // receipt, in one transaction.
         if status == Status::Accepted {
-            self.db(|db| {
-                db.execute(
+            let checked_in_from = verdict.as_ref().ok().and_then(|a| a.checked_in_from.clone());
+            let first_use = self.db(|db| {
+                let tx = db.unchecked_transaction()?;
+                tx.execute(
                     "INSERT OR IGNORE INTO receipts (packet_id, station_id, sha256, status, signed, received_at)
                      VALUES (?1, ?2, ?3, 'accepted', ?4, ?5)",
                     rusqlite::params![packet_id, station, sha256, signed, receipt.received_at],
-                )
+                )?;
+                let first_use = match &checked_in_from {
+                    Some(code) => Some(tx.execute(
+                        "INSERT OR IGNORE INTO consumed_appointments
+                             (tracking_code, packet_id, station_id, consumed_at)
+                         VALUES (?1, ?2, ?3, ?4)",
+                        rusqlite::params![code, packet_id, station, receipt.received_at],
+                    )? == 1),
+                    None => None,
+                };
+                tx.commit()?;
+                Ok(first_use)
             })?;
+            if first_use == Some(false) {
+                tracing::warn!(
+                    packet = packet_id,
+                    station,
+                    "the packet's pre-registration was already used by another packet"
+                );
+            }
         } else {
             self.db(|db| {
                 db.execute(

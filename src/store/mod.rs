@@ -1,9 +1,11 @@
 //! The station database: one SQLite file in the data directory, in WAL
 //! mode with full sync, migrated by numbered SQL files on open.
 //!
-//! It holds accounts, station facts, the audit log, drafts and the outbox.
-//! Applicant data enters it only encrypted: in drafts (to the operator's
-//! draft key and the authority) and in sealed packets (to the authority).
+//! It holds accounts, station facts, the audit log, drafts, the outbox and
+//! the pre-registration cache. Applicant data enters it only encrypted: in
+//! drafts (to the operator's draft key and the authority), in sealed
+//! packets (to the authority) and in the cached appointment list (to a key
+//! derived from the station key, `prereg::cache`).
 
 pub mod accounts;
 pub mod audit;
@@ -19,6 +21,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/001_initial.sql"),
     include_str!("migrations/002_packets.sql"),
     include_str!("migrations/003_upload.sql"),
+    include_str!("migrations/004_preregistration.sql"),
 ];
 
 pub const FILE_NAME: &str = "pishkhan.db";

@@ -13,7 +13,8 @@
 //!   redirects are not followed and environment proxies are not used.
 //!
 //! The single-request methods ([`Client::create`], [`Client::status`],
-//! [`Client::patch`], [`Client::terminate`]) do not retry;
+//! [`Client::patch`], [`Client::terminate`], and [`Client::get`] for a
+//! resource beside the endpoint) do not retry;
 //! [`Client::upload`] drives a whole upload, resuming and retrying.
 
 mod auth;
@@ -135,11 +136,13 @@ pub struct Client {
     auth: Option<Arc<dyn Authenticate>>,
 }
 
-/// A response, its body shortened to a reason text.
+/// A response: the start of its body as a reason text, and the body
+/// itself when the caller asked to keep it.
 struct Reply {
     status: StatusCode,
     headers: HeaderMap,
     reason: String,
+    body: Vec<u8>,
 }
 
 /// Longest reason text kept from an error response body.
@@ -326,6 +329,28 @@ impl Client {
         expect(&reply, "DELETE", &[StatusCode::NO_CONTENT, StatusCode::OK])
     }
 
+    /// `GET` of a resource beside the tus endpoint (on its origin), e.g.
+    /// a list the server publishes, with the same trust, timeouts and
+    /// authenticator as the tus requests. Returns the body of a `200 OK`,
+    /// at most `max_body` bytes (a longer one is [`Error::Protocol`]);
+    /// other statuses are sorted as for tus requests ([`Error::NotFound`],
+    /// [`Error::Refused`], [`Error::Busy`], …).
+    pub async fn get(&self, url: &Url, max_body: usize) -> Result<Bytes, Error> {
+        self.check_origin(url)?;
+        let reply = self
+            .exchange_keeping(Method::GET, url, HeaderMap::new(), None, max_body + 1)
+            .await?;
+        if reply.status != StatusCode::OK {
+            return Err(status_error(&reply, "GET"));
+        }
+        if reply.body.len() > max_body {
+            return Err(Error::Protocol(format!(
+                "GET response: the body is larger than {max_body} bytes"
+            )));
+        }
+        Ok(Bytes::from(reply.body))
+    }
+
     fn check_origin(&self, url: &Url) -> Result<(), Error> {
         if url.origin() == self.config.endpoint.origin() {
             Ok(())
@@ -342,8 +367,22 @@ impl Client {
         &self,
         method: Method,
         url: &Url,
+        headers: HeaderMap,
+        body: Option<Bytes>,
+    ) -> Result<Reply, Error> {
+        self.exchange_keeping(method, url, headers, body, 0).await
+    }
+
+    /// [`exchange`](Self::exchange), keeping up to `keep` bytes of the
+    /// response body (reading at most `keep` or [`MAX_BODY`], whichever is
+    /// more).
+    async fn exchange_keeping(
+        &self,
+        method: Method,
+        url: &Url,
         mut headers: HeaderMap,
         body: Option<Bytes>,
+        keep: usize,
     ) -> Result<Reply, Error> {
         headers.insert(
             Header::TusResumable.name(),
@@ -374,13 +413,16 @@ impl Client {
                 let status = response.status();
                 let headers = std::mem::take(response.headers_mut());
                 let mut text = Vec::new();
+                let mut kept = Vec::new();
                 let mut read = 0;
-                while read < MAX_BODY {
+                while read < MAX_BODY.max(keep) {
                     match response.chunk().await {
                         Ok(Some(chunk)) => {
                             read += chunk.len();
                             let room = MAX_REASON.saturating_sub(text.len());
                             text.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                            let room = keep.saturating_sub(kept.len());
+                            kept.extend_from_slice(&chunk[..chunk.len().min(room)]);
                         }
                         Ok(None) => break,
                         // A broken error body still leaves the status.
@@ -396,6 +438,7 @@ impl Client {
                     status,
                     headers,
                     reason,
+                    body: kept,
                 })
             },
             &progress,
