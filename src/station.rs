@@ -358,6 +358,13 @@ impl Station {
         self.with_db(|db| crate::prereg::cache::find(db, &key, &self.config.station.office, query))
     }
 
+    /// When this office's appointment list was last synced (`None`: never).
+    pub fn appointments_fetched_at(
+        &self,
+    ) -> Result<Option<String>, crate::prereg::cache::CacheError> {
+        self.with_db(|db| crate::prereg::cache::fetched_at(db, &self.config.station.office))
+    }
+
     pub fn has_accounts(&self) -> Result<bool, accounts::AccountError> {
         self.with_db(|db| accounts::count(db).map(|n| n > 0))
     }

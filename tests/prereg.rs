@@ -59,8 +59,11 @@ fn station_dir(office: &str) -> tempfile::TempDir {
 /// An intake with `office_list` imported; each station registered, tied to
 /// its office when one is given.
 fn open_intake(dir: &Path, stations: &[(&Path, Option<&str>)]) -> Arc<Intake> {
-    std::fs::write(dir.join("intake.toml"), "listen = \"127.0.0.1:0\"\ntls = false\n")
-        .expect("intake config");
+    std::fs::write(
+        dir.join("intake.toml"),
+        "listen = \"127.0.0.1:0\"\ntls = false\n",
+    )
+    .expect("intake config");
     let intake = Arc::new(Intake::open(dir).expect("intake opens"));
     for (station, office) in stations {
         let st = Station::open(station).expect("station");
@@ -145,10 +148,7 @@ async fn synced_appointments_are_found_offline_stay_encrypted_and_are_used_once(
     server.abort();
     let _ = server.await;
     let offline = sync_once(station.clone(), &upload_to(addr)).await;
-    assert!(
-        matches!(&offline, Err(e) if e.is_offline()),
-        "{offline:?}"
-    );
+    assert!(matches!(&offline, Err(e) if e.is_offline()), "{offline:?}");
     assert!(
         offline
             .expect_err("offline")
@@ -301,8 +301,15 @@ async fn the_command_line_imports_syncs_finds_and_lists() {
         .output()
         .expect("runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("3 appointment(s) of office TEH-12 imported"), "{stdout}");
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("3 appointment(s) of office TEH-12 imported"),
+        "{stdout}"
+    );
     let out = pishkhan(st.path())
         .arg("intake")
         .arg("--dir")
@@ -312,7 +319,11 @@ async fn the_command_line_imports_syncs_finds_and_lists() {
         .args(["--office", OFFICE])
         .output()
         .expect("runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = pishkhan(st.path())
         .arg("intake")
         .arg("--dir")
@@ -321,7 +332,10 @@ async fn the_command_line_imports_syncs_finds_and_lists() {
         .output()
         .expect("runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("office TEH-12: 3 appointment(s)"), "{stdout}");
+    assert!(
+        stdout.contains("office TEH-12: 3 appointment(s)"),
+        "{stdout}"
+    );
     assert_eq!(stdout.matches("  open").count(), 3, "{stdout}");
 
     std::fs::write(
@@ -343,13 +357,24 @@ async fn the_command_line_imports_syncs_finds_and_lists() {
     };
     let out = run(&["prereg", "sync"]).await.expect("joins");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("office TEH-12: 3 appointment(s) synced"), "{stdout}");
-    let out = run(&["prereg", "find", "۰۴۹۹ ۳۷۰ ۸۹۹"]).await.expect("joins");
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("office TEH-12: 3 appointment(s) synced"),
+        "{stdout}"
+    );
+    let out = run(&["prereg", "find", "۰۴۹۹ ۳۷۰ ۸۹۹"])
+        .await
+        .expect("joins");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success());
     assert!(
-        stdout.contains("140509010002") && stdout.contains("بهرام نیکوکار") && stdout.contains("open"),
+        stdout.contains("140509010002")
+            && stdout.contains("بهرام نیکوکار")
+            && stdout.contains("open"),
         "{stdout}"
     );
     let out = run(&["prereg", "find", "123"]).await.expect("joins");

@@ -406,3 +406,5 @@ ui-document-photo-taken = Document photo taken ({ $size } pixels); it travels en
 ui-photo-retake = Retake
 ui-photo-remove = Remove
 ui-cancel = Cancel
+ui-prereg-list-age = Appointment list synced { $at }.
+ui-prereg-no-list = No appointment list synced yet: it comes from the authority when the link is up. Walk-ins can be enrolled meanwhile.

@@ -406,3 +406,5 @@ ui-document-photo-taken = عکس مدرک گرفته شد ({ $size } پیکسل)
 ui-photo-retake = عکس دوباره
 ui-photo-remove = حذف
 ui-cancel = انصراف
+ui-prereg-list-age = فهرست نوبت‌ها در { $at } به‌روز شد.
+ui-prereg-no-list = هنوز فهرست نوبتی نرسیده است: با برقراری ارتباط از سازمان می‌رسد. تا آن زمان متقاضیان حضوری را می‌توان ثبت‌نام کرد.

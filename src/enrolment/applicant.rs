@@ -6,7 +6,10 @@ use super::birth_certificate::{self, BirthCertificate, NUMBER_IS_NATIONAL_CODE_F
 use super::digits::{normalise_identifier, normalise_text};
 use super::jalali::{JalaliDate, LeapDayBirthday, MINIMUM_AGE};
 use super::national_code::{self, NationalCode, NationalCodeError};
-use super::phone::{normalise_landline, normalise_mobile};
+use super::phone::normalise_landline;
+/// Mobile numbers are normalised in [`super::phone`]; kept here too for
+/// callers of the form module.
+pub use super::phone::normalise_mobile;
 use super::postal::{normalise_postal_code, postal_code_warning};
 use crate::text::Text;
 /// What the applicant came for.

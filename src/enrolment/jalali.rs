@@ -395,7 +395,7 @@ mod tests {
                 ),
                 (gy, gm as u8, gd as u8)
             );
-            let weekday = match persian.day_of_week() {
+            let weekday = match persian.weekday() {
                 Weekday::Saturday => 0,
                 Weekday::Sunday => 1,
                 Weekday::Monday => 2,
@@ -408,6 +408,6 @@ mod tests {
             jdn += 1;
             days += 1;
         }
-        assert_eq!(days, 73_410);
+        assert_eq!(days, 73_414);
     }
 }

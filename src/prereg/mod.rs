@@ -15,8 +15,8 @@ pub mod sync;
 use serde::{Deserialize, Serialize};
 
 use crate::enrolment::applicant::Field;
-use crate::enrolment::digits::{fold_key, normalise_identifier};
 use crate::enrolment::digits::to_ascii_digits;
+use crate::enrolment::digits::{fold_key, normalise_identifier};
 use crate::enrolment::{Applicant, ApplicantForm, JalaliDate, RequestType};
 
 /// One online pre-registration with its appointment at the office.
@@ -151,7 +151,8 @@ pub fn differences(applicant: &Applicant, appointment: &Appointment) -> Vec<Diff
     let exact = |a: &str, b: &str| normalise_identifier(a) == normalise_identifier(b);
     let birth_date = JalaliDate::parse(&appointment.birth_date)
         .map_or_else(|_| appointment.birth_date.clone(), JalaliDate::to_ascii);
-    let mut pairs: Vec<(Field, String, String, fn(&str, &str) -> bool)> = vec![
+    type Same = fn(&str, &str) -> bool;
+    let mut pairs: Vec<(Field, String, String, Same)> = vec![
         (
             Field::NationalCode,
             applicant.national_code.as_str().to_owned(),
@@ -226,9 +227,7 @@ pub fn request_key(request: RequestType) -> String {
 pub enum ListError {
     #[error("the list names no office")]
     NoOffice,
-    #[error(
-        "the office code {0:?} may only hold ASCII letters, digits, '-' and '_' (at most 64)"
-    )]
+    #[error("the office code {0:?} may only hold ASCII letters, digits, '-' and '_' (at most 64)")]
     BadOffice(String),
     #[error("appointment {index}: the tracking code {code:?} is not 1 to 32 ASCII digits")]
     BadTrackingCode { index: usize, code: String },

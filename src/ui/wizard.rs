@@ -112,13 +112,15 @@ impl Wizard {
             station.config.fingerprints.policy(),
             timeout,
         );
+        let mut applicant = applicant::State::default();
+        applicant.refresh_list_age(&station);
         Self {
             station,
             devices,
             operator_name: full_name,
             session: Session::new(username, false),
             step: Step::Applicant,
-            applicant: applicant::State::default(),
+            applicant,
             documents: documents::State::default(),
             portrait: portrait::State::default(),
             fingerprints,
@@ -223,6 +225,11 @@ impl Wizard {
     }
 
     fn submit_applicant(&mut self) -> bool {
+        // Next before choosing: the applicant is a walk-in, and the form
+        // shows what is missing.
+        if self.session.check_in.is_none() {
+            self.applicant.walk_in = true;
+        }
         let rules = self.station.config.enrolment.rules(JalaliDate::today());
         match self.applicant.submit(&rules) {
             Some(applicant) => {

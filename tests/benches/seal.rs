@@ -40,7 +40,7 @@ fn session() -> Session {
     let mut session = Session::new("bench", false);
     session.applicant = Some(
         pishkhan::selftest::test_applicant()
-            .validate(JalaliDate::today())
+            .validate(&pishkhan::enrolment::Rules::on(JalaliDate::today()))
             .expect("valid"),
     );
     for check in DocumentCheck::ALL {

@@ -29,6 +29,8 @@ pub struct State {
     /// The pre-registration search.
     query: String,
     found: Option<Result<Vec<Found>, Text>>,
+    /// When the office's appointment list was last synced (`None`: never).
+    list_fetched_at: Option<String>,
     /// The operator chose to enter the applicant by hand (or resumed a
     /// draft): the form is shown without a pre-registration.
     pub walk_in: bool,
@@ -62,6 +64,15 @@ pub enum Message {
 }
 
 impl State {
+    /// Reads when the appointment list was last synced, for the search
+    /// panel.
+    pub fn refresh_list_age(&mut self, station: &Station) {
+        self.list_fetched_at = station.appointments_fetched_at().unwrap_or_else(|e| {
+            tracing::warn!("pre-registration cache: {e}");
+            None
+        });
+    }
+
     pub fn update(&mut self, message: Message, session: &mut Session, station: &Station) {
         match message {
             Message::Edit(field, value) => {
@@ -74,6 +85,7 @@ impl State {
             Message::Priority(p) => self.form.priority_group = p,
             Message::Query(q) => self.query = q,
             Message::Find => {
+                self.refresh_list_age(station);
                 self.found = Some(station.find_appointments(&self.query).map_err(|e| {
                     tracing::warn!("pre-registration lookup failed: {e}");
                     Text::new("err-prereg-cache").arg("detail", e.to_string())
@@ -185,12 +197,8 @@ impl State {
     }
 
     fn input<'a>(&'a self, i18n: &I18n, field: Field) -> Element<'a, Message> {
-        let value = self.form.get(field);
-        let shown = if is_identifier(field) {
-            i18n.digits(value)
-        } else {
-            value.to_owned()
-        };
+        // Stored digits are ASCII; the interface shows its own.
+        let shown = i18n.digits(self.form.get(field));
         let mut col = column![widget::field(
             i18n,
             field.key(),
@@ -296,8 +304,8 @@ impl State {
             items.push(
                 container(
                     column![
-                        widget::line(i18n, i18n.tr("ui-refusal-title")),
-                        widget::error(i18n, &refusal.text),
+                        widget::aligned(i18n, text(i18n.tr("ui-refusal-title")).size(20)),
+                        widget::line(i18n, i18n.text(&refusal.text)),
                         widget::line(i18n, i18n.tr("ui-refusal-kept")),
                     ]
                     .spacing(6),
@@ -506,6 +514,17 @@ impl State {
             ),
         ]
         .spacing(8);
+        col = col.push(widget::aligned(
+            i18n,
+            text(match &self.list_fetched_at {
+                Some(at) => {
+                    i18n.text(&Text::new("ui-prereg-list-age").arg("at", local_time(i18n, at)))
+                }
+                None => i18n.tr("ui-prereg-no-list"),
+            })
+            .size(13)
+            .style(text::secondary),
+        ));
         match &self.found {
             None => {}
             Some(Err(problem)) => col = col.push(widget::error(i18n, problem)),
@@ -531,22 +550,7 @@ fn appointment_card<'a>(i18n: &I18n, index: usize, found: &Found) -> Element<'a,
     let a = found.appointment();
     let birth = JalaliDate::parse(&a.birth_date)
         .map_or_else(|_| i18n.digits(&a.birth_date), |d| i18n.date(d));
-    let when = chrono::DateTime::parse_from_rfc3339(&a.appointment_at).map_or_else(
-        |_| a.appointment_at.clone(),
-        |t| {
-            let local = t.naive_local();
-            let date = JalaliDate::from_gregorian((
-                chrono::Datelike::year(&local),
-                chrono::Datelike::month(&local),
-                chrono::Datelike::day(&local),
-            ));
-            format!(
-                "{} {}",
-                i18n.date(date),
-                i18n.digits(&local.format("%H:%M").to_string())
-            )
-        },
-    );
+    let when = local_time(i18n, &a.appointment_at);
     let details = column![
         widget::line(i18n, format!("{} {}", a.first_name, a.last_name)),
         widget::detail(i18n, "ui-national-code", i18n.digits(&a.national_code)),
@@ -578,6 +582,35 @@ fn appointment_card<'a>(i18n: &I18n, index: usize, found: &Found) -> Element<'a,
         .style(container::rounded_box)
         .into()
 }
+
+/// An RFC 3339 time as a Jalali date and hour, in the time zone it was
+/// written with (appointments carry the office's) unless it is UTC, which
+/// is shown in the station's zone; as given when it does not parse.
+fn local_time(i18n: &I18n, rfc3339: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(rfc3339).map_or_else(
+        |_| rfc3339.to_owned(),
+        |t| {
+            let local = if t.offset().local_minus_utc() == 0 {
+                t.with_timezone(&chrono::Local).naive_local()
+            } else {
+                t.naive_local()
+            };
+            let date = JalaliDate::from_gregorian((
+                chrono::Datelike::year(&local),
+                chrono::Datelike::month(&local),
+                chrono::Datelike::day(&local),
+            ));
+            format!(
+                "{} {}",
+                i18n.date(date),
+                i18n.digits(&local.format("%H:%M").to_string())
+            )
+        },
+    )
+}
+
+/// Seven day cells of 44 px with 4 px between them.
+const PICKER_WIDTH: f32 = 7.0 * 44.0 + 6.0 * 4.0;
 
 /// A month of the Jalali calendar, Saturday first; a day button fills the
 /// birth date.
@@ -643,18 +676,17 @@ fn date_picker<'a>(i18n: &I18n, year: i32, month: u8) -> Element<'a, Message> {
         weeks.push(row(i18n, cells).spacing(4));
     }
     let close = button(text(i18n.tr("ui-close")))
-        .style(button::text)
+        .style(button::secondary)
         .on_press(Message::PickerClose);
-    container(
-        column![header]
-            .extend(weeks.into_iter().map(Element::from))
-            .push(widget::aligned(i18n, close))
-            .spacing(6)
-            .max_width(420),
+    let grid = column![header]
+        .extend(weeks.into_iter().map(Element::from))
+        .push(row(i18n, vec![close.into()]))
+        .spacing(6)
+        .width(PICKER_WIDTH);
+    widget::aligned(
+        i18n,
+        container(grid).padding(12).style(container::bordered_box),
     )
-    .padding(12)
-    .style(container::bordered_box)
-    .into()
 }
 
 /// `YYYY/MM/DD` in ASCII digits (the input shows it in the UI's digits).
@@ -664,21 +696,4 @@ fn i18n_neutral_date(year: i32, month: u8, day: u8) -> String {
 
 fn normalise(input: &str) -> String {
     crate::enrolment::digits::normalise_identifier(input)
-}
-
-/// Fields of digits, shown in the interface's digits after normalising.
-fn is_identifier(field: Field) -> bool {
-    matches!(
-        field,
-        Field::NationalCode
-            | Field::NationalCodeRepeat
-            | Field::BcNumber
-            | Field::BcSeriesNumber
-            | Field::BcSerial
-            | Field::PostalCode
-            | Field::Landline
-            | Field::Mobile
-            | Field::MobileRepeat
-            | Field::BirthDate
-    )
 }
