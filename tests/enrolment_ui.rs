@@ -34,6 +34,9 @@ mod upload;
 #[path = "enrolment_ui/prereg.rs"]
 mod prereg;
 
+#[path = "enrolment_ui/applicant.rs"]
+mod applicant;
+
 struct Harness {
     app: App,
     station: Arc<Station>,
