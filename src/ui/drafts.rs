@@ -5,7 +5,7 @@ use iced::Element;
 use iced::widget::{button, column, container, text};
 
 use super::widget;
-use crate::enrolment::{JalaliDate, draft};
+use crate::enrolment::draft;
 use crate::i18n::I18n;
 use crate::station::Station;
 use crate::store::accounts::{Account, DraftKey};
@@ -33,26 +33,6 @@ pub enum Message {
 pub enum Event {
     Resume(Box<draft::Restored>),
     StartNew,
-}
-
-/// `1405/09/01 14:05` in the station's local time.
-fn when(i18n: &I18n, rfc3339: &str) -> String {
-    chrono::DateTime::parse_from_rfc3339(rfc3339).map_or_else(
-        |_| rfc3339.to_owned(),
-        |t| {
-            let local = t.with_timezone(&chrono::Local);
-            let date = JalaliDate::from_gregorian((
-                chrono::Datelike::year(&local),
-                chrono::Datelike::month(&local),
-                chrono::Datelike::day(&local),
-            ));
-            format!(
-                "{} {}",
-                i18n.date(date),
-                i18n.digits(&local.format("%H:%M").to_string())
-            )
-        },
-    )
 }
 
 impl Drafts {
@@ -131,8 +111,16 @@ impl Drafts {
                 }
             }
             card.extend([
-                widget::detail(i18n, "ui-draft-started", when(i18n, &entry.started_at)),
-                widget::detail(i18n, "ui-draft-saved", when(i18n, &entry.updated_at)),
+                widget::detail(
+                    i18n,
+                    "ui-draft-started",
+                    widget::local_time(i18n, &entry.started_at),
+                ),
+                widget::detail(
+                    i18n,
+                    "ui-draft-saved",
+                    widget::local_time(i18n, &entry.updated_at),
+                ),
                 widget::detail(i18n, "ui-draft-step", step),
             ]);
             if let Some(code) = &entry.held_reason {

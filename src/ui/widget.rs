@@ -172,3 +172,32 @@ pub fn form<'a, M: Clone + 'a>(
         .padding(32)
         .into()
 }
+
+/// `1405/09/01 14:05`: an RFC 3339 time in the station's time zone (as
+/// given when it does not parse).
+pub fn local_time(i18n: &I18n, rfc3339: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(rfc3339).map_or_else(
+        |_| rfc3339.to_owned(),
+        |t| date_and_hour(i18n, t.with_timezone(&chrono::Local).naive_local()),
+    )
+}
+
+/// [`local_time`], but in the time zone the time was written with: an
+/// appointment says the office's hour wherever it is read.
+pub fn office_time(i18n: &I18n, rfc3339: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(rfc3339).map_or_else(
+        |_| rfc3339.to_owned(),
+        |t| date_and_hour(i18n, t.naive_local()),
+    )
+}
+
+fn date_and_hour(i18n: &I18n, local: chrono::NaiveDateTime) -> String {
+    use chrono::Datelike;
+    let date =
+        crate::enrolment::JalaliDate::from_gregorian((local.year(), local.month(), local.day()));
+    format!(
+        "{} {}",
+        i18n.date(date),
+        i18n.digits(&local.format("%H:%M").to_string())
+    )
+}

@@ -517,9 +517,8 @@ impl State {
         col = col.push(widget::aligned(
             i18n,
             text(match &self.list_fetched_at {
-                Some(at) => {
-                    i18n.text(&Text::new("ui-prereg-list-age").arg("at", local_time(i18n, at)))
-                }
+                Some(at) => i18n
+                    .text(&Text::new("ui-prereg-list-age").arg("at", widget::local_time(i18n, at))),
                 None => i18n.tr("ui-prereg-no-list"),
             })
             .size(13)
@@ -550,7 +549,7 @@ fn appointment_card<'a>(i18n: &I18n, index: usize, found: &Found) -> Element<'a,
     let a = found.appointment();
     let birth = JalaliDate::parse(&a.birth_date)
         .map_or_else(|_| i18n.digits(&a.birth_date), |d| i18n.date(d));
-    let when = local_time(i18n, &a.appointment_at);
+    let when = widget::office_time(i18n, &a.appointment_at);
     let details = column![
         widget::line(i18n, format!("{} {}", a.first_name, a.last_name)),
         widget::detail(i18n, "ui-national-code", i18n.digits(&a.national_code)),
@@ -581,32 +580,6 @@ fn appointment_card<'a>(i18n: &I18n, index: usize, found: &Found) -> Element<'a,
         .width(Length::Fill)
         .style(container::rounded_box)
         .into()
-}
-
-/// An RFC 3339 time as a Jalali date and hour, in the time zone it was
-/// written with (appointments carry the office's) unless it is UTC, which
-/// is shown in the station's zone; as given when it does not parse.
-fn local_time(i18n: &I18n, rfc3339: &str) -> String {
-    chrono::DateTime::parse_from_rfc3339(rfc3339).map_or_else(
-        |_| rfc3339.to_owned(),
-        |t| {
-            let local = if t.offset().local_minus_utc() == 0 {
-                t.with_timezone(&chrono::Local).naive_local()
-            } else {
-                t.naive_local()
-            };
-            let date = JalaliDate::from_gregorian((
-                chrono::Datelike::year(&local),
-                chrono::Datelike::month(&local),
-                chrono::Datelike::day(&local),
-            ));
-            format!(
-                "{} {}",
-                i18n.date(date),
-                i18n.digits(&local.format("%H:%M").to_string())
-            )
-        },
-    )
 }
 
 /// Seven day cells of 44 px with 4 px between them.
