@@ -731,10 +731,12 @@ fn intake(dir: &std::path::Path, command: IntakeCommand) -> ExitCode {
                 }
                 _ => return fail("give --station-dir, or --station-id with --key"),
             };
-            let registered = intake.register(&id, &key, &name).and_then(|()| match &office {
-                Some(office) => intake.set_office(&id, Some(office)),
-                None => Ok(()),
-            });
+            let registered = intake
+                .register(&id, &key, &name)
+                .and_then(|()| match &office {
+                    Some(office) => intake.set_office(&id, Some(office)),
+                    None => Ok(()),
+                });
             match registered {
                 Ok(()) => {
                     match &office {
@@ -778,7 +780,10 @@ fn intake(dir: &std::path::Path, command: IntakeCommand) -> ExitCode {
     }
 }
 
-fn intake_appointments(intake: &pishkhan::intake::Intake, command: AppointmentsCommand) -> ExitCode {
+fn intake_appointments(
+    intake: &pishkhan::intake::Intake,
+    command: AppointmentsCommand,
+) -> ExitCode {
     match command {
         AppointmentsCommand::Import { file } => match intake.import_appointments(&file) {
             Ok(list) => {

@@ -153,10 +153,7 @@ async fn synced_appointments_are_found_offline_stay_encrypted_and_are_used_once(
     server.abort();
     let _ = server.await;
     let offline = sync_once(station.clone(), &upload_to(addr)).await;
-    assert!(
-        matches!(&offline, Err(e) if e.is_offline()),
-        "{offline:?}"
-    );
+    assert!(matches!(&offline, Err(e) if e.is_offline()), "{offline:?}");
     assert!(
         offline
             .expect_err("offline")
@@ -309,8 +306,15 @@ async fn the_command_line_imports_syncs_finds_and_lists() {
         .output()
         .expect("runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("3 appointment(s) of office TEH-12 imported"), "{stdout}");
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("3 appointment(s) of office TEH-12 imported"),
+        "{stdout}"
+    );
     let out = pishkhan(st.path())
         .arg("intake")
         .arg("--dir")
@@ -320,7 +324,11 @@ async fn the_command_line_imports_syncs_finds_and_lists() {
         .args(["--office", OFFICE])
         .output()
         .expect("runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = pishkhan(st.path())
         .arg("intake")
         .arg("--dir")
@@ -329,7 +337,10 @@ async fn the_command_line_imports_syncs_finds_and_lists() {
         .output()
         .expect("runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("office TEH-12: 3 appointment(s)"), "{stdout}");
+    assert!(
+        stdout.contains("office TEH-12: 3 appointment(s)"),
+        "{stdout}"
+    );
     assert_eq!(stdout.matches("  open").count(), 3, "{stdout}");
 
     std::fs::write(
@@ -341,7 +352,10 @@ async fn the_command_line_imports_syncs_finds_and_lists() {
     let (addr, _server) = serve(&intake).await;
     let config = st.path().join("pishkhan.toml");
     let mut text = std::fs::read_to_string(&config).expect("config");
-    text.push_str(&format!("[upload]\nurl = \"http://{addr}/files/\"\n"));
+    text.push_str(&format!(
+        "[upload]\nurl = \"http://{addr}/files/\"\nintake_key = \"{}\"\n",
+        hex::encode(intake.verifying_key().as_bytes())
+    ));
     std::fs::write(&config, text).expect("config");
 
     let station = st.path().to_owned();
@@ -351,13 +365,24 @@ async fn the_command_line_imports_syncs_finds_and_lists() {
     };
     let out = run(&["prereg", "sync"]).await.expect("joins");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("office TEH-12: 3 appointment(s) synced"), "{stdout}");
-    let out = run(&["prereg", "find", "۰۴۹۹ ۳۷۰ ۸۹۹"]).await.expect("joins");
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("office TEH-12: 3 appointment(s) synced"),
+        "{stdout}"
+    );
+    let out = run(&["prereg", "find", "۰۴۹۹ ۳۷۰ ۸۹۹"])
+        .await
+        .expect("joins");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success());
     assert!(
-        stdout.contains("140509010002") && stdout.contains("بهرام نیکوکار") && stdout.contains("open"),
+        stdout.contains("140509010002")
+            && stdout.contains("بهرام نیکوکار")
+            && stdout.contains("open"),
         "{stdout}"
     );
     let out = run(&["prereg", "find", "123"]).await.expect("joins");
@@ -385,15 +410,20 @@ fn sealed_station() -> tempfile::TempDir {
         .args(["self-test", "--seal-only", "--count", "1"])
         .output()
         .expect("runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     dir
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_accepted_packet_checked_in_from_an_appointment_takes_it_off_the_list() {
     use pishkhan::intake::receipt::{SignedReceipt, Status};
-    use pishkhan::packet::{self, SealedFile, sha256_hex};
+    use pishkhan::packet::{self, SealedFile};
     use pishkhan::store::outbox;
+    use sha2::Digest;
 
     let st = tokio::task::spawn_blocking(sealed_station)
         .await
@@ -483,7 +513,11 @@ async fn an_accepted_packet_checked_in_from_an_appointment_takes_it_off_the_list
     let signed: SignedReceipt =
         serde_json::from_slice(&done.completion.expect("a receipt").receipt).expect("receipt");
     let receipt = signed
-        .verify(&intake.verifying_key(), &entry.id, &sha256_hex(&bytes))
+        .verify(
+            &intake.verifying_key(),
+            &entry.id,
+            &hex::encode(sha2::Sha256::digest(&bytes)),
+        )
         .expect("signed by the intake");
     assert_eq!(receipt.status, Status::Accepted, "{:?}", receipt.detail);
 

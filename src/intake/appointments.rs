@@ -158,9 +158,7 @@ impl Intake {
     }
 
     /// Every appointment an accepted packet used, by tracking code.
-    pub fn consumed_appointments(
-        &self,
-    ) -> Result<HashMap<String, ConsumedAtIntake>, IntakeError> {
+    pub fn consumed_appointments(&self) -> Result<HashMap<String, ConsumedAtIntake>, IntakeError> {
         let db = self
             .store
             .db
@@ -252,7 +250,12 @@ impl Intake {
             .office_of(&station)
             .map(str::to_owned);
         if let Some(own) = registered_office.filter(|own| *own != office) {
-            tracing::warn!(station, office, own, "appointment list of another office refused");
+            tracing::warn!(
+                station,
+                office,
+                own,
+                "appointment list of another office refused"
+            );
             return (
                 StatusCode::FORBIDDEN,
                 format!("wrong-office: station {station} enrols for office {own}, not {office}"),
@@ -338,9 +341,7 @@ pub(super) fn checked_in_from(
         .next()
         .ok_or("the archive is empty")?
         .map_err(|e| e.to_string())?;
-    let is_manifest = entry
-        .path()
-        .is_ok_and(|p| p.as_os_str() == "manifest.json");
+    let is_manifest = entry.path().is_ok_and(|p| p.as_os_str() == "manifest.json");
     if !is_manifest {
         return Err("the archive does not start with manifest.json".into());
     }
@@ -399,7 +400,11 @@ mod tests {
         let intake = Intake::open(&dir.path().join("intake")).expect("intake");
         let files = dir.path();
         let cases: [(&str, String, &str); 5] = [
-            ("broken.json", "{\"office\": ".into(), "is not an appointment list"),
+            (
+                "broken.json",
+                "{\"office\": ".into(),
+                "is not an appointment list",
+            ),
             (
                 "no-office.json",
                 list_json("", &[appointment("1", "0013542419")]),
@@ -414,7 +419,10 @@ mod tests {
                 "twice.json",
                 list_json(
                     "TEH-12",
-                    &[appointment("7", "0013542419"), appointment("7", "0499370899")],
+                    &[
+                        appointment("7", "0013542419"),
+                        appointment("7", "0499370899"),
+                    ],
                 ),
                 "the tracking code 7 appears more than once",
             ),
@@ -445,7 +453,10 @@ mod tests {
             "day2.json",
             &list_json(
                 "TEH-12",
-                &[appointment("2", "0013542419"), appointment("3", "0499370899")],
+                &[
+                    appointment("2", "0013542419"),
+                    appointment("3", "0499370899"),
+                ],
             ),
         );
         let imported = intake.import_appointments(&second).expect("imports");
@@ -495,7 +506,13 @@ mod tests {
             let file = write_json(
                 dir.path(),
                 &format!("{office}-in.json"),
-                &list_json(office, &[appointment("1", "0013542419"), appointment("2", "0499370899")]),
+                &list_json(
+                    office,
+                    &[
+                        appointment("1", "0013542419"),
+                        appointment("2", "0499370899"),
+                    ],
+                ),
             );
             intake.import_appointments(&file).expect("import");
         }
@@ -508,7 +525,11 @@ mod tests {
         let unregistered =
             intake.answer_appointments(request_headers("st-9", &stranger, path), path);
         assert_eq!(unregistered.status(), StatusCode::UNAUTHORIZED);
-        assert!(body(unregistered).await.starts_with("unregistered-station:"));
+        assert!(
+            body(unregistered)
+                .await
+                .starts_with("unregistered-station:")
+        );
         let forged = intake.answer_appointments(request_headers("st-1", &stranger, path), path);
         assert_eq!(forged.status(), StatusCode::UNAUTHORIZED);
         // Signed for one office, asking for another: the signature covers the query.
@@ -526,7 +547,10 @@ mod tests {
         let served = intake.answer_appointments(request_headers("st-1", &key, path), path);
         assert_eq!(served.status(), StatusCode::OK);
         let list: AppointmentList = serde_json::from_str(&body(served).await).expect("JSON");
-        assert_eq!((list.office.as_str(), list.appointments.len()), ("TEH-12", 2));
+        assert_eq!(
+            (list.office.as_str(), list.appointments.len()),
+            ("TEH-12", 2)
+        );
         // A station with no office in the register may fetch any office.
         let any = intake.answer_appointments(request_headers("st-2", &roaming, other), other);
         assert_eq!(any.status(), StatusCode::OK);
@@ -579,8 +603,8 @@ mod tests {
         );
         let other = age::x25519::Identity::generate();
         assert!(checked_in_from(&ciphertext, &other).is_err());
-        let parts_first = crate::archive::write([("transaction.an2", [1u8].as_slice())])
-            .expect("tar");
+        let parts_first =
+            crate::archive::write([("transaction.an2", [1u8].as_slice())]).expect("tar");
         let ciphertext =
             crate::packet::encrypt(&[identity.to_public()], &parts_first).expect("encrypt");
         assert!(checked_in_from(&ciphertext, &identity).is_err());

@@ -189,7 +189,10 @@ impl IntakeStore {
         // again, mended. The appointment it used is consumed with its
         // receipt, in one transaction.
         if status == Status::Accepted {
-            let checked_in_from = verdict.as_ref().ok().and_then(|a| a.checked_in_from.clone());
+            let checked_in_from = verdict
+                .as_ref()
+                .ok()
+                .and_then(|a| a.checked_in_from.clone());
             let first_use = self.db(|db| {
                 let tx = db.unchecked_transaction()?;
                 tx.execute(

@@ -423,15 +423,29 @@ mod tests {
     fn find_by_either_code_and_consumed_ones_stay_consumed_across_syncs() {
         let (_dir, mut conn) = db();
         let key = CacheKey::derive(&[7; 32]);
-        assert!(find(&conn, &key, "TEH-12", "0013542419").expect("find").is_empty());
+        assert!(
+            find(&conn, &key, "TEH-12", "0013542419")
+                .expect("find")
+                .is_empty()
+        );
         save(&conn, &key, &list("TEH-12"), "t1").expect("save");
         let by_national = find(&conn, &key, "TEH-12", "۰۰۱ ۳۵۴۲۴۱-۹").expect("find");
         assert_eq!(by_national.len(), 1);
-        assert!(matches!(&by_national[0], Found::Open { appointment } if appointment.tracking_code == "140509010001"));
+        assert!(
+            matches!(&by_national[0], Found::Open { appointment } if appointment.tracking_code == "140509010001")
+        );
         let by_tracking = find(&conn, &key, "TEH-12", "1405-0901-0002").expect("find");
         assert_eq!(by_tracking[0].appointment().first_name, "مریم");
-        assert!(find(&conn, &key, "TEH-12", "زهرا").expect("find").is_empty());
-        assert!(find(&conn, &key, "TEH-99", "0013542419").expect("find").is_empty());
+        assert!(
+            find(&conn, &key, "TEH-12", "زهرا")
+                .expect("find")
+                .is_empty()
+        );
+        assert!(
+            find(&conn, &key, "TEH-99", "0013542419")
+                .expect("find")
+                .is_empty()
+        );
 
         let tx = conn.transaction().expect("tx");
         consume(&tx, "140509010001", "packet-a").expect("first use");
@@ -452,7 +466,9 @@ mod tests {
             matches!(&found[..], [Found::Consumed { by, .. }] if by.packet_id == "packet-a"),
             "{found:?}"
         );
-        let (all, fetched) = super::list(&conn, &key, "TEH-12").expect("list").expect("some");
+        let (all, fetched) = super::list(&conn, &key, "TEH-12")
+            .expect("list")
+            .expect("some");
         assert_eq!(fetched, "t2");
         assert_eq!(
             all.iter()

@@ -34,6 +34,7 @@ type Person = (
     RequestType,
 );
 
+#[rustfmt::skip]
 const PEOPLE: [Person; 10] = [
     ("زهرا", "احمدی", "علی", 16, 3, 14, [0, 0, 1, 3, 5, 4, 2, 4, 1], RequestType::FirstCard),
     ("محمدرضا", "کریمی", "حسن", 34, 7, 2, [0, 4, 9, 9, 3, 7, 0, 8, 9], RequestType::LostCard),
@@ -63,7 +64,11 @@ const POSTAL_CODES: [&str; 10] = [
 ];
 
 /// The demo list of `office` for `today` (local time), generated at `now`.
-pub fn list(office: &str, today: chrono::NaiveDate, now: chrono::DateTime<chrono::Local>) -> AppointmentList {
+pub fn list(
+    office: &str,
+    today: chrono::NaiveDate,
+    now: chrono::DateTime<chrono::Local>,
+) -> AppointmentList {
     let jalali_today = {
         use chrono::Datelike;
         JalaliDate::from_gregorian((today.year(), today.month(), today.day()))
@@ -87,8 +92,10 @@ pub fn list(office: &str, today: chrono::NaiveDate, now: chrono::DateTime<chrono
                 .collect();
             // Months 1–11 and days up to 29 (all in the table) exist in
             // every Jalali year.
-            let birth = JalaliDate::new(jalali_today.year - years, month, day)
-                .map_or_else(|_| format!("{}/01/01", jalali_today.year - years), JalaliDate::to_ascii);
+            let birth = JalaliDate::new(jalali_today.year - years, month, day).map_or_else(
+                |_| format!("{}/01/01", jalali_today.year - years),
+                JalaliDate::to_ascii,
+            );
             let minutes = 8 * 60 + 30 * i as u32;
             let slot = today
                 .and_hms_opt(minutes / 60, minutes % 60, 0)
@@ -133,7 +140,11 @@ mod tests {
         assert_eq!(demo.appointments.len(), 10);
         let jalali_today = JalaliDate::today();
         for (i, a) in demo.appointments.iter().enumerate() {
-            assert!(national_code::validate(&a.national_code).is_ok(), "{}", a.national_code);
+            assert!(
+                national_code::validate(&a.national_code).is_ok(),
+                "{}",
+                a.national_code
+            );
             assert_eq!(a.tracking_code.len(), 12);
             let birth = JalaliDate::parse(&a.birth_date).expect("a Jalali date");
             assert!(birth.full_years_on(jalali_today) >= 15, "{}", a.birth_date);
@@ -141,7 +152,10 @@ mod tests {
             assert!(mobile.starts_with("0912") && mobile.len() == 11);
             assert_eq!(applicant::normalise_mobile(mobile).as_deref(), Ok(mobile));
             let postal = a.postal_code.as_deref().expect("postal code");
-            assert!(postal.len() == 10 && !postal[..5].contains(['0', '2']), "{postal}");
+            assert!(
+                postal.len() == 10 && !postal[..5].contains(['0', '2']),
+                "{postal}"
+            );
             let at = chrono::DateTime::parse_from_rfc3339(&a.appointment_at).expect("RFC 3339");
             let local = at.with_timezone(&chrono::Local);
             assert_eq!(local.date_naive(), today);

@@ -88,9 +88,7 @@ pub struct CheckIn {
 pub enum ListError {
     #[error("the list names no office")]
     NoOffice,
-    #[error(
-        "the office code {0:?} may only hold ASCII letters, digits, '-' and '_' (at most 64)"
-    )]
+    #[error("the office code {0:?} may only hold ASCII letters, digits, '-' and '_' (at most 64)")]
     BadOffice(String),
     #[error("appointment {index}: the tracking code {code:?} is not 1 to 32 ASCII digits")]
     BadTrackingCode { index: usize, code: String },

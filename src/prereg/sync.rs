@@ -383,8 +383,10 @@ mod tests {
             sorted(E::Protocol("too large".into())),
             SyncError::BadReply(_)
         ));
-        assert!(SyncError::from(UploadError::NotConfigured)
-            .to_string()
-            .contains("[upload] url"));
+        assert!(
+            SyncError::from(UploadError::NotConfigured)
+                .to_string()
+                .contains("[upload] url")
+        );
     }
 }
