@@ -541,3 +541,48 @@ async fn an_accepted_packet_checked_in_from_an_appointment_takes_it_off_the_list
         "{listed:?}"
     );
 }
+
+#[test]
+fn demo_mode_seeds_todays_list_and_the_background_worker_syncs_it() {
+    let st = station_dir("DEMO-OFFICE");
+    let station = Arc::new(Station::open(st.path()).expect("station"));
+    assert!(station.demo);
+    let background = pishkhan::upload::start_background(station.clone())
+        .expect("starts")
+        .expect("demo mode uploads to its embedded intake");
+    let handle = background.prereg.expect("the sync runs beside the uploads");
+    let started = std::time::Instant::now();
+    let synced = loop {
+        let state = handle.state();
+        if let Some(synced) = state.last {
+            break synced;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "no sync in 30 s: {:?}",
+            state.error
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert_eq!(
+        (synced.office.as_str(), synced.appointments),
+        ("DEMO-OFFICE", 10)
+    );
+    let seeded = st
+        .path()
+        .join(pishkhan::upload::DEMO_INTAKE_DIR)
+        .join("appointments")
+        .join("DEMO-OFFICE.json");
+    let list: AppointmentList =
+        serde_json::from_slice(&std::fs::read(&seeded).expect("seeded list")).expect("JSON");
+    let variant = &list.appointments[pishkhan::prereg::demo::ZWNJ_VARIANT];
+    assert!(variant.first_name.contains('\u{200C}'));
+    let key = station.prereg_key();
+    let found = station
+        .with_db(|db| cache::find(db, &key, "DEMO-OFFICE", &variant.national_code))
+        .expect("find");
+    assert!(
+        matches!(&found[..], [Found::Open { appointment }] if appointment == variant),
+        "{found:?}"
+    );
+}
