@@ -12,7 +12,7 @@ use pishkhan::enrolment::RequestType;
 use pishkhan::intake::Intake;
 use pishkhan::prereg::cache::{self, ConsumeError, Found};
 use pishkhan::prereg::sync::{SyncError, sync_once};
-use pishkhan::prereg::{Appointment, AppointmentList};
+use pishkhan::prereg::{Appointment, AppointmentList, CheckIn, Difference, Resolution};
 use pishkhan::station::Station;
 
 const OFFICE: &str = "TEH-12";
@@ -59,9 +59,14 @@ fn station_dir(office: &str) -> tempfile::TempDir {
 /// An intake with `office_list` imported; each station registered, tied to
 /// its office when one is given.
 fn open_intake(dir: &Path, stations: &[(&Path, Option<&str>)]) -> Arc<Intake> {
+    open_intake_with(dir, stations, "")
+}
+
+/// [`open_intake`] with more `intake.toml` lines.
+fn open_intake_with(dir: &Path, stations: &[(&Path, Option<&str>)], extra: &str) -> Arc<Intake> {
     std::fs::write(
         dir.join("intake.toml"),
-        "listen = \"127.0.0.1:0\"\ntls = false\n",
+        format!("listen = \"127.0.0.1:0\"\ntls = false\n{extra}"),
     )
     .expect("intake config");
     let intake = Arc::new(Intake::open(dir).expect("intake opens"));
@@ -347,7 +352,10 @@ async fn the_command_line_imports_syncs_finds_and_lists() {
     let (addr, _server) = serve(&intake).await;
     let config = st.path().join("pishkhan.toml");
     let mut text = std::fs::read_to_string(&config).expect("config");
-    text.push_str(&format!("[upload]\nurl = \"http://{addr}/files/\"\n"));
+    text.push_str(&format!(
+        "[upload]\nurl = \"http://{addr}/files/\"\nintake_key = \"{}\"\n",
+        hex::encode(intake.verifying_key().as_bytes())
+    ));
     std::fs::write(&config, text).expect("config");
 
     let station = st.path().to_owned();
@@ -385,4 +393,196 @@ async fn the_command_line_imports_syncs_finds_and_lists() {
     let appointments = listed["appointments"].as_array().expect("array");
     assert_eq!(appointments.len(), 3);
     assert!(appointments.iter().all(|a| a["state"] == "open"));
+}
+
+/// A station of `OFFICE` that sealed one test packet.
+fn sealed_station() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("pishkhan.toml"),
+        format!(
+            "[station]\noffice = \"{OFFICE}\"\n[devices]\ncamera = \"synthetic\"\n\
+             scanner = \"virtual\"\nvirtual_scanner_delay_ms = 0\n"
+        ),
+    )
+    .expect("config");
+    let out = pishkhan(dir.path())
+        .args(["self-test", "--seal-only", "--count", "1"])
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    dir
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_accepted_packet_checked_in_from_an_appointment_takes_it_off_the_list() {
+    use pishkhan::intake::receipt::{SignedReceipt, Status};
+    use pishkhan::packet::{self, SealedFile};
+    use pishkhan::store::outbox;
+    use sha2::Digest;
+
+    let st = tokio::task::spawn_blocking(sealed_station)
+        .await
+        .expect("station");
+    let identity_file = st.path().join(pishkhan::station::DEMO_IDENTITY_FILE);
+    let dir = tempfile::tempdir().expect("intake dir");
+    let intake = open_intake_with(
+        dir.path(),
+        &[(st.path(), Some(OFFICE))],
+        &format!("identities = [\"{}\"]\n", identity_file.display()),
+    );
+    let (addr, _server) = serve(&intake).await;
+    let station = Arc::new(Station::open(st.path()).expect("station"));
+
+    // The packet as sealing will make it once the manifest carries the
+    // check-in (issue 7 part 2): the same packet, its manifest with a
+    // `preregistration`, signed again by the station.
+    let entry = station.with_db(outbox::list).expect("list").remove(0);
+    let Ok(outbox::Stored::V3(file)) = station.with_db(|db| outbox::stored(db, &entry.id)) else {
+        panic!("a format-3 packet");
+    };
+    let identity = pishkhan::station::read_identity(&identity_file).expect("demo identity");
+    let opened = packet::open(&file, &identity).expect("opens");
+    let registered = office_list().appointments[1].clone();
+    let check_in = CheckIn {
+        appointment: registered.clone(),
+        checked_in_at: "2026-11-22T08:03:00+03:30".into(),
+        differences: vec![Difference {
+            field: "first-name".into(),
+            typed: "بهرام".into(),
+            registered: registered.first_name.clone(),
+            resolution: Some(Resolution::Kept {
+                reason: "as on the birth certificate".into(),
+            }),
+        }],
+    };
+    let mut manifest = serde_json::to_value(&opened.manifest).expect("manifest");
+    manifest["preregistration"] = serde_json::to_value(&check_in).expect("check-in");
+    let manifest_json = serde_json::to_vec_pretty(&manifest).expect("JSON");
+    let signature = station
+        .sign(&[b"pishkhan-packet/3 manifest\n".as_slice(), &manifest_json].concat())
+        .to_bytes();
+    let plain = pishkhan::archive::write(
+        [
+            ("manifest.json", manifest_json.as_slice()),
+            ("manifest.sig", signature.as_slice()),
+        ]
+        .into_iter()
+        .chain(opened.files.iter().map(|(p, b)| (p.as_str(), b.as_slice()))),
+    )
+    .expect("archive");
+    let mut ciphertext = Vec::new();
+    {
+        use std::io::Write;
+        let recipient = identity.to_public();
+        let encryptor =
+            age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))
+                .expect("encryptor");
+        let mut writer = encryptor.wrap_output(&mut ciphertext).expect("age");
+        writer.write_all(&plain).expect("encrypt");
+        writer.finish().expect("finish");
+    }
+    let secret: [u8; 32] = hex::decode(
+        std::fs::read_to_string(st.path().join(pishkhan::station::KEY_FILE))
+            .expect("station key")
+            .trim(),
+    )
+    .expect("hex")
+    .try_into()
+    .expect("32 bytes");
+    let key = ed25519_dalek::SigningKey::from_bytes(&secret);
+    let crafted = SealedFile::new(file.header.clone(), ciphertext, &key).expect("sealed");
+    let bytes = crafted.to_bytes();
+
+    // Uploaded with the station's own client, as the uploader does.
+    let config = upload_to(addr);
+    let tus = pishkhan::upload::client_config(st.path(), &config).expect("client config");
+    let client = pishkhan::upload::signed_client(station.clone(), tus).expect("client");
+    let mut metadata = pishkhan_tus::Metadata::new();
+    metadata
+        .insert(pishkhan::intake::PACKET_ID_KEY, entry.id.as_bytes())
+        .expect("metadata");
+    let done = client
+        .upload(&bytes, &metadata, None, 64 * 1024, |_, _, _| {})
+        .await
+        .expect("uploads");
+    let signed: SignedReceipt =
+        serde_json::from_slice(&done.completion.expect("a receipt").receipt).expect("receipt");
+    let receipt = signed
+        .verify(
+            &intake.verifying_key(),
+            &entry.id,
+            &hex::encode(sha2::Sha256::digest(&bytes)),
+        )
+        .expect("signed by the intake");
+    assert_eq!(receipt.status, Status::Accepted, "{:?}", receipt.detail);
+
+    let consumed = intake.consumed_appointments().expect("consumed");
+    assert_eq!(
+        consumed.get("140509010002").map(|c| c.packet_id.as_str()),
+        Some(entry.id.as_str())
+    );
+    // Every station of the office now gets the list without it.
+    let synced = sync_once(station.clone(), &config).await.expect("syncs");
+    assert_eq!(synced.appointments, 2);
+    let key = station.prereg_key();
+    let (listed, _) = station
+        .with_db(|db| cache::list(db, &key, OFFICE))
+        .expect("list")
+        .expect("synced");
+    assert!(
+        listed
+            .iter()
+            .all(|f| f.appointment().tracking_code != "140509010002"),
+        "{listed:?}"
+    );
+}
+
+#[test]
+fn demo_mode_seeds_todays_list_and_the_background_worker_syncs_it() {
+    let st = station_dir("DEMO-OFFICE");
+    let station = Arc::new(Station::open(st.path()).expect("station"));
+    assert!(station.demo);
+    let background = pishkhan::upload::start_background(station.clone())
+        .expect("starts")
+        .expect("demo mode uploads to its embedded intake");
+    let handle = background.prereg.expect("the sync runs beside the uploads");
+    let started = std::time::Instant::now();
+    let synced = loop {
+        let state = handle.state();
+        if let Some(synced) = state.last {
+            break synced;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "no sync in 30 s: {:?}",
+            state.error
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert_eq!(
+        (synced.office.as_str(), synced.appointments),
+        ("DEMO-OFFICE", 10)
+    );
+    let seeded = st
+        .path()
+        .join(pishkhan::upload::DEMO_INTAKE_DIR)
+        .join("appointments")
+        .join("DEMO-OFFICE.json");
+    let list: AppointmentList =
+        serde_json::from_slice(&std::fs::read(&seeded).expect("seeded list")).expect("JSON");
+    let variant = &list.appointments[pishkhan::prereg::demo::ZWNJ_VARIANT];
+    assert!(variant.first_name.contains('\u{200C}'));
+    let key = station.prereg_key();
+    let found = station
+        .with_db(|db| cache::find(db, &key, "DEMO-OFFICE", &variant.national_code))
+        .expect("find");
+    assert!(
+        matches!(&found[..], [Found::Open { appointment }] if appointment == variant),
+        "{found:?}"
+    );
 }

@@ -466,6 +466,17 @@ mod tests {
         assert_eq!(stored, imported, "the new list replaced the old one");
         assert!(!intake.dir.join(DIR).join("TEH-12.json.tmp").exists());
         assert_eq!(intake.appointments("../intake").expect("read"), None);
+
+        // The demo list is written only where there is none.
+        assert!(!intake.seed_demo_appointments("TEH-12").expect("seed"));
+        assert_eq!(intake.appointments("TEH-12").expect("read"), Some(imported));
+        assert!(intake.seed_demo_appointments("DEMO-OFFICE").expect("seed"));
+        let demo = intake
+            .appointments("DEMO-OFFICE")
+            .expect("read")
+            .expect("some");
+        assert_eq!(demo.appointments.len(), 10);
+        assert!(!intake.seed_demo_appointments("DEMO-OFFICE").expect("seed"));
     }
 
     fn request_headers(

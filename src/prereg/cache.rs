@@ -52,7 +52,7 @@ impl CacheKey {
     }
 
     fn cipher(&self) -> ChaCha20Poly1305 {
-        ChaCha20Poly1305::new(chacha20poly1305::Key::from_slice(self.0.as_ref()))
+        ChaCha20Poly1305::new(chacha20poly1305::Key::from_slice(self.0.as_slice()))
     }
 }
 

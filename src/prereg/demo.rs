@@ -34,6 +34,7 @@ type Person = (
     RequestType,
 );
 
+#[rustfmt::skip]
 const PEOPLE: [Person; 10] = [
     (
         "زهرا",
