@@ -160,6 +160,8 @@ pub struct Station {
     /// True when packets go to the locally generated demo authority.
     pub demo: bool,
     db: Mutex<Connection>,
+    /// The background sync of the appointment list, once it runs.
+    prereg_sync: std::sync::OnceLock<crate::prereg::sync::SyncHandle>,
 }
 
 impl std::fmt::Debug for Station {
@@ -322,6 +324,7 @@ impl Station {
             recipients,
             demo,
             db: Mutex::new(db),
+            prereg_sync: std::sync::OnceLock::new(),
         })
     }
 
@@ -356,6 +359,19 @@ impl Station {
     ) -> Result<Vec<crate::prereg::cache::Found>, crate::prereg::cache::CacheError> {
         let key = self.prereg_key();
         self.with_db(|db| crate::prereg::cache::find(db, &key, &self.config.station.office, query))
+    }
+
+    /// Lets the window see and wake the background sync of the
+    /// appointment list (set once, by the worker that runs it).
+    pub fn attach_prereg_sync(&self, handle: crate::prereg::sync::SyncHandle) {
+        if self.prereg_sync.set(handle).is_err() {
+            tracing::warn!("a second appointment sync was attached; the first stays");
+        }
+    }
+
+    /// The background sync of the appointment list, when one runs.
+    pub fn prereg_sync(&self) -> Option<&crate::prereg::sync::SyncHandle> {
+        self.prereg_sync.get()
     }
 
     /// When this office's appointment list was last synced (`None`: never).

@@ -461,6 +461,9 @@ pub fn start_background(station: Arc<Station>) -> Result<Option<Background>, Upl
     let handle = syncer
         .as_ref()
         .map(|_| crate::prereg::sync::SyncHandle::default());
+    if let Some(handle) = &handle {
+        uploader.station.attach_prereg_sync(handle.clone());
+    }
     let background = Background {
         progress: uploader.progress.clone(),
         endpoint: uploader.config.url.clone().unwrap_or_default(),

@@ -23,6 +23,7 @@ use tokio::sync::Notify;
 use super::{AppointmentList, cache, is_office_code};
 use crate::config::UploadConfig;
 use crate::station::Station;
+use crate::text::Text;
 use crate::upload::{self, Link, Progress, UploadError};
 
 /// How often the list is fetched while the link is up.
@@ -67,6 +68,34 @@ pub enum SyncError {
 }
 
 impl SyncError {
+    /// What the operator reads, in their language.
+    pub fn text(&self) -> Text {
+        match self {
+            SyncError::NotConfigured => Text::new("err-prereg-sync-not-configured"),
+            SyncError::Config(detail) => {
+                Text::new("err-prereg-sync-config").arg("detail", detail.clone())
+            }
+            SyncError::Offline(_) => Text::new("err-prereg-sync-offline"),
+            SyncError::Unauthenticated(_) => Text::new("err-prereg-sync-unauthenticated"),
+            SyncError::Forbidden { office, .. } => {
+                Text::new("err-prereg-sync-forbidden").arg("office", office.clone())
+            }
+            SyncError::NoList(office) => {
+                Text::new("err-prereg-sync-no-list").arg("office", office.clone())
+            }
+            SyncError::Intake { status, .. } => {
+                Text::new("err-prereg-sync-intake").arg("status", status.to_string())
+            }
+            SyncError::BadReply(detail) => {
+                Text::new("err-prereg-sync-bad-reply").arg("detail", detail.clone())
+            }
+            SyncError::WrongOffice { asked, got } => Text::new("err-prereg-sync-wrong-office")
+                .arg("asked", asked.clone())
+                .arg("got", got.clone()),
+            SyncError::Cache(e) => Text::new("err-prereg-cache").arg("detail", e.to_string()),
+        }
+    }
+
     /// The intake could not be reached (network, TLS, timeouts).
     pub fn is_offline(&self) -> bool {
         matches!(self, SyncError::Offline(_))

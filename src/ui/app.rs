@@ -154,7 +154,12 @@ impl App {
         match message {
             Message::ShowQueue => self.showing_queue = true,
             Message::Queue(queue::Message::Close) => self.showing_queue = false,
-            Message::Refresh => {}
+            Message::Refresh => {
+                // Background work shows on screen: the appointment list's age.
+                if let Screen::Wizard(wizard) = &mut self.screen {
+                    wizard.refresh_background();
+                }
+            }
             Message::ToggleLanguage => {
                 self.i18n.set_lang(self.i18n.lang().other());
             }

@@ -193,6 +193,14 @@ impl Wizard {
         wizard
     }
 
+    /// Takes in what background work changed (once a second while uploads
+    /// run): the appointment list's age and sync state.
+    pub fn refresh_background(&mut self) {
+        if self.step == Step::Applicant {
+            self.applicant.refresh_list_age(&self.station);
+        }
+    }
+
     /// The applicant form as it stands on screen.
     pub fn applicant_form(&self) -> &crate::enrolment::ApplicantForm {
         &self.applicant.form

@@ -31,6 +31,10 @@ pub struct State {
     found: Option<Result<Vec<Found>, Text>>,
     /// When the office's appointment list was last synced (`None`: never).
     list_fetched_at: Option<String>,
+    /// Why the last sync of the list failed, while it is failing.
+    sync_problem: Option<Text>,
+    /// Whether a background sync runs (the list can be fetched now).
+    syncs: bool,
     /// The operator chose to enter the applicant by hand (or resumed a
     /// draft): the form is shown without a pre-registration.
     pub walk_in: bool,
@@ -48,6 +52,8 @@ pub enum Message {
     Priority(PriorityGroup),
     Query(String),
     Find,
+    /// Fetch the appointment list now rather than at the next interval.
+    SyncNow,
     CheckIn(usize),
     WalkIn,
     UndoCheckIn,
@@ -71,6 +77,11 @@ impl State {
             tracing::warn!("pre-registration cache: {e}");
             None
         });
+        self.syncs = station.prereg_sync().is_some();
+        self.sync_problem = station
+            .prereg_sync()
+            .and_then(|sync| sync.state().error)
+            .map(|e| e.text());
     }
 
     pub fn update(&mut self, message: Message, session: &mut Session, station: &Station) {
@@ -84,6 +95,12 @@ impl State {
             Message::Request(r) => self.form.request_type = Some(r),
             Message::Priority(p) => self.form.priority_group = p,
             Message::Query(q) => self.query = q,
+            Message::SyncNow => {
+                if let Some(sync) = station.prereg_sync() {
+                    sync.sync_now();
+                }
+                self.refresh_list_age(station);
+            }
             Message::Find => {
                 self.refresh_list_age(station);
                 self.found = Some(station.find_appointments(&self.query).map_err(|e| {
@@ -514,16 +531,27 @@ impl State {
             ),
         ]
         .spacing(8);
-        col = col.push(widget::aligned(
-            i18n,
-            text(match &self.list_fetched_at {
-                Some(at) => i18n
-                    .text(&Text::new("ui-prereg-list-age").arg("at", widget::local_time(i18n, at))),
-                None => i18n.tr("ui-prereg-no-list"),
-            })
-            .size(13)
-            .style(text::secondary),
-        ));
+        let age = text(match &self.list_fetched_at {
+            Some(at) => {
+                i18n.text(&Text::new("ui-prereg-list-age").arg("at", widget::local_time(i18n, at)))
+            }
+            None => i18n.tr("ui-prereg-no-list"),
+        })
+        .size(13)
+        .style(text::secondary);
+        let mut status: Vec<Element<'a, Message>> = vec![age.into()];
+        if let Some(problem) = &self.sync_problem {
+            status.push(text(i18n.text(problem)).size(13).style(text::danger).into());
+        }
+        if self.syncs {
+            status.push(
+                button(text(i18n.tr("ui-prereg-sync-now")).size(13))
+                    .style(button::text)
+                    .on_press(Message::SyncNow)
+                    .into(),
+            );
+        }
+        col = col.push(widget::aligned(i18n, row(i18n, status)));
         match &self.found {
             None => {}
             Some(Err(problem)) => col = col.push(widget::error(i18n, problem)),
