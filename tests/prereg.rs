@@ -396,7 +396,9 @@ async fn the_command_line_imports_syncs_finds_and_lists() {
 }
 
 /// A station of `OFFICE` that sealed one test packet.
-fn sealed_station() -> tempfile::TempDir {
+/// A station of `OFFICE` with the synthetic camera and the virtual
+/// scanner, for enrolments without hardware.
+fn station_with_devices() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(
         dir.path().join("pishkhan.toml"),
@@ -406,28 +408,17 @@ fn sealed_station() -> tempfile::TempDir {
         ),
     )
     .expect("config");
-    let out = pishkhan(dir.path())
-        .args(["self-test", "--seal-only", "--count", "1"])
-        .output()
-        .expect("runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     dir
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_accepted_packet_checked_in_from_an_appointment_takes_it_off_the_list() {
     use pishkhan::intake::receipt::{SignedReceipt, Status};
-    use pishkhan::packet::{self, SealedFile};
     use pishkhan::store::outbox;
     use sha2::Digest;
 
-    let st = tokio::task::spawn_blocking(sealed_station)
-        .await
-        .expect("station");
+    let st = station_with_devices();
+    let station = Arc::new(Station::open(st.path()).expect("station"));
     let identity_file = st.path().join(pishkhan::station::DEMO_IDENTITY_FILE);
     let dir = tempfile::tempdir().expect("intake dir");
     let intake = open_intake_with(
@@ -436,67 +427,42 @@ async fn an_accepted_packet_checked_in_from_an_appointment_takes_it_off_the_list
         &format!("identities = [\"{}\"]\n", identity_file.display()),
     );
     let (addr, _server) = serve(&intake).await;
-    let station = Arc::new(Station::open(st.path()).expect("station"));
 
-    // The packet as sealing will make it once the manifest carries the
-    // check-in (issue 7 part 2): the same packet, its manifest with a
-    // `preregistration`, signed again by the station.
-    let entry = station.with_db(outbox::list).expect("list").remove(0);
+    // An enrolment checked in from the second appointment, with one
+    // difference kept, sealed as the window seals it (the capture is the
+    // self-test's, with the virtual devices).
+    let registered = office_list().appointments[1].clone();
+    let sealing = station.clone();
+    let entry = tokio::task::spawn_blocking(move || {
+        let devices = pishkhan::devices::Devices::from_config(&sealing.config);
+        let (mut session, _) = pishkhan::selftest::capture(&sealing, &devices).expect("captures");
+        session.check_in = Some(CheckIn {
+            appointment: registered.clone(),
+            checked_in_at: "2026-11-22T08:03:00+03:30".into(),
+            differences: vec![Difference {
+                field: "first-name".into(),
+                typed: "بهرام".into(),
+                registered: registered.first_name.clone(),
+                resolution: Some(Resolution::Kept {
+                    reason: "as on the birth certificate".into(),
+                }),
+            }],
+        });
+        sealing.seal(&session).expect("seals");
+        sealing.with_db(outbox::list).expect("list").remove(0)
+    })
+    .await
+    .expect("sealing");
     let Ok(outbox::Stored::V3(file)) = station.with_db(|db| outbox::stored(db, &entry.id)) else {
         panic!("a format-3 packet");
     };
-    let identity = pishkhan::station::read_identity(&identity_file).expect("demo identity");
-    let opened = packet::open(&file, &identity).expect("opens");
-    let registered = office_list().appointments[1].clone();
-    let check_in = CheckIn {
-        appointment: registered.clone(),
-        checked_in_at: "2026-11-22T08:03:00+03:30".into(),
-        differences: vec![Difference {
-            field: "first-name".into(),
-            typed: "بهرام".into(),
-            registered: registered.first_name.clone(),
-            resolution: Some(Resolution::Kept {
-                reason: "as on the birth certificate".into(),
-            }),
-        }],
-    };
-    let mut manifest = serde_json::to_value(&opened.manifest).expect("manifest");
-    manifest["preregistration"] = serde_json::to_value(&check_in).expect("check-in");
-    let manifest_json = serde_json::to_vec_pretty(&manifest).expect("JSON");
-    let signature = station
-        .sign(&[b"pishkhan-packet/3 manifest\n".as_slice(), &manifest_json].concat())
-        .to_bytes();
-    let plain = pishkhan::archive::write(
-        [
-            ("manifest.json", manifest_json.as_slice()),
-            ("manifest.sig", signature.as_slice()),
-        ]
-        .into_iter()
-        .chain(opened.files.iter().map(|(p, b)| (p.as_str(), b.as_slice()))),
-    )
-    .expect("archive");
-    let mut ciphertext = Vec::new();
-    {
-        use std::io::Write;
-        let recipient = identity.to_public();
-        let encryptor =
-            age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))
-                .expect("encryptor");
-        let mut writer = encryptor.wrap_output(&mut ciphertext).expect("age");
-        writer.write_all(&plain).expect("encrypt");
-        writer.finish().expect("finish");
-    }
-    let secret: [u8; 32] = hex::decode(
-        std::fs::read_to_string(st.path().join(pishkhan::station::KEY_FILE))
-            .expect("station key")
-            .trim(),
-    )
-    .expect("hex")
-    .try_into()
-    .expect("32 bytes");
-    let key = ed25519_dalek::SigningKey::from_bytes(&secret);
-    let crafted = SealedFile::new(file.header.clone(), ciphertext, &key).expect("sealed");
-    let bytes = crafted.to_bytes();
+    let bytes = file.to_bytes();
+    // Sealing consumed it at the station already.
+    let used = station
+        .with_db(|db| cache::is_consumed(db, "140509010002"))
+        .expect("reads")
+        .expect("consumed at sealing");
+    assert_eq!(used.packet_id, entry.id);
 
     // Uploaded with the station's own client, as the uploader does.
     let config = upload_to(addr);

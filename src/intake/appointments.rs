@@ -19,7 +19,7 @@
 //! does not depend on the manifest's Rust type carrying the field.
 
 use std::collections::HashMap;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use axum::http::{HeaderMap, StatusCode, header};
@@ -32,10 +32,6 @@ use crate::prereg::{AppointmentList, ListError, is_office_code};
 pub const DIR: &str = "appointments";
 /// Where the lists are served.
 pub const PATH: &str = "/v1/appointments";
-/// The JSON path of the consumed tracking code in a packet manifest.
-pub const MANIFEST_POINTER: &str = "/preregistration/appointment/tracking_code";
-/// The largest manifest read for it.
-const MAX_MANIFEST: u64 = 4 * 1024 * 1024;
 
 /// Why a file could not be imported as an office's list.
 #[derive(Debug, thiserror::Error)]
@@ -313,47 +309,6 @@ pub(super) async fn handle(
     )
 }
 
-/// The pre-registration tracking code a manifest says its enrolment was
-/// checked in from (`preregistration.appointment.tracking_code`), when it
-/// is one (1 to 32 ASCII digits).
-pub fn manifest_tracking_code(manifest_json: &[u8]) -> Option<String> {
-    let value: serde_json::Value = serde_json::from_slice(manifest_json).ok()?;
-    value
-        .pointer(MANIFEST_POINTER)?
-        .as_str()
-        .filter(|c| (1..=32).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_digit()))
-        .map(str::to_owned)
-}
-
-/// [`manifest_tracking_code`] of a packet's ciphertext. Only the start of
-/// the archive is decrypted: the manifest is its first entry.
-pub(super) fn checked_in_from(
-    ciphertext: &[u8],
-    identity: &age::x25519::Identity,
-) -> Result<Option<String>, String> {
-    let decryptor = age::Decryptor::new(ciphertext).map_err(|e| e.to_string())?;
-    let reader = decryptor
-        .decrypt(std::iter::once(identity as &dyn age::Identity))
-        .map_err(|e| e.to_string())?;
-    let mut archive = tar::Archive::new(reader);
-    let mut entries = archive.entries().map_err(|e| e.to_string())?;
-    let mut entry = entries
-        .next()
-        .ok_or("the archive is empty")?
-        .map_err(|e| e.to_string())?;
-    let is_manifest = entry.path().is_ok_and(|p| p.as_os_str() == "manifest.json");
-    if !is_manifest {
-        return Err("the archive does not start with manifest.json".into());
-    }
-    let mut json = Vec::new();
-    entry
-        .by_ref()
-        .take(MAX_MANIFEST)
-        .read_to_end(&mut json)
-        .map_err(|e| e.to_string())?;
-    Ok(manifest_tracking_code(&json))
-}
-
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
@@ -362,7 +317,7 @@ mod tests {
 
     use super::*;
     use crate::enrolment::RequestType;
-    use crate::prereg::{Appointment, CheckIn};
+    use crate::prereg::Appointment;
 
     fn appointment(tracking_code: &str, national_code: &str) -> Appointment {
         Appointment {
@@ -572,52 +527,5 @@ mod tests {
         let bad = "/v1/appointments?office=..%2Fx";
         let malformed = intake.answer_appointments(request_headers("st-2", &roaming, bad), bad);
         assert_eq!(malformed.status(), StatusCode::BAD_REQUEST);
-    }
-
-    #[test]
-    fn the_consumed_tracking_code_is_read_from_the_encrypted_manifest() {
-        let check_in = CheckIn {
-            appointment: appointment("140509010001", "0013542419"),
-            checked_in_at: "2026-11-22T08:05:00+03:30".into(),
-            differences: Vec::new(),
-        };
-        let manifest = serde_json::json!({
-            "format": "pishkhan-packet/3",
-            "packet_id": "p-1",
-            "preregistration": check_in,
-        });
-        let json = serde_json::to_vec_pretty(&manifest).expect("json");
-        assert_eq!(
-            manifest_tracking_code(&json).as_deref(),
-            Some("140509010001")
-        );
-        assert_eq!(manifest_tracking_code(br#"{"format": "x"}"#), None);
-        assert_eq!(
-            manifest_tracking_code(
-                br#"{"preregistration": {"appointment": {"tracking_code": "../x"}}}"#
-            ),
-            None
-        );
-
-        let identity = age::x25519::Identity::generate();
-        let archive = crate::archive::write([
-            ("manifest.json", json.as_slice()),
-            ("manifest.sig", &[0u8; 64]),
-            ("transaction.an2", &vec![7u8; 300_000]),
-        ])
-        .expect("tar");
-        let ciphertext =
-            crate::packet::encrypt(&[identity.to_public()], &archive).expect("encrypt");
-        assert_eq!(
-            checked_in_from(&ciphertext, &identity),
-            Ok(Some("140509010001".into()))
-        );
-        let other = age::x25519::Identity::generate();
-        assert!(checked_in_from(&ciphertext, &other).is_err());
-        let parts_first =
-            crate::archive::write([("transaction.an2", [1u8].as_slice())]).expect("tar");
-        let ciphertext =
-            crate::packet::encrypt(&[identity.to_public()], &parts_first).expect("encrypt");
-        assert!(checked_in_from(&ciphertext, &identity).is_err());
     }
 }

@@ -116,8 +116,7 @@ pub struct Accepted {
     pub header: Header,
     pub manifest: Manifest,
     /// The tracking code of the pre-registration the enrolment was checked
-    /// in from, read from the manifest JSON
-    /// ([`appointments::manifest_tracking_code`](super::appointments::manifest_tracking_code)).
+    /// in from, when the manifest names a well-formed one.
     pub checked_in_from: Option<String>,
 }
 
@@ -162,10 +161,10 @@ pub fn judge(
     file.verify(Some(&registered))
         .map_err(|e| refuse(Reason::Tampered, e.to_string()))?;
     let mut last = None;
-    let (opened, identity) = identities
+    let opened = identities
         .iter()
         .find_map(|identity| match packet::open(&file, identity) {
-            Ok(opened) => Some((opened, identity)),
+            Ok(opened) => Some(opened),
             Err(e) => {
                 last = Some(e);
                 None
@@ -183,16 +182,12 @@ pub fn judge(
         }
         other => refuse(Reason::BadManifest, other.to_string()),
     })?;
-    // The manifest was just verified; it is read again as JSON (only the
-    // archive's first entry is decrypted) for the pre-registration.
-    let checked_in_from = super::appointments::checked_in_from(&file.ciphertext, identity)
-        .unwrap_or_else(|e| {
-            tracing::warn!(
-                packet = %file.header.packet_id,
-                "pre-registration of the manifest not read: {e}"
-            );
-            None
-        });
+    let checked_in_from = opened
+        .manifest
+        .preregistration
+        .as_ref()
+        .map(|c| c.appointment.tracking_code.clone())
+        .filter(|code| crate::prereg::is_tracking_code(code));
     Ok(Accepted {
         header: file.header,
         manifest: opened.manifest,

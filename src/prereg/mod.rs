@@ -237,6 +237,12 @@ pub enum ListError {
     DuplicateTrackingCode(String),
 }
 
+/// Whether `code` has the shape of a pre-registration tracking code: 1 to
+/// 32 ASCII digits (the authority's format is not public).
+pub fn is_tracking_code(code: &str) -> bool {
+    (1..=32).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// Whether `office` is a usable office code: it names a file at the intake,
 /// so only ASCII letters, digits, `-` and `_`, 1 to 64 of them.
 pub fn is_office_code(office: &str) -> bool {
@@ -261,7 +267,7 @@ impl AppointmentList {
         let mut seen = std::collections::HashSet::new();
         for (i, appointment) in self.appointments.iter().enumerate() {
             let code = &appointment.tracking_code;
-            if !(1..=32).contains(&code.len()) || !code.bytes().all(|b| b.is_ascii_digit()) {
+            if !is_tracking_code(code) {
                 return Err(ListError::BadTrackingCode {
                     index: i + 1,
                     code: code.clone(),
