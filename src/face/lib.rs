@@ -1,0 +1,21 @@
+//! Portrait analysis, pure: where a face and its eyes are (from a
+//! detector, see [`Face`]), what ICAO 9303 / ISO/IEC 19794-5 ask of the
+//! photo, and the compliant crop.
+//!
+//! - [`geometry`]: eye line, inter-eye distance, roll, and the ISO/IEC
+//!   19794-5 token geometry the crop follows;
+//! - [`photometry`]: exposure, dynamic range, background, sharpness,
+//!   glare and illumination uniformity, measured on pixels (OFIQ's
+//!   formulas where OFIQ has one);
+//! - [`checks`]: every check with its value, its limit, its verdict and
+//!   the instruction to give the applicant.
+//!
+//! No detector lives here: callers pass the faces they found, so the
+//! checks are tested on exact geometry and the detector can change.
+
+pub mod checks;
+pub mod geometry;
+pub mod photometry;
+
+pub use checks::{Analysis, Check, CheckId, Policy, analyse};
+pub use geometry::{Face, Point, Rect};
