@@ -15,6 +15,7 @@ pub mod i18n;
 pub mod intake;
 pub mod inventory;
 pub mod packet;
+pub mod portrait;
 pub mod prereg;
 pub mod queue;
 pub mod selftest;

@@ -114,6 +114,11 @@ enum Command {
         #[command(subcommand)]
         command: FingerCommand,
     },
+    /// The station's judgement of portrait photographs (ICAO checks).
+    Portrait {
+        #[command(subcommand)]
+        command: PortraitCommand,
+    },
     /// Runs complete enrolments of a built-in test applicant through the
     /// attached (or virtual) devices and seals them as test packets.
     SelfTest {
@@ -147,6 +152,22 @@ enum WsqCommand {
     },
     /// Decompresses a WSQ file to PNG.
     Decode { input: PathBuf, output: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum PortraitCommand {
+    /// Prints, per image, the faces found, the eye centres and every
+    /// check's value and verdict. Exits 1 unless every image is compliant.
+    Check {
+        #[arg(required = true)]
+        images: Vec<PathBuf>,
+        /// One JSON array instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Writes the ISO/IEC 19794-5 token crop (480×640 JPEG), or says which
+    /// check stops it.
+    Crop { input: PathBuf, output: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -322,12 +343,59 @@ fn main() -> ExitCode {
                     threshold,
                 },
         }) => finger_quality(&data_dir, &images, json, threshold),
+        Some(Command::Portrait { command }) => portrait(command),
         Some(Command::Devices {
             json,
             virtual_devices,
             capture,
             baud,
         }) => devices(json, &virtual_devices, capture.as_deref(), baud),
+    }
+}
+
+fn portrait(command: PortraitCommand) -> ExitCode {
+    let policy = pishkhan_face::Policy::default();
+    match command {
+        PortraitCommand::Check { images, json } => {
+            let reports = match pishkhan::portrait::check(&images, &policy) {
+                Ok(reports) => reports,
+                Err(e) => {
+                    eprintln!("pishkhan: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            if json {
+                match serde_json::to_string_pretty(&reports) {
+                    Ok(text) => println!("{text}"),
+                    Err(e) => {
+                        eprintln!("pishkhan: {e}");
+                        return ExitCode::FAILURE;
+                    }
+                }
+            } else {
+                for report in &reports {
+                    println!("{}", report.text());
+                }
+            }
+            if reports.iter().all(|r| r.compliant) {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        PortraitCommand::Crop { input, output } => {
+            match pishkhan::portrait::crop(&input, &output, &policy) {
+                Ok(report) => {
+                    println!("{}", report.text());
+                    println!("wrote {}", output.display());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("pishkhan: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
     }
 }
 

@@ -293,3 +293,88 @@ fn finger_quality_scores_images_and_names_the_failing_measures() {
     let line = String::from_utf8_lossy(&out.stdout);
     assert!(line.contains("FAILS 99"), "{line}");
 }
+
+fn portrait_fixture(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/portraits")
+        .join(format!("{name}.png"))
+}
+
+#[test]
+fn portrait_check_reports_faces_eyes_and_every_check() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = pishkhan(dir.path())
+        .args(["portrait", "check", "--json"])
+        .arg(portrait_fixture("mpl_grace_hopper"))
+        .arg(portrait_fixture("skimage_coffee"))
+        .arg(dir.path().join("missing.png"))
+        .output()
+        .expect("runs");
+    // Not every image is compliant: exit 1, with a report for each.
+    assert_eq!(out.status.code(), Some(1));
+    let reports: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let hopper = &reports[0];
+    assert_eq!(hopper["faces"].as_array().map(Vec::len), Some(1));
+    let right_x = hopper["faces"][0]["right_eye"][0].as_f64().expect("eye");
+    assert!((right_x - 221.0).abs() < 4.0, "{right_x}");
+    let checks = hopper["checks"].as_array().expect("checks");
+    assert_eq!(checks.len(), 13);
+    let distance = checks
+        .iter()
+        .find(|c| c["check"] == "eye-distance")
+        .expect("eye distance");
+    assert_eq!(
+        distance["passed"], false,
+        "85 px is under the 90 px minimum"
+    );
+    assert_eq!(distance["off"], "low");
+    assert_eq!(reports[1]["faces"].as_array().map(Vec::len), Some(0));
+    assert!(
+        reports[2]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("missing.png")),
+        "{}",
+        reports[2]
+    );
+}
+
+#[test]
+fn portrait_crop_writes_the_token_or_names_the_check_that_stops_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Too small: 85 px between the eyes.
+    let out = pishkhan(dir.path())
+        .args(["portrait", "crop"])
+        .arg(portrait_fixture("mpl_grace_hopper"))
+        .arg(dir.path().join("no.jpg"))
+        .output()
+        .expect("runs");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("eye-distance"), "{stderr}");
+    assert!(!dir.path().join("no.jpg").exists());
+
+    // The same portrait as a closer camera sees it, with room around it.
+    let hopper = image::open(portrait_fixture("mpl_grace_hopper"))
+        .expect("fixture")
+        .to_rgb8();
+    let scaled =
+        image::imageops::resize(&hopper, 666, 780, image::imageops::FilterType::CatmullRom);
+    let mut frame = image::RgbImage::from_pixel(1280, 960, image::Rgb([232, 232, 228]));
+    image::imageops::overlay(&mut frame, &scaled, 307, 90);
+    let input = dir.path().join("frame.png");
+    frame.save(&input).expect("write frame");
+    let output = dir.path().join("crop.jpg");
+    let out = pishkhan(dir.path())
+        .args(["portrait", "crop"])
+        .arg(&input)
+        .arg(&output)
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let crop = image::open(&output).expect("a JPEG");
+    assert_eq!((crop.width(), crop.height()), (480, 640));
+}

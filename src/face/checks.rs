@@ -103,7 +103,10 @@ pub struct Policy {
     /// Darkest mean background, and its largest spread.
     pub background_min_mean: f32,
     pub background_max_std: f32,
-    /// Smallest normalised Laplacian variance.
+    /// Smallest normalised Laplacian variance. Calibration: the Hopper
+    /// portrait framed at 1.3× measures 2.8; Gaussian blur of σ 0.7, 1.0,
+    /// 1.5 and 2.0 px brings it to 1.09, 0.52, 0.20 and 0.09, so 0.35
+    /// refuses blur from about σ 1.2 px on.
     pub min_sharpness: f32,
     /// Largest share of near-white pixels around an eye.
     pub max_glare: f32,

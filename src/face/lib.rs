@@ -10,12 +10,16 @@
 //! - [`checks`]: every check with its value, its limit, its verdict and
 //!   the instruction to give the applicant.
 //!
-//! No detector lives here: callers pass the faces they found, so the
-//! checks are tested on exact geometry and the detector can change.
+//! - [`detect`]: BlazeFace (tract, model embedded) and eye refinement.
+//!
+//! The checks take the faces as input, so they are tested on exact
+//! geometry and the detector can change.
 
 pub mod checks;
+pub mod detect;
 pub mod geometry;
 pub mod photometry;
 
 pub use checks::{Analysis, Check, CheckId, Policy, analyse};
+pub use detect::{DetectError, Detector};
 pub use geometry::{Face, Point, Rect};
