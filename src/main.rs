@@ -364,18 +364,8 @@ fn portrait(command: PortraitCommand) -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             };
-            if json {
-                match serde_json::to_string_pretty(&reports) {
-                    Ok(text) => println!("{text}"),
-                    Err(e) => {
-                        eprintln!("pishkhan: {e}");
-                        return ExitCode::FAILURE;
-                    }
-                }
-            } else {
-                for report in &reports {
-                    println!("{}", report.text());
-                }
+            if !print_reports(&reports, json, pishkhan::portrait::Report::text) {
+                return ExitCode::FAILURE;
             }
             if reports.iter().all(|r| r.compliant) {
                 ExitCode::SUCCESS
@@ -435,24 +425,37 @@ fn finger_quality(
             .map_or(40, |(config, _)| config.fingerprints.quality_threshold)
     });
     let reports = pishkhan::tools::finger_quality(images, threshold);
-    if json {
-        match serde_json::to_string_pretty(&reports) {
-            Ok(text) => println!("{text}"),
-            Err(e) => {
-                eprintln!("pishkhan: {e}");
-                return ExitCode::FAILURE;
-            }
-        }
-    } else {
-        for report in &reports {
-            println!("{}", report.line(threshold));
-        }
+    if !print_reports(&reports, json, |r| r.line(threshold)) {
+        return ExitCode::FAILURE;
     }
     if reports.iter().any(|r| r.error.is_some()) {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// Prints reports as one JSON array, or one `line` each; false when the
+/// JSON could not be written.
+fn print_reports<T: serde::Serialize>(
+    reports: &[T],
+    json: bool,
+    line: impl Fn(&T) -> String,
+) -> bool {
+    if json {
+        match serde_json::to_string_pretty(reports) {
+            Ok(text) => println!("{text}"),
+            Err(e) => {
+                eprintln!("pishkhan: {e}");
+                return false;
+            }
+        }
+    } else {
+        for report in reports {
+            println!("{}", line(report));
+        }
+    }
+    true
 }
 
 fn open(data_dir: &std::path::Path) -> Result<Station, ExitCode> {
