@@ -1,8 +1,11 @@
-//! A synthetic camera: a face drifting slowly in front of a light wall.
+//! A synthetic camera: a face drifting slowly in front of a light wall —
+//! drawn, or (for the portrait checks, which a drawing cannot pass: its
+//! eyes are 86 px apart at 640×480) a real public-domain face composited
+//! onto the drawing ([`SyntheticFace::with_portrait`]).
 
 use std::time::{Duration, Instant};
 
-use image::Rgb;
+use image::{Rgb, RgbaImage};
 
 use crate::{CameraError, FrameSource, RgbImage};
 
@@ -14,7 +17,18 @@ pub struct SyntheticFace {
     frame_time: Duration,
     next_due: Option<Instant>,
     frame: u64,
+    /// A real face laid over the drawn one, with its eye centres.
+    portrait: Option<(RgbaImage, [(f64, f64); 2])>,
 }
+
+/// Grace Hopper's official US Navy portrait (public domain, via
+/// matplotlib's sample data), cut to the face with a feathered elliptical
+/// edge and scaled for a 640-px-wide frame: RGBA, 294×359.
+const HOPPER: &[u8] = include_bytes!("../assets/portrait-hopper.png");
+/// Her eye centres in that image (right eye first, image left).
+const HOPPER_EYES: [(f64, f64); 2] = [(96.98, 116.37), (196.89, 112.26)];
+/// The frame width the portrait is scaled for.
+const HOPPER_FRAME_WIDTH: f64 = 640.0;
 
 impl SyntheticFace {
     /// A `width × height` face at `fps` frames per second.
@@ -25,16 +39,90 @@ impl SyntheticFace {
             frame_time: Duration::from_secs(1) / fps.max(1),
             next_due: None,
             frame: 0,
+            portrait: None,
         }
+    }
+
+    /// The same source with a real face over the drawn one (about 100 px
+    /// between the eyes at 640 wide), so that a face detector and the
+    /// ICAO checks see a person. It does not blink.
+    pub fn with_portrait(mut self) -> Self {
+        let decoded = image::load_from_memory(HOPPER).map(image::DynamicImage::into_rgba8);
+        match decoded {
+            Ok(sprite) => {
+                let scale = f64::from(self.width) / HOPPER_FRAME_WIDTH;
+                let sprite = image::imageops::resize(
+                    &sprite,
+                    (f64::from(sprite.width()) * scale).round().max(1.0) as u32,
+                    (f64::from(sprite.height()) * scale).round().max(1.0) as u32,
+                    image::imageops::FilterType::CatmullRom,
+                );
+                let eyes = HOPPER_EYES.map(|(x, y)| (x * scale, y * scale));
+                self.portrait = Some((sprite, eyes));
+            }
+            // The image is part of the binary: this cannot happen unless the
+            // build is broken; the drawn face stays.
+            Err(e) => tracing::error!("the synthetic portrait cannot be decoded: {e}"),
+        }
+        self
+    }
+
+    /// Where the eye centres are in frame `n` (right eye first, image
+    /// left): the drawn ones, or the composited portrait's, which sit on
+    /// the drawn eyes' midpoint.
+    pub fn eyes(&self, n: u64) -> [(f64, f64); 2] {
+        let eyes = self.drawn_eyes(n);
+        match &self.portrait {
+            None => eyes,
+            Some((_, sprite_eyes)) => {
+                let (ox, oy) = Self::offset(eyes, *sprite_eyes);
+                sprite_eyes.map(|(x, y)| (x + ox as f64, y + oy as f64))
+            }
+        }
+    }
+
+    fn drawn_eyes(&self, n: u64) -> [(f64, f64); 2] {
+        let (w, h) = (f64::from(self.width), f64::from(self.height));
+        let (cx, cy) = Self::centre(w, h, n);
+        let (rx, ry) = (w * 0.16, h * 0.30);
+        [
+            (cx - rx * 0.42, cy - ry * 0.18),
+            (cx + rx * 0.42, cy - ry * 0.18),
+        ]
+    }
+
+    /// Where the head is in frame `n`: it sways a little, like a person
+    /// settling in the chair.
+    fn centre(w: f64, h: f64, n: u64) -> (f64, f64) {
+        let t = n as f64 / 15.0;
+        (
+            w / 2.0 + w * 0.04 * (t * 0.9).sin(),
+            h * 0.48 + h * 0.02 * (t * 1.3).cos(),
+        )
+    }
+
+    /// Whole-pixel shift that puts the sprite's eye midpoint on the drawn
+    /// eye midpoint.
+    fn offset(drawn: [(f64, f64); 2], sprite: [(f64, f64); 2]) -> (i64, i64) {
+        let mid = |e: [(f64, f64); 2]| ((e[0].0 + e[1].0) / 2.0, (e[0].1 + e[1].1) / 2.0);
+        let (d, s) = (mid(drawn), mid(sprite));
+        ((d.0 - s.0).round() as i64, (d.1 - s.1).round() as i64)
     }
 
     /// Renders frame number `n` without waiting.
     pub fn render(&self, n: u64) -> RgbImage {
+        let mut frame = self.draw(n);
+        if let Some((sprite, sprite_eyes)) = &self.portrait {
+            let (ox, oy) = Self::offset(self.drawn_eyes(n), *sprite_eyes);
+            blend(&mut frame, sprite, ox, oy);
+        }
+        frame
+    }
+
+    /// The drawn face of frame `n`.
+    fn draw(&self, n: u64) -> RgbImage {
         let (w, h) = (f64::from(self.width), f64::from(self.height));
-        let t = n as f64 / 15.0;
-        // The head sways a little, like a person settling in the chair.
-        let cx = w / 2.0 + w * 0.04 * (t * 0.9).sin();
-        let cy = h * 0.48 + h * 0.02 * (t * 1.3).cos();
+        let (cx, cy) = Self::centre(w, h, n);
         let (rx, ry) = (w * 0.16, h * 0.30);
         let eye_dy = ry * 0.18;
         let eye_dx = rx * 0.42;
@@ -84,6 +172,25 @@ impl SyntheticFace {
     }
 }
 
+/// Alpha-blends `sprite` onto `frame` with its top-left corner at
+/// (`ox`, `oy`).
+fn blend(frame: &mut RgbImage, sprite: &RgbaImage, ox: i64, oy: i64) {
+    for (sx, sy, p) in sprite.enumerate_pixels() {
+        let (x, y) = (i64::from(sx) + ox, i64::from(sy) + oy);
+        if x < 0 || y < 0 || x >= i64::from(frame.width()) || y >= i64::from(frame.height()) {
+            continue;
+        }
+        let a = u32::from(p[3]);
+        if a == 0 {
+            continue;
+        }
+        let d = frame.get_pixel_mut(x as u32, y as u32);
+        for c in 0..3 {
+            d[c] = ((u32::from(p[c]) * a + u32::from(d[c]) * (255 - a) + 127) / 255) as u8;
+        }
+    }
+}
+
 impl FrameSource for SyntheticFace {
     fn describe(&self) -> String {
         format!("synthetic face {}x{}", self.width, self.height)
@@ -113,6 +220,23 @@ mod tests {
         let b = cam.next_frame().expect("frame");
         assert_eq!(a.dimensions(), (160, 120));
         assert_ne!(a, b, "consecutive frames differ");
+    }
+
+    #[test]
+    fn the_portrait_sits_on_the_drawn_eyes_and_changes_the_frame() {
+        let drawn = SyntheticFace::new(640, 480, 15);
+        let real = SyntheticFace::new(640, 480, 15).with_portrait();
+        assert_ne!(drawn.render(7), real.render(7));
+        let [right, left] = real.eyes(7);
+        let [dr, dl] = drawn.eyes(7);
+        let mid = ((right.0 + left.0) / 2.0, (right.1 + left.1) / 2.0);
+        assert!((mid.0 - (dr.0 + dl.0) / 2.0).abs() <= 0.5);
+        assert!((mid.1 - (dr.1 + dl.1) / 2.0).abs() <= 0.5);
+        // About 100 px apart at 640 wide; half that at 320.
+        assert!(((left.0 - right.0) - 100.0).abs() < 3.0);
+        let small = SyntheticFace::new(320, 240, 15).with_portrait();
+        let [r, l] = small.eyes(0);
+        assert!(((l.0 - r.0) - 50.0).abs() < 2.0);
     }
 
     #[test]
