@@ -316,23 +316,7 @@ mod tests {
     use ed25519_dalek::SigningKey;
 
     use super::*;
-    use crate::enrolment::RequestType;
-    use crate::prereg::Appointment;
-
-    fn appointment(tracking_code: &str, national_code: &str) -> Appointment {
-        Appointment {
-            tracking_code: tracking_code.into(),
-            national_code: national_code.into(),
-            first_name: "زهرا".into(),
-            last_name: "احمدی".into(),
-            father_name: None,
-            birth_date: "1380/01/01".into(),
-            appointment_at: "2026-11-22T08:00:00+03:30".into(),
-            request_type: RequestType::FirstCard,
-            mobile: None,
-            postal_code: None,
-        }
-    }
+    use crate::prereg::{Appointment, test_appointment as appointment};
 
     fn write_json(dir: &Path, name: &str, text: &str) -> PathBuf {
         let path = dir.join(name);

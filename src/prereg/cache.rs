@@ -337,18 +337,7 @@ mod tests {
                     mobile: Some("09121234567".into()),
                     postal_code: Some("1345678901".into()),
                 },
-                Appointment {
-                    tracking_code: "140509010001".into(),
-                    national_code: "0013542419".into(),
-                    first_name: "زهرا".into(),
-                    last_name: "احمدی".into(),
-                    father_name: None,
-                    birth_date: "1380/01/01".into(),
-                    appointment_at: "2026-11-22T08:00:00+03:30".into(),
-                    request_type: RequestType::FirstCard,
-                    mobile: None,
-                    postal_code: None,
-                },
+                crate::prereg::test_appointment("140509010001", "0013542419"),
             ],
         }
     }

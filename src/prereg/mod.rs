@@ -303,6 +303,24 @@ pub fn normalise_query(query: &str) -> Option<String> {
     (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())).then_some(digits)
 }
 
+/// A plain appointment for tests: Zahra Ahmadi, born 1380/01/01, first
+/// card, at 08:00 on 2026-11-22, no father's name, mobile or postal code.
+#[cfg(test)]
+pub(crate) fn test_appointment(tracking_code: &str, national_code: &str) -> Appointment {
+    Appointment {
+        tracking_code: tracking_code.into(),
+        national_code: national_code.into(),
+        first_name: "زهرا".into(),
+        last_name: "احمدی".into(),
+        father_name: None,
+        birth_date: "1380/01/01".into(),
+        appointment_at: "2026-11-22T08:00:00+03:30".into(),
+        request_type: RequestType::FirstCard,
+        mobile: None,
+        postal_code: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -415,21 +433,6 @@ mod tests {
         );
     }
 
-    fn listed(tracking_code: &str, national_code: &str) -> Appointment {
-        Appointment {
-            tracking_code: tracking_code.into(),
-            national_code: national_code.into(),
-            first_name: "زهرا".into(),
-            last_name: "احمدی".into(),
-            father_name: None,
-            birth_date: "1380/01/01".into(),
-            appointment_at: "2026-11-22T08:00:00+03:30".into(),
-            request_type: RequestType::FirstCard,
-            mobile: None,
-            postal_code: None,
-        }
-    }
-
     fn list(appointments: Vec<Appointment>) -> AppointmentList {
         AppointmentList {
             office: "TEH-12".into(),
@@ -441,8 +444,8 @@ mod tests {
     #[test]
     fn lists_are_checked_for_what_both_ends_rely_on() {
         let good = list(vec![
-            listed("140509010001", "0013542419"),
-            listed("140509010002", "0499370899"),
+            test_appointment("140509010001", "0013542419"),
+            test_appointment("140509010002", "0499370899"),
         ]);
         assert_eq!(good.validate(), Ok(()));
         assert_eq!(
@@ -461,7 +464,7 @@ mod tests {
             .validate(),
             Err(ListError::BadOffice("../etc".into()))
         );
-        let persian_digits = list(vec![listed("140509010001", "۰۰۱۳۵۴۲۴۱۹")]);
+        let persian_digits = list(vec![test_appointment("140509010001", "۰۰۱۳۵۴۲۴۱۹")]);
         assert_eq!(
             persian_digits.validate(),
             Err(ListError::BadNationalCode {
@@ -470,22 +473,22 @@ mod tests {
             })
         );
         let short = list(vec![
-            listed("140509010001", "0013542419"),
-            listed("140509010002", "001354241"),
+            test_appointment("140509010001", "0013542419"),
+            test_appointment("140509010002", "001354241"),
         ]);
         assert!(matches!(
             short.validate(),
             Err(ListError::BadNationalCode { index: 2, .. })
         ));
         let twice = list(vec![
-            listed("140509010001", "0013542419"),
-            listed("140509010001", "0499370899"),
+            test_appointment("140509010001", "0013542419"),
+            test_appointment("140509010001", "0499370899"),
         ]);
         assert_eq!(
             twice.validate(),
             Err(ListError::DuplicateTrackingCode("140509010001".into()))
         );
-        let letters = list(vec![listed("AB-1", "0013542419")]);
+        let letters = list(vec![test_appointment("AB-1", "0013542419")]);
         assert!(matches!(
             letters.validate(),
             Err(ListError::BadTrackingCode { index: 1, .. })
