@@ -199,6 +199,7 @@ mod tests {
                         "operator-",
                         "province-",
                         "month-",
+                        "portrait-",
                     ]
                     .iter()
                     .any(|p| quoted.starts_with(p));

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::tenprint::{
     CapturedFinger, ExceptionKind, FingerException, SlapRecord, assess::assess_image, slap_position,
 };
+use super::portrait::FaceCapture;
 use super::{Applicant, DocumentChecks, Portrait, Session, Step};
 
 pub const FORMAT: &str = "pishkhan-draft/1";
@@ -39,6 +40,10 @@ struct ImageMeta {
     width: u32,
     height: u32,
     source: String,
+    /// The card portrait's capture record (drafts written before it
+    /// existed have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    face: Option<FaceCapture>,
 }
 
 impl ImageMeta {
@@ -47,6 +52,7 @@ impl ImageMeta {
             width: p.width,
             height: p.height,
             source: p.source.clone(),
+            face: p.face.clone(),
         }
     }
 }
@@ -279,6 +285,7 @@ pub fn from_bytes(bytes: &[u8]) -> Result<Restored, DraftError> {
             width: meta.width,
             height: meta.height,
             source: meta.source,
+            face: meta.face,
         });
     }
     if let Some(meta) = doc.document_photo {
@@ -287,6 +294,7 @@ pub fn from_bytes(bytes: &[u8]) -> Result<Restored, DraftError> {
             width: meta.width,
             height: meta.height,
             source: meta.source,
+            face: meta.face,
         });
     }
     for meta in doc.fingers {
@@ -331,6 +339,7 @@ pub fn from_bytes(bytes: &[u8]) -> Result<Restored, DraftError> {
                     width: meta.photo.width,
                     height: meta.photo.height,
                     source: meta.photo.source,
+                    face: None,
                 },
                 declared_at: meta.declared_at,
             },

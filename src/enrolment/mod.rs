@@ -9,6 +9,7 @@ pub mod draft;
 pub mod jalali;
 pub mod national_code;
 pub mod phone;
+pub mod portrait;
 pub mod postal;
 pub mod session;
 pub mod tenprint;

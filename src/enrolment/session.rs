@@ -6,6 +6,7 @@ use pishkhan_scanner::{Finger, Impression};
 use uuid::Uuid;
 
 use super::tenprint::{CapturedFinger, FingerException, SlapRecord};
+use super::portrait::FaceCapture;
 use super::{Applicant, DocumentChecks};
 use crate::prereg::CheckIn;
 
@@ -55,13 +56,16 @@ impl Step {
 }
 
 /// The captured portrait, JPEG-encoded, held only in memory until sealing.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq)]
 pub struct Portrait {
     pub jpeg: Vec<u8>,
     pub width: u32,
     pub height: u32,
     /// Which camera took it.
     pub source: String,
+    /// For the card portrait: how it was taken, its checks and eye
+    /// positions (none for evidence photos).
+    pub face: Option<FaceCapture>,
 }
 
 impl std::fmt::Debug for Portrait {
@@ -71,6 +75,7 @@ impl std::fmt::Debug for Portrait {
             .field("width", &self.width)
             .field("height", &self.height)
             .field("source", &self.source)
+            .field("face", &self.face)
             .finish()
     }
 }
@@ -86,6 +91,7 @@ impl Portrait {
             width: frame.width(),
             height: frame.height(),
             source,
+            face: None,
         })
     }
 }
@@ -208,6 +214,13 @@ impl Session {
                 self.applicant
                     .as_ref()
                     .and_then(|a| a.national_code_approved_by.clone()),
+            )
+            .chain(
+                self.portrait
+                    .as_ref()
+                    .and_then(|p| p.face.as_ref())
+                    .and_then(|f| f.r#override.as_ref())
+                    .map(|o| o.approved_by.clone()),
             )
             .collect();
         supervisors.sort();

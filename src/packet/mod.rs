@@ -107,13 +107,19 @@ pub struct TransactionEntry {
 }
 
 /// The portrait (Type-10 record `idc`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PortraitEntry {
     pub idc: u8,
     pub width: u32,
     pub height: u32,
     /// SHA-256 of the JPEG (10.999).
     pub sha256: String,
+    /// How it was taken: auto, manual or override (with the reason,
+    /// posture, assistance and approving supervisor), every live check's
+    /// value and verdict, and the eye centres. Absent in packets sealed
+    /// before live checks existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capture: Option<crate::enrolment::portrait::FaceCapture>,
 }
 
 /// The algorithm behind [`FingerEntry::quality`], so the receiver knows
@@ -462,6 +468,7 @@ pub fn seal(
             width: portrait.width,
             height: portrait.height,
             sha256: sha256_hex(&portrait.jpeg),
+            capture: portrait.face.clone(),
         },
         fingers,
         exceptions,

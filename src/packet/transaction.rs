@@ -15,8 +15,8 @@
 use std::collections::BTreeMap;
 
 use pishkhan_an2k::records::{
-    AmpCode, ColourSpace, Compression, FaceRecord, FingerImage, FingerQuality, FingerRecord,
-    MonitoringMode, Pose, QualityScore, Scale, SegmentBox, Type1,
+    AmpCode, ColourSpace, Compression, EyeCentres, FaceRecord, FingerImage, FingerQuality,
+    FingerRecord, MonitoringMode, Pose, QualityScore, Scale, SegmentBox, Type1,
 };
 use pishkhan_an2k::{Date, Record, Transaction, Value};
 
@@ -41,6 +41,14 @@ pub const PORTRAIT_IDC: u8 = 1;
 pub const QUALITY_VENDOR: u16 = 0xFFFF;
 /// FQM QAP: pishkhan-quality/1.
 pub const QUALITY_PRODUCT: u16 = 1;
+/// SQS QAP: pishkhan-portrait/1, the share of live portrait checks passed
+/// (vendor [`QUALITY_VENDOR`]).
+pub const PORTRAIT_QUALITY_PRODUCT: u16 = 2;
+/// SAP of a portrait that passed every check: the ISO/IEC 19794-5 token
+/// image.
+pub const SAP_ISO_TOKEN: u16 = 14;
+/// SAP of a portrait taken by override or without the checks: unknown.
+pub const SAP_UNKNOWN: u16 = 0;
 
 /// The Type-2 field map (`docs/packet.md` § Type-2).
 pub mod t2 {
@@ -261,30 +269,7 @@ pub(crate) fn build(prepared: &Prepared<'_>, sealer: &Sealer<'_>) -> Result<Buil
         .portrait
         .as_ref()
         .ok_or(PacketError::Incomplete("portrait"))?;
-    records.push(
-        FaceRecord {
-            idc: PORTRAIT_IDC,
-            src: ori.clone(),
-            photo_date: capture_date,
-            width: portrait.width,
-            height: portrait.height,
-            scale: Scale::Aspect(1, 1),
-            compression: Compression::Jpegb,
-            colour_space: ColourSpace::Ycc,
-            // 0 "unknown" until the portrait is checked against the ISO
-            // full-frontal profile (13).
-            sap: 0,
-            pose: Some(Pose::Frontal),
-            acquisition_source: Some("DIGITAL CAMERA".into()),
-            quality: Vec::new(),
-            eye_centres: None,
-            dmm: Some(MonitoringMode::Controlled),
-            mms: None,
-            t2c: TYPE2_IDC,
-            data: portrait.jpeg.clone(),
-        }
-        .to_record(),
-    );
+    records.push(face_record(portrait, ori.clone(), capture_date));
 
     let quality = |position: u8| -> Option<FingerQuality> {
         session
@@ -413,6 +398,56 @@ pub(crate) fn build(prepared: &Prepared<'_>, sealer: &Sealer<'_>) -> Result<Buil
         transaction: Transaction { records },
         idcs,
     })
+}
+
+/// The portrait's Type-10 record. A portrait that passed every live check
+/// is the ISO token image (SAP 14); one taken by override, or without the
+/// checks (drafts from before them), says SAP 0. SQS carries the share of
+/// checks passed, FFP the eye centres in the stored picture, DMM whether
+/// the applicant was assisted.
+fn face_record(portrait: &crate::enrolment::Portrait, src: String, photo_date: Date) -> Record {
+    let capture = portrait.face.as_ref();
+    let sap = match capture {
+        Some(c) if c.compliant() => SAP_ISO_TOKEN,
+        _ => SAP_UNKNOWN,
+    };
+    let assisted = capture
+        .and_then(|c| c.r#override.as_ref())
+        .is_some_and(|o| o.assisted);
+    FaceRecord {
+        idc: PORTRAIT_IDC,
+        src,
+        photo_date,
+        width: portrait.width,
+        height: portrait.height,
+        scale: Scale::Aspect(1, 1),
+        compression: Compression::Jpegb,
+        colour_space: ColourSpace::Ycc,
+        sap,
+        pose: Some(Pose::Frontal),
+        acquisition_source: Some("DIGITAL CAMERA".into()),
+        quality: capture
+            .map(|c| QualityScore {
+                value: c.quality(),
+                vendor: QUALITY_VENDOR,
+                product: PORTRAIT_QUALITY_PRODUCT,
+            })
+            .into_iter()
+            .collect(),
+        eye_centres: capture.and_then(|c| c.eyes).map(|[right, left]| EyeCentres {
+            left: (left[0], left[1]),
+            right: (right[0], right[1]),
+        }),
+        dmm: Some(if assisted {
+            MonitoringMode::Assisted
+        } else {
+            MonitoringMode::Controlled
+        }),
+        mms: None,
+        t2c: TYPE2_IDC,
+        data: portrait.jpeg.clone(),
+    }
+    .to_record()
 }
 
 fn amp_code(kind: crate::enrolment::tenprint::ExceptionKind) -> AmpCode {

@@ -256,7 +256,7 @@ impl App {
         match &self.screen {
             Screen::Wizard(wizard) => {
                 let ticks = if wizard.needs_ticks() {
-                    iced::time::every(Duration::from_millis(50)).map(|_| Message::Tick)
+                    iced::time::every(Duration::from_millis(20)).map(|_| Message::Tick)
                 } else {
                     Subscription::none()
                 };

@@ -366,7 +366,10 @@ impl Wizard {
                     self.correct(&field);
                 }
             }
-            Message::Portrait(message) => self.portrait.update(message, &mut self.session),
+            Message::Portrait(message) => {
+                self.portrait
+                    .update(message, &mut self.session, &self.station);
+            }
             Message::Fingerprints(message) => {
                 self.fingerprints.update(
                     message,
@@ -428,7 +431,7 @@ impl Wizard {
                 Step::Documents => self.documents.tick(),
                 Step::Portrait => self
                     .portrait
-                    .update(portrait::Message::Tick, &mut self.session),
+                    .update(portrait::Message::Tick, &mut self.session, &self.station),
                 Step::Fingerprints => {
                     self.fingerprints.tick();
                     for (stamp, event) in self.devices.scanner.drain() {

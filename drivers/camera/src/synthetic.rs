@@ -46,11 +46,18 @@ impl SyntheticFace {
     /// The same source with a real face over the drawn one (about 100 px
     /// between the eyes at 640 wide), so that a face detector and the
     /// ICAO checks see a person. It does not blink.
-    pub fn with_portrait(mut self) -> Self {
+    pub fn with_portrait(self) -> Self {
+        let scale = f64::from(self.width) / HOPPER_FRAME_WIDTH;
+        self.with_portrait_scaled(scale)
+    }
+
+    /// The same with the real face scaled by `scale` (1.0: about 100 px
+    /// between the eyes). The drawn face and hair are left out, so only
+    /// the real face shows over the wall and the shoulders.
+    pub fn with_portrait_scaled(mut self, scale: f64) -> Self {
         let decoded = image::load_from_memory(HOPPER).map(image::DynamicImage::into_rgba8);
         match decoded {
             Ok(sprite) => {
-                let scale = f64::from(self.width) / HOPPER_FRAME_WIDTH;
                 let sprite = image::imageops::resize(
                     &sprite,
                     (f64::from(sprite.width()) * scale).round().max(1.0) as u32,
@@ -127,6 +134,12 @@ impl SyntheticFace {
         let eye_dy = ry * 0.18;
         let eye_dx = rx * 0.42;
         let blink = (n % 60) < 3;
+        let real_face = self.portrait.is_some();
+        // A light, slightly uneven wall.
+        let wall = |fy: f64| {
+            let v = 232.0 - 10.0 * (fy / h);
+            Rgb([v as u8, v as u8, (v + 4.0) as u8])
+        };
 
         RgbImage::from_fn(self.width, self.height, |x, y| {
             let (fx, fy) = (f64::from(x), f64::from(y));
@@ -138,6 +151,9 @@ impl SyntheticFace {
             let sx = (fx - cx) / (w * 0.38);
             if sx * sx + sy * sy < 1.0 && face > 1.0 {
                 return Rgb([40, 52, 80]);
+            }
+            if real_face {
+                return wall(fy);
             }
             // Hair.
             let hy = (fy - (cy - ry * 0.35)) / (ry * 0.75);
@@ -165,9 +181,7 @@ impl SyntheticFace {
                     (150.0 * shade) as u8,
                 ]);
             }
-            // A light, slightly uneven wall.
-            let v = 232.0 - 10.0 * (fy / h);
-            Rgb([v as u8, v as u8, (v + 4.0) as u8])
+            wall(fy)
         })
     }
 }

@@ -38,7 +38,7 @@ impl ExceptionKind {
 
 /// A finger declared missing or unprintable, approved by a supervisor, with
 /// the exception photo (waist-up, hands visible).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct FingerException {
     pub kind: ExceptionKind,
     /// In the operator's words.

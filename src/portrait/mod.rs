@@ -2,6 +2,8 @@
 //! image files, with the same detector and checks as the live capture —
 //! for quality officers looking at a disputed photo, and for tests.
 
+pub mod live;
+
 use std::path::{Path, PathBuf};
 
 use pishkhan_face::geometry::crop_token;
@@ -207,12 +209,8 @@ pub fn crop(input: &Path, output: &Path, policy: &Policy) -> Result<Report, Port
         });
     };
     let (cropped, _) = crop_token(&image, face, CROP_WIDTH);
-    let mut jpeg = Vec::new();
-    cropped
-        .write_with_encoder(image::codecs::jpeg::JpegEncoder::new_with_quality(
-            &mut jpeg, 92,
-        ))
-        .and_then(|()| std::fs::write(output, &jpeg).map_err(image::ImageError::IoError))
+    live::jpeg(&cropped)
+        .and_then(|jpeg| std::fs::write(output, &jpeg).map_err(image::ImageError::IoError))
         .map_err(|e| PortraitError::Write {
             path: output.display().to_string(),
             reason: e.to_string(),
