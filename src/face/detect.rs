@@ -25,7 +25,7 @@ use std::sync::Arc;
 use image::{GrayImage, RgbImage};
 use tract_onnx::prelude::*;
 
-use crate::geometry::{Face, Point, Rect};
+use crate::geometry::{Face, Landmarks, Point, Rect};
 
 const MODEL: &[u8] = include_bytes!("../../assets/models/blazeface_front_128.onnx");
 const SIZE: usize = 128;
@@ -84,7 +84,14 @@ impl Detector {
         })
     }
 
-    /// The faces in `image`, most confident first, with refined eyes.
+    /// The faces in `image`, most confident first, with refined eyes and
+    /// the other four keypoints ([`Landmarks`], merged like the eyes).
+    ///
+    /// The other keypoints are not refined on the pixels; they are moved
+    /// with the eyes' correction ([`carried`]), because the model's
+    /// keypoints share much of their error: on the test photos the nose
+    /// tip lies 2–3 times closer to the midline of the model's own eyes
+    /// than to that of the refined ones.
     pub fn detect(&mut self, image: &RgbImage) -> Result<Vec<Face>, DetectError> {
         let candidates = self.candidates(image)?;
         let gray = crate::photometry::luminance(image);
@@ -93,11 +100,19 @@ impl Detector {
             .map(|c| {
                 let right_eye = refine_eye(&gray, c.keypoints[0], c.bbox.width);
                 let left_eye = refine_eye(&gray, c.keypoints[1], c.bbox.width);
+                let carry = carried(c.keypoints[0], c.keypoints[1], right_eye, left_eye);
+                let [_, _, nose_tip, mouth, right_ear, left_ear] = c.keypoints.map(carry);
                 Face {
                     bbox: c.bbox,
                     right_eye,
                     left_eye,
                     score: c.score,
+                    landmarks: Some(Landmarks {
+                        nose_tip,
+                        mouth,
+                        right_ear,
+                        left_ear,
+                    }),
                 }
             })
             .collect())
@@ -186,6 +201,39 @@ impl Detector {
             }
         }
         (scale, pad_x as f32, pad_y as f32)
+    }
+}
+
+/// The similarity (shift, turn, scale) that takes the model's eye
+/// keypoints (`raw_right`, `raw_left`) to the refined eye centres, as a
+/// map for the other keypoints: they keep their place relative to the
+/// eyes the model saw. The identity when the model's eyes coincide.
+pub fn carried(
+    raw_right: Point,
+    raw_left: Point,
+    right: Point,
+    left: Point,
+) -> impl Fn(Point) -> Point {
+    // As complex numbers: p ↦ right + z·(p − raw_right), z = (left − right) / (raw_left − raw_right).
+    let (ax, ay) = (raw_left.x - raw_right.x, raw_left.y - raw_right.y);
+    let (bx, by) = (left.x - right.x, left.y - right.y);
+    let norm = ax * ax + ay * ay;
+    let (zx, zy) = if norm > 0.0 {
+        ((bx * ax + by * ay) / norm, (by * ax - bx * ay) / norm)
+    } else {
+        (1.0, 0.0)
+    };
+    let (from, to) = if norm > 0.0 {
+        (raw_right, right)
+    } else {
+        (raw_right, raw_right)
+    };
+    move |p: Point| {
+        let (dx, dy) = (p.x - from.x, p.y - from.y);
+        Point {
+            x: to.x + zx * dx - zy * dy,
+            y: to.y + zx * dy + zy * dx,
+        }
     }
 }
 
@@ -396,6 +444,18 @@ mod tests {
         assert!((merged[0].bbox.x - 5.0).abs() < 1e-4);
         assert_eq!(merged[0].score, 0.9);
         assert_eq!(merged[1].bbox.x, 500.0);
+    }
+
+    #[test]
+    fn keypoints_are_carried_with_the_eyes() {
+        let p = |x, y| Point { x, y };
+        // The refined eyes are the model's shifted by (5, −2), turned 90°
+        // and doubled about the right eye.
+        let carry = carried(p(0.0, 0.0), p(10.0, 0.0), p(5.0, -2.0), p(5.0, 18.0));
+        assert_eq!(carry(p(10.0, 0.0)), p(5.0, 18.0));
+        assert_eq!(carry(p(5.0, 10.0)), p(-15.0, 8.0));
+        let same = carried(p(3.0, 3.0), p(3.0, 3.0), p(9.0, 9.0), p(20.0, 9.0));
+        assert_eq!(same(p(1.0, 2.0)), p(1.0, 2.0));
     }
 
     #[test]

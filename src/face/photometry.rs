@@ -211,6 +211,133 @@ pub fn glare(gray: &GrayImage, face: &Face) -> f32 {
         .fold(0.0, f32::max)
 }
 
+/// Half the width of the column band the eye profile averages, in
+/// inter-eye distances (the iris is about 0.18 wide, so the band stays on
+/// it when the eye centre is a pixel or two off).
+const EYE_BAND: f32 = 0.04;
+/// How far above and below the eye centre the profile reaches, in
+/// inter-eye distances: past the lids, short of the brow.
+const EYE_REACH: f32 = 0.32;
+/// Where the skin reference is taken below the eye centre, in inter-eye
+/// distances (the cheek under the lower lid).
+const CHEEK: (f32, f32) = (0.22, 0.32);
+/// How far from the eye centre the darkest point may be, in inter-eye
+/// distances (the refined centre is 0.5–2 px off).
+const EYE_SLACK: f32 = 0.06;
+/// Least contrast (grey levels) between the darkest point and the cheek
+/// for anything dark to count as an iris.
+const MIN_EYE_CONTRAST: f32 = 12.0;
+
+/// Grey level at (`x`, `y`), bilinear; beyond the image the edge repeats.
+fn sample(gray: &GrayImage, x: f32, y: f32) -> f32 {
+    let (w, h) = (gray.width() as f32, gray.height() as f32);
+    let x = (x - 0.5).clamp(0.0, w - 1.0);
+    let y = (y - 0.5).clamp(0.0, h - 1.0);
+    let (x0, y0) = (x.floor(), y.floor());
+    let (fx, fy) = (x - x0, y - y0);
+    let (x0, y0) = (x0 as u32, y0 as u32);
+    let (x1, y1) = (
+        (x0 + 1).min(gray.width() - 1),
+        (y0 + 1).min(gray.height() - 1),
+    );
+    let px = |x: u32, y: u32| f32::from(gray.get_pixel(x, y)[0]);
+    let top = px(x0, y0) + (px(x1, y0) - px(x0, y0)) * fx;
+    let bottom = px(x0, y1) + (px(x1, y1) - px(x0, y1)) * fx;
+    top + (bottom - top) * fy
+}
+
+/// The vertical luminance profile through an eye centre, perpendicular
+/// to the eye line, one sample per pixel from `EYE_REACH` above to
+/// `EYE_REACH` below; each sample the mean across a band `EYE_BAND`
+/// either side. Returns the profile and its sample spacing in inter-eye
+/// distances.
+fn eye_profile(gray: &GrayImage, face: &Face, right: bool) -> Option<(Vec<f32>, f32)> {
+    let ied = face.inter_eye_distance();
+    if ied.is_nan() || ied < 4.0 || gray.width() == 0 || gray.height() == 0 {
+        return None;
+    }
+    let eye = if right { face.right_eye } else { face.left_eye };
+    // Along the eye line, and down the face.
+    let (ax, ay) = (
+        (face.left_eye.x - face.right_eye.x) / ied,
+        (face.left_eye.y - face.right_eye.y) / ied,
+    );
+    let (dx, dy) = (-ay, ax);
+    let reach = (EYE_REACH * ied).ceil() as i32;
+    let band = (EYE_BAND * ied).round().max(1.0) as i32;
+    let profile = (-reach..=reach)
+        .map(|v| {
+            let v = v as f32;
+            let total: f32 = (-band..=band)
+                .map(|u| {
+                    let u = u as f32;
+                    sample(gray, eye.x + u * ax + v * dx, eye.y + u * ay + v * dy)
+                })
+                .sum();
+            total / (2 * band + 1) as f32
+        })
+        .collect();
+    Some((profile, 1.0 / ied))
+}
+
+/// How open one eye is: the vertical extent, in inter-eye distances, of
+/// the dark iris and pupil through the eye centre.
+///
+/// BlazeFace gives no eyelid points, so this is measured on the pixels:
+/// along the eye's vertical profile ([`eye_profile`]) the darkest point
+/// near the centre is the pupil; the run of samples around it darker
+/// than half-way to the cheek's level is the visible iris. An open eye
+/// shows most of the iris (about 0.18 inter-eye distances tall, less the
+/// lids' cover); a closed one only the lash line, a few hundredths. 0
+/// when nothing near the centre is darker than the cheek by
+/// `MIN_EYE_CONTRAST`, and when the eye cannot be measured (eyes less
+/// than 4 px apart).
+///
+/// Limits: a dark frame of glasses across the eye, or very dark skin
+/// with little contrast to the iris, can mislead it.
+pub fn eye_openness(gray: &GrayImage, face: &Face, right: bool) -> f32 {
+    let Some((profile, step)) = eye_profile(gray, face, right) else {
+        return 0.0;
+    };
+    let centre = profile.len() / 2;
+    let index = |v: f32| {
+        (centre as f32 + v / step)
+            .round()
+            .clamp(0.0, (profile.len() - 1) as f32) as usize
+    };
+    let slack = (index(-EYE_SLACK), index(EYE_SLACK));
+    let Some((dark_at, dark)) = profile[slack.0..=slack.1]
+        .iter()
+        .enumerate()
+        .min_by(|a, b| a.1.total_cmp(b.1))
+        .map(|(i, &v)| (slack.0 + i, v))
+    else {
+        return 0.0;
+    };
+    let cheek = &profile[index(CHEEK.0)..=index(CHEEK.1)];
+    let skin = cheek.iter().sum::<f32>() / cheek.len().max(1) as f32;
+    if skin - dark < MIN_EYE_CONTRAST {
+        return 0.0;
+    }
+    let threshold = dark + 0.5 * (skin - dark);
+    let above = profile[..dark_at]
+        .iter()
+        .rev()
+        .take_while(|&&v| v < threshold)
+        .count();
+    let below = profile[dark_at + 1..]
+        .iter()
+        .take_while(|&&v| v < threshold)
+        .count();
+    (above + below + 1) as f32 * step
+}
+
+/// The less open of the two eyes ([`eye_openness`]), in inter-eye
+/// distances.
+pub fn eyes_openness(gray: &GrayImage, face: &Face) -> f32 {
+    eye_openness(gray, face, true).min(eye_openness(gray, face, false))
+}
+
 /// OFIQ's illumination uniformity: the intersection of the normalised
 /// luminance histograms of the face's left and right halves (1 = the
 /// same light on both sides; `IlluminationUniformity.cpp`).
@@ -254,6 +381,7 @@ mod tests {
             right_eye: Point { x: 280.0, y: 220.0 },
             left_eye: Point { x: 360.0, y: 220.0 },
             score: 1.0,
+            landmarks: None,
         }
     }
 
