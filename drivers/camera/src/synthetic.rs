@@ -14,6 +14,7 @@ use crate::{CameraError, FrameSource, RgbImage};
 pub struct SyntheticFace {
     width: u32,
     height: u32,
+    fps: u32,
     frame_time: Duration,
     next_due: Option<Instant>,
     frame: u64,
@@ -31,16 +32,36 @@ const HOPPER_EYES: [(f64, f64); 2] = [(96.98, 116.37), (196.89, 112.26)];
 const HOPPER_FRAME_WIDTH: f64 = 640.0;
 
 impl SyntheticFace {
-    /// A `width × height` face at `fps` frames per second.
+    /// The frame rate of [`SyntheticFace::demo`]: a webcam's.
+    pub const DEMO_FPS: u32 = 30;
+
+    /// A `width × height` face at `fps` frames per second. The head moves
+    /// (and the drawn face blinks) at the same pace in real time whatever
+    /// the rate: frame `n` is `n / fps` seconds in.
     pub fn new(width: u32, height: u32, fps: u32) -> Self {
+        let fps = fps.max(1);
         Self {
             width,
             height,
-            frame_time: Duration::from_secs(1) / fps.max(1),
+            fps,
+            frame_time: Duration::from_secs(1) / fps,
             next_due: None,
             frame: 0,
             portrait: None,
         }
+    }
+
+    /// What `open(&Source::Synthetic)` gives: the real face
+    /// ([`SyntheticFace::with_portrait`]) at 640×480 and
+    /// [`SyntheticFace::DEMO_FPS`], which passes the portrait checks. The
+    /// drawn face alone stays available through [`SyntheticFace::new`].
+    pub fn demo() -> Self {
+        Self::new(640, 480, Self::DEMO_FPS).with_portrait()
+    }
+
+    /// The frame rate this source is paced at.
+    pub fn fps(&self) -> u32 {
+        self.fps
     }
 
     /// The same source with a real face over the drawn one (about 100 px
@@ -83,7 +104,7 @@ impl SyntheticFace {
 
     fn drawn_eyes(&self, n: u64) -> [(f64, f64); 2] {
         let (w, h) = (f64::from(self.width), f64::from(self.height));
-        let (cx, cy) = Self::centre(w, h, n);
+        let (cx, cy) = self.centre(w, h, n);
         let (rx, ry) = (w * 0.16, h * 0.30);
         [
             (cx - rx * 0.42, cy - ry * 0.18),
@@ -92,9 +113,10 @@ impl SyntheticFace {
     }
 
     /// Where the head is in frame `n`: it sways a little, like a person
-    /// settling in the chair.
-    fn centre(w: f64, h: f64, n: u64) -> (f64, f64) {
-        let t = n as f64 / 15.0;
+    /// settling in the chair. `t` is in seconds: frame `n` at 15 fps is
+    /// where it has always been.
+    fn centre(&self, w: f64, h: f64, n: u64) -> (f64, f64) {
+        let t = n as f64 / f64::from(self.fps);
         (
             w / 2.0 + w * 0.04 * (t * 0.9).sin(),
             h * 0.48 + h * 0.02 * (t * 1.3).cos(),
@@ -122,11 +144,13 @@ impl SyntheticFace {
     /// The drawn face of frame `n`.
     fn draw(&self, n: u64) -> RgbImage {
         let (w, h) = (f64::from(self.width), f64::from(self.height));
-        let (cx, cy) = Self::centre(w, h, n);
+        let (cx, cy) = self.centre(w, h, n);
         let (rx, ry) = (w * 0.16, h * 0.30);
         let eye_dy = ry * 0.18;
         let eye_dx = rx * 0.42;
-        let blink = (n % 60) < 3;
+        // Every 4 s for a fifth of a second (60 and 3 frames at 15 fps).
+        let fps = u64::from(self.fps);
+        let blink = (n % (4 * fps)) < (fps / 5).max(1);
 
         RgbImage::from_fn(self.width, self.height, |x, y| {
             let (fx, fy) = (f64::from(x), f64::from(y));
@@ -237,6 +261,20 @@ mod tests {
         let small = SyntheticFace::new(320, 240, 15).with_portrait();
         let [r, l] = small.eyes(0);
         assert!(((l.0 - r.0) - 50.0).abs() < 2.0);
+    }
+
+    #[test]
+    fn the_head_moves_at_the_same_pace_whatever_the_rate() {
+        let slow = SyntheticFace::new(160, 120, 15);
+        let fast = SyntheticFace::new(160, 120, 30);
+        // Including a blink (frames 0..3 at 15 fps).
+        for n in [0, 1, 2, 7, 59, 61] {
+            assert_eq!(fast.render(2 * n), slow.render(n), "frame {n}");
+            assert_eq!(fast.eyes(2 * n), slow.eyes(n));
+        }
+        assert_ne!(fast.render(10), slow.render(10));
+        let demo = SyntheticFace::demo();
+        assert_eq!((demo.fps(), demo.render(0).dimensions()), (30, (640, 480)));
     }
 
     #[test]
