@@ -246,6 +246,9 @@ impl Default for DeviceConfig {
 pub enum CameraChoice {
     Auto,
     Synthetic,
+    /// The synthetic applicant seated low and aside: demonstrates the
+    /// portrait override.
+    SyntheticSeated,
     Index(u32),
 }
 
@@ -255,8 +258,11 @@ impl TryFrom<String> for CameraChoice {
         match value.as_str() {
             "auto" => Ok(Self::Auto),
             "synthetic" => Ok(Self::Synthetic),
+            "synthetic-seated" => Ok(Self::SyntheticSeated),
             other => other.parse().map(Self::Index).map_err(|_| {
-                format!("camera must be \"auto\", \"synthetic\" or a number, not {other:?}")
+                format!(
+                    "camera must be \"auto\", \"synthetic\", \"synthetic-seated\" or a number, not {other:?}"
+                )
             }),
         }
     }
@@ -267,6 +273,7 @@ impl From<CameraChoice> for String {
         match value {
             CameraChoice::Auto => "auto".into(),
             CameraChoice::Synthetic => "synthetic".into(),
+            CameraChoice::SyntheticSeated => "synthetic-seated".into(),
             CameraChoice::Index(i) => i.to_string(),
         }
     }
@@ -317,7 +324,8 @@ recipients = []
 agency = "NOCR"
 
 [devices]
-# "auto", "synthetic" or a camera index such as "0".
+# "auto", "synthetic", "synthetic-seated" (the demo applicant seated low
+# and aside, to show the portrait override) or a camera index such as "0".
 camera = "auto"
 # "auto" (attached ZhianTec module or SBI service, else the virtual ZhianTec
 # module), "virtual" (in-process), "zfm" or "sbi".

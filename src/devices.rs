@@ -297,6 +297,7 @@ impl Devices {
         let camera = match config.devices.camera {
             CameraChoice::Auto => pishkhan_camera::detect(),
             CameraChoice::Synthetic => pishkhan_camera::Source::Synthetic,
+            CameraChoice::SyntheticSeated => pishkhan_camera::Source::SyntheticSeated,
             CameraChoice::Index(i) => pishkhan_camera::Source::Device(i),
         };
         let mut virtuals = VirtualDevices::default();

@@ -9,12 +9,14 @@ use iced::Size;
 use iced_test::{Simulator, selector};
 use pishkhan::devices::{DeviceEvent, Devices};
 use pishkhan::enrolment::Step;
+use pishkhan::enrolment::portrait::CaptureMode;
 use pishkhan::enrolment::tenprint::Status;
 use pishkhan::packet;
 use pishkhan::station::{self, Station};
 use pishkhan::store::outbox;
 use pishkhan::ui::app::Start;
 use pishkhan::ui::{App, Message, Screen, wizard};
+use pishkhan_an2k::records::{FaceRecord, MonitoringMode};
 use pishkhan_scanner::{Finger, FingerImage, Impression, ScanEvent};
 
 const NAME: &str = "مریم";
@@ -37,6 +39,9 @@ mod prereg;
 #[path = "enrolment_ui/applicant.rs"]
 mod applicant;
 
+#[path = "enrolment_ui/portrait.rs"]
+mod portrait;
+
 struct Harness {
     app: App,
     station: Arc<Station>,
@@ -55,6 +60,18 @@ impl Harness {
         std::fs::write(
             dir.path().join("pishkhan.toml"),
             format!("[devices]\ncamera = \"synthetic\"\n{scanner}\n"),
+        )
+        .expect("config");
+        Self::open(dir)
+    }
+
+    /// A fresh station whose camera is `camera` ("synthetic",
+    /// "synthetic-seated", …).
+    fn with_camera(camera: &str) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            dir.path().join("pishkhan.toml"),
+            format!("[devices]\ncamera = \"{camera}\"\n"),
         )
         .expect("config");
         Self::open(dir)
@@ -248,16 +265,23 @@ impl Harness {
         assert_eq!(self.wizard().step, Step::Portrait);
     }
 
+    /// Waits on the portrait step until the station takes the portrait by
+    /// itself (every live check passing on consecutive frames of the
+    /// synthetic camera), then goes on.
     fn take_portrait(&mut self) {
-        let capture = self.tr("ui-capture");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        // The button is enabled once the live preview has a frame.
-        while self.click(&capture) == 0 {
-            assert!(Instant::now() < deadline, "no camera frame arrived");
-            std::thread::sleep(Duration::from_millis(30));
-            let _ = self.app.update(Message::Tick);
-        }
-        assert!(self.wizard().session.portrait.is_some());
+        self.tick_until("the automatic portrait", |h| {
+            h.wizard().session.portrait.is_some()
+        });
+        let capture = self
+            .wizard()
+            .session
+            .portrait
+            .as_ref()
+            .and_then(|p| p.face.clone())
+            .expect("the capture record");
+        assert_eq!(capture.mode, CaptureMode::Auto);
+        assert!(capture.compliant(), "{:?}", capture.failed());
+        assert!(self.sees(&self.tr("portrait-taken-auto")));
         self.click(&self.tr("ui-next"));
         assert_eq!(self.wizard().step, Step::Fingerprints);
     }
@@ -563,7 +587,20 @@ fn walking_the_wizard_seals_one_verifiable_packet() {
     let face = tx.records.iter().find(|r| r.kind == 10).expect("Type-10");
     let jpeg = face.get(999).and_then(|v| v.as_binary()).expect("portrait");
     let portrait = image::load_from_memory(jpeg).expect("portrait decodes");
-    assert_eq!((portrait.width(), portrait.height()), (640, 480));
+    // The ISO/IEC 19794-5 token image, with its eyes and quality.
+    assert_eq!((portrait.width(), portrait.height()), (480, 640));
+    let typed = FaceRecord::from_record(face).expect("a valid Type-10");
+    assert_eq!(typed.sap, 14, "SAP: ISO token");
+    assert_eq!(typed.dmm, Some(MonitoringMode::Controlled));
+    assert_eq!(typed.quality.first().map(|q| q.value), Some(100));
+    let capture = m.portrait.capture.as_ref().expect("capture record");
+    assert_eq!(capture.mode, CaptureMode::Auto);
+    assert!(capture.r#override.is_none());
+    let [right, left] = capture.eyes.expect("eyes");
+    let eyes = typed.eye_centres.expect("FFP eye centres");
+    assert_eq!(eyes.right, (right[0], right[1]));
+    assert_eq!(eyes.left, (left[0], left[1]));
+    assert!(left[1].abs_diff(288) <= 1, "the eye line at 0.6 W: {left:?}");
 
     // The independent reader agrees.
     let an2 = h.dir.path().join("check.an2");

@@ -5,7 +5,7 @@
 
 use iced::widget::{button, container, image, text};
 use iced::{ContentFit, Element, Length};
-use pishkhan_camera::{CameraController, RgbImage, Source};
+use pishkhan_camera::{CameraController, CameraStatus, RgbImage, Source};
 
 use crate::enrolment::Portrait;
 use crate::i18n::I18n;
@@ -76,11 +76,21 @@ impl PhotoCapture {
                 self.frame = Some(frame);
             }
             Some(Err(e)) => {
+                // The controller reconnects by itself; the problem shows
+                // until frames come back.
                 tracing::warn!("evidence photo camera: {e}");
                 self.problem = Some(Text::new("err-camera-lost").arg("detail", e.to_string()));
-                self.camera = None;
+                self.frame = None;
+                self.live = None;
+                if matches!(camera.status(), CameraStatus::Failed(_)) {
+                    self.camera = None;
+                }
+                return;
             }
             None => {}
+        }
+        if self.frame.is_some() && matches!(camera.status(), CameraStatus::Live) {
+            self.problem = None;
         }
     }
 

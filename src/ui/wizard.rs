@@ -202,6 +202,11 @@ impl Wizard {
     }
 
     /// The applicant form as it stands on screen.
+    /// The newest live analysis of the portrait step, if any.
+    pub fn portrait_analysis(&self) -> Option<&pishkhan_face::Analysis> {
+        self.portrait.analysis()
+    }
+
     pub fn applicant_form(&self) -> &crate::enrolment::ApplicantForm {
         &self.applicant.form
     }

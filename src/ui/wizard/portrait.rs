@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use iced::widget::{button, checkbox, column, container, image, text, text_input};
 use iced::{ContentFit, Element, Length};
-use pishkhan_camera::{CameraController, CameraError, RgbImage, Source};
+use pishkhan_camera::{CameraController, CameraError, CameraStatus, RgbImage, Source};
 use pishkhan_face::Policy;
 
 use crate::enrolment::portrait::{
@@ -37,6 +37,8 @@ pub struct State {
     analysed: Option<Analysed>,
     captured: Option<image::Handle>,
     problem: Option<Text>,
+    /// The camera was lost; the controller is reconnecting.
+    camera_problem: Option<Text>,
     form: Option<OverrideForm>,
 }
 
@@ -102,6 +104,7 @@ impl State {
     fn start(&mut self) {
         if let Some(source) = &self.source {
             self.problem = None;
+            self.camera_problem = None;
             self.auto.reset();
             self.camera = Some(CameraController::start(source.clone()));
             if self.analyser.is_none() {
@@ -133,6 +136,11 @@ impl State {
                 self.problem = Some(Text::new("err-internal").arg("detail", e.to_string()));
             }
         }
+    }
+
+    /// The newest analysis of the live preview.
+    pub fn analysis(&self) -> Option<&pishkhan_face::Analysis> {
+        self.analysed.as_ref().map(|a| &a.analysis)
     }
 
     /// The captured portrait, for the review step.
@@ -179,12 +187,24 @@ impl State {
                 self.frame = Some(frame);
             }
             Some(Err(e)) => {
+                // The controller keeps trying to reopen the camera: stay on
+                // the step, say what happened, and start over when frames
+                // come back.
                 tracing::warn!("camera: {e}");
-                self.problem = Some(camera_text(&e));
-                self.camera = None;
+                self.camera_problem = Some(camera_text(&e));
+                self.frame = None;
+                self.preview = None;
+                self.analysed = None;
+                self.auto.reset();
+                if matches!(camera.status(), CameraStatus::Failed(_)) {
+                    self.camera = None;
+                }
                 return;
             }
             None => {}
+        }
+        if self.frame.is_some() && matches!(camera.status(), CameraStatus::Live) {
+            self.camera_problem = None;
         }
         let mut ready = None;
         if let Some(analyser) = &mut self.analyser {
@@ -548,6 +568,19 @@ impl State {
         .spacing(14);
         if session.portrait.is_none() && self.camera.is_some() {
             col = col.extend(self.guidance(i18n));
+        }
+        if let Some(problem) = &self.camera_problem {
+            col = col.push(widget::error(i18n, problem));
+            if let Some(CameraStatus::Lost { attempt, .. }) =
+                self.camera.as_ref().map(CameraController::status)
+            {
+                col = col.push(widget::line(
+                    i18n,
+                    i18n.text(
+                        &Text::new("ui-camera-reconnecting").arg("attempt", attempt.to_string()),
+                    ),
+                ));
+            }
         }
         if let Some(problem) = &self.problem {
             col = col.push(widget::error(i18n, problem));
