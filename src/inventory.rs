@@ -15,6 +15,49 @@ use serde::Serialize;
 pub struct Inventory {
     pub serial_ports: Vec<SerialEntry>,
     pub sbi_services: Vec<SbiEntry>,
+    pub cameras: Vec<CameraEntry>,
+}
+
+/// One camera, its streaming modes and the one the station would use.
+#[derive(Debug, Clone, Serialize)]
+pub struct CameraEntry {
+    /// What to write as `[devices] camera` to use it.
+    pub setting: String,
+    pub name: String,
+    pub description: String,
+    /// Every mode offered, e.g. `1280×720 MJPG at 30 fps`.
+    pub formats: Vec<String>,
+    /// The mode the station chooses (≥ 1280×720 at ≥ 25 fps where
+    /// offered).
+    pub chosen: Option<String>,
+}
+
+/// The cameras the platform lists, then the built-in synthetic one; an
+/// error of the platform's camera query is listed in place of cameras.
+pub fn cameras() -> Vec<CameraEntry> {
+    let entry = |info: pishkhan_camera::CameraInfo| CameraEntry {
+        setting: match info.source {
+            pishkhan_camera::Source::Device(i) => i.to_string(),
+            pishkhan_camera::Source::Synthetic => "synthetic".into(),
+            pishkhan_camera::Source::SyntheticSeated => "synthetic-seated".into(),
+        },
+        chosen: pishkhan_camera::choose_format(&info.formats).map(|f| f.to_string()),
+        formats: info.formats.iter().map(ToString::to_string).collect(),
+        name: info.name,
+        description: info.description,
+    };
+    let mut out: Vec<CameraEntry> = match pishkhan_camera::list() {
+        Ok(list) => list.into_iter().map(entry).collect(),
+        Err(e) => vec![CameraEntry {
+            setting: String::new(),
+            name: "camera query failed".into(),
+            description: e.to_string(),
+            formats: Vec::new(),
+            chosen: None,
+        }],
+    };
+    out.push(entry(pishkhan_camera::synthetic_info()));
+    out
 }
 
 /// One serial port, and the ZhianTec module on it if one answered.

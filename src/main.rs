@@ -1194,6 +1194,7 @@ fn devices(
         sbi_services: inventory::sbi_services(
             sbi_service.as_ref().map(pishkhan_sbi::VirtualSbi::port),
         ),
+        cameras: inventory::cameras(),
     };
     let timeout = std::time::Duration::from_secs(30);
     let test = capture.map(|png| {
@@ -1297,6 +1298,13 @@ fn print_devices(
             s.device_sub_ids,
             if s.is_virtual { ", virtual" } else { "" }
         )?;
+    }
+    writeln!(out, "Cameras:")?;
+    for c in &inventory.cameras {
+        writeln!(out, "  [{}] {}: {}", c.setting, c.name, c.description)?;
+        if let Some(chosen) = &c.chosen {
+            writeln!(out, "      uses {chosen} (of {} modes)", c.formats.len())?;
+        }
     }
     match test {
         Some(Ok(t)) => writeln!(

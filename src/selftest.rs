@@ -97,10 +97,7 @@ pub fn capture(station: &Station, devices: &Devices) -> Result<(Session, Timings
     }
     lap("documents", &mut steps);
 
-    let camera = pishkhan_camera::CameraController::start(devices.camera.clone());
-    let frame = camera.wait_frame()?;
-    session.portrait = Some(Portrait::from_frame(&frame, camera.description())?);
-    drop(camera);
+    session.portrait = Some(portrait(&devices.camera)?);
     lap("portrait", &mut steps);
 
     let scanner = &devices.scanner;
@@ -149,4 +146,49 @@ pub fn capture(station: &Station, devices: &Devices) -> Result<(Session, Timings
     }
     lap("fingerprints", &mut steps);
     Ok((session, steps))
+}
+
+/// The portrait as the live step takes it: the first of up to 30 frames
+/// that passes every check, taken as an automatic capture. A camera that
+/// cannot give one (a dark room, nobody in front of it) still yields a
+/// test portrait, the last frame analysed, recorded as a manual capture
+/// with its failing checks; without the detector, a plain frame.
+fn portrait(source: &pishkhan_camera::Source) -> Result<Portrait, SelfTestError> {
+    use crate::enrolment::portrait::CaptureMode;
+    use crate::portrait::live::{self, LiveAnalyser};
+
+    let camera = pishkhan_camera::CameraController::start(source.clone());
+    let mut analyser = LiveAnalyser::start(pishkhan_face::Policy::default());
+    let mut last = None;
+    for _ in 0..30 {
+        let frame = std::sync::Arc::new(camera.wait_frame()?);
+        analyser.offer(&frame);
+        match analyser.wait() {
+            Ok(analysed) => {
+                let passed = analysed.analysis.passed();
+                last = Some(analysed);
+                if passed {
+                    break;
+                }
+            }
+            Err(e) => {
+                tracing::warn!("self-test: portrait checks unavailable: {e}");
+                return Ok(Portrait::from_frame(&frame, camera.description())?);
+            }
+        }
+    }
+    let Some(analysed) = last else {
+        let frame = camera.wait_frame()?;
+        return Ok(Portrait::from_frame(&frame, camera.description())?);
+    };
+    let mode = if analysed.analysis.passed() {
+        CaptureMode::Auto
+    } else {
+        tracing::warn!(
+            "self-test: no frame passed the portrait checks; first failure {:?}",
+            analysed.analysis.first_failure().map(|c| c.id)
+        );
+        CaptureMode::Manual
+    };
+    Ok(live::take(&analysed, camera.description(), mode, None)?)
 }

@@ -318,7 +318,7 @@ fn portrait_check_reports_faces_eyes_and_every_check() {
     let right_x = hopper["faces"][0]["right_eye"][0].as_f64().expect("eye");
     assert!((right_x - 221.0).abs() < 4.0, "{right_x}");
     let checks = hopper["checks"].as_array().expect("checks");
-    assert_eq!(checks.len(), 13);
+    assert_eq!(checks.len(), 16);
     let distance = checks
         .iter()
         .find(|c| c["check"] == "eye-distance")

@@ -142,6 +142,24 @@ impl Harness {
         found
     }
 
+    /// Writes the window as `docs/screens/NAME-tiny-skia.png`.
+    fn screen(&self, name: &str, height: f32) {
+        let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/screens");
+        let theme = self.app.theme();
+        let mut ui = Simulator::with_size(
+            pishkhan::ui::settings(),
+            Size::new(1280.0, height),
+            self.app.view(),
+        );
+        let snapshot = ui.snapshot(&theme).expect("render");
+        for old in std::fs::read_dir(&out).expect("docs/screens").flatten() {
+            if old.file_name().to_string_lossy().starts_with(name) {
+                std::fs::remove_file(old.path()).expect("remove the old screen");
+            }
+        }
+        assert!(snapshot.matches_image(out.join(name)).expect("written"));
+    }
+
     fn wizard(&self) -> &wizard::Wizard {
         match &self.app.screen {
             Screen::Wizard(w) => w,
@@ -600,7 +618,10 @@ fn walking_the_wizard_seals_one_verifiable_packet() {
     let eyes = typed.eye_centres.expect("FFP eye centres");
     assert_eq!(eyes.right, (right[0], right[1]));
     assert_eq!(eyes.left, (left[0], left[1]));
-    assert!(left[1].abs_diff(288) <= 1, "the eye line at 0.6 W: {left:?}");
+    assert!(
+        left[1].abs_diff(288) <= 1,
+        "the eye line at 0.6 W: {left:?}"
+    );
 
     // The independent reader agrees.
     let an2 = h.dir.path().join("check.an2");

@@ -62,3 +62,4 @@ done
 # demo step cannot open a form): docs/screens/{fa,en}-4c-exception-tiny-skia.png
 cargo test --quiet --test enrolment_ui -- --ignored write_exception_form_screens
 cargo test --quiet --test enrolment_ui -- --ignored write_applicant_screens
+cargo test --quiet --test enrolment_ui -- --ignored write_portrait_screens

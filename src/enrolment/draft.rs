@@ -10,10 +10,10 @@
 use pishkhan_scanner::{Finger, FingerImage, Impression, SlapImage};
 use serde::{Deserialize, Serialize};
 
+use super::portrait::FaceCapture;
 use super::tenprint::{
     CapturedFinger, ExceptionKind, FingerException, SlapRecord, assess::assess_image, slap_position,
 };
-use super::portrait::FaceCapture;
 use super::{Applicant, DocumentChecks, Portrait, Session, Step};
 
 pub const FORMAT: &str = "pishkhan-draft/1";

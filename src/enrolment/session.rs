@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use pishkhan_scanner::{Finger, Impression};
 use uuid::Uuid;
 
-use super::tenprint::{CapturedFinger, FingerException, SlapRecord};
 use super::portrait::FaceCapture;
+use super::tenprint::{CapturedFinger, FingerException, SlapRecord};
 use super::{Applicant, DocumentChecks};
 use crate::prereg::CheckIn;
 

@@ -401,8 +401,9 @@ mod tests {
                 x: cx - 0.95 * ied,
                 y: cy - 0.6 * ied,
                 width: 1.9 * ied,
-                // Chin 1.9 IED below the eyes, as on an average adult.
-                height: 2.5 * ied,
+                // Box bottom 1.7 IED below the eyes, so the chin is 1.9 IED
+                // below them (as on an average adult; see CHIN_BELOW_BOX).
+                height: 2.3 * ied,
             },
             right_eye: Point {
                 x: cx - ied / 2.0,

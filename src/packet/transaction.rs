@@ -434,10 +434,12 @@ fn face_record(portrait: &crate::enrolment::Portrait, src: String, photo_date: D
             })
             .into_iter()
             .collect(),
-        eye_centres: capture.and_then(|c| c.eyes).map(|[right, left]| EyeCentres {
-            left: (left[0], left[1]),
-            right: (right[0], right[1]),
-        }),
+        eye_centres: capture
+            .and_then(|c| c.eyes)
+            .map(|[right, left]| EyeCentres {
+                left: (left[0], left[1]),
+                right: (right[0], right[1]),
+            }),
         dmm: Some(if assisted {
             MonitoringMode::Assisted
         } else {

@@ -60,7 +60,7 @@ impl LiveAnalyser {
         let (jobs, inbox) = sync_channel::<Arc<RgbImage>>(1);
         let (outbox, results) = sync_channel(1);
         let thread = std::thread::Builder::new()
-            .name("portrait-analysis".into())
+            .name("face-analysis".into())
             .spawn(move || {
                 let mut detector = match Detector::new() {
                     Ok(detector) => detector,
@@ -336,6 +336,39 @@ pub fn guide(frame: &RgbImage, analysis: Option<&Analysis>) -> RgbImage {
     out
 }
 
+/// The preview of a fingerprint exception's evidence photo: the applicant
+/// from the waist up with both hands raised before the chest. The guide
+/// marks the zone for the head (top centre) and the band for the hands,
+/// and boxes every face found — green when there is exactly one.
+pub fn waist_up_guide(frame: &RgbImage, faces: Option<&[pishkhan_face::Face]>) -> RgbImage {
+    let mut out = frame.clone();
+    let (w, h) = (frame.width() as f32, frame.height() as f32);
+    let rect = |out: &mut RgbImage, x0: f32, y0: f32, x1: f32, y1: f32, colour| {
+        let corners =
+            [(x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0)].map(|(x, y)| Point { x, y });
+        for pair in corners.windows(2) {
+            line(out, pair[0], pair[1], colour);
+        }
+    };
+    // The head in the top third, the hands in the band below the chest.
+    rect(&mut out, w * 0.38, h * 0.04, w * 0.62, h * 0.36, GUIDE);
+    rect(&mut out, w * 0.15, h * 0.52, w * 0.85, h * 0.86, GUIDE);
+    if let Some(faces) = faces {
+        let colour = if faces.len() == 1 { PASS } else { FAIL };
+        for f in faces {
+            rect(
+                &mut out,
+                f.bbox.x,
+                f.bbox.y,
+                f.bbox.right(),
+                f.bbox.bottom(),
+                colour,
+            );
+        }
+    }
+    out
+}
+
 /// A two-pixel line, clipped to the image.
 fn line(image: &mut RgbImage, a: Point, b: Point, colour: Rgb<u8>) {
     let steps = (b.x - a.x).abs().max((b.y - a.y).abs()).ceil().max(1.0) as u32;
@@ -374,9 +407,7 @@ pub fn take(
 ) -> Result<Portrait, image::ImageError> {
     let frame = analysed.frame.as_ref();
     let analysis = &analysed.analysis;
-    let fits = analysis
-        .check(CheckId::Framing)
-        .is_some_and(|c| c.passed);
+    let fits = analysis.check(CheckId::Framing).is_some_and(|c| c.passed);
     let (picture, eyes, token) = match analysis.face() {
         Some(face) if fits => {
             let (crop, placement) = crop_token(frame, face, PORTRAIT_WIDTH);
@@ -388,7 +419,11 @@ pub fn take(
         }
         Some(face) => {
             let at = |p: Point| [p.x.round().max(0.0) as u32, p.y.round().max(0.0) as u32];
-            (frame.clone(), Some([at(face.right_eye), at(face.left_eye)]), false)
+            (
+                frame.clone(),
+                Some([at(face.right_eye), at(face.left_eye)]),
+                false,
+            )
         }
         None => (frame.clone(), None, false),
     };
@@ -403,7 +438,7 @@ pub fn take(
             frame_height: frame.height(),
             token,
             eyes,
-            eye_distance: analysis.face().map(|f| f.inter_eye_distance()),
+            eye_distance: analysis.face().map(pishkhan_face::Face::inter_eye_distance),
             checks: analysis
                 .checks
                 .iter()

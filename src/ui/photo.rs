@@ -5,15 +5,23 @@
 
 use iced::widget::{button, container, image, text};
 use iced::{ContentFit, Element, Length};
+use std::sync::Arc;
+
 use pishkhan_camera::{CameraController, CameraStatus, RgbImage, Source};
+use pishkhan_face::Face;
 
 use crate::enrolment::Portrait;
 use crate::i18n::I18n;
+use crate::portrait::live::{self, LiveAnalyser};
 use crate::text::Text;
 use crate::ui::widget::{self, row};
 
 pub struct PhotoCapture {
     source: Source,
+    /// Set for the waist-up photo of a fingerprint exception: the face
+    /// detector looks for the applicant's face in the frame, and the guide
+    /// shows where head and hands belong.
+    waist_up: Option<WaistUp>,
     camera: Option<CameraController>,
     frame: Option<RgbImage>,
     live: Option<image::Handle>,
@@ -37,10 +45,30 @@ pub enum PhotoMessage {
     Retake,
 }
 
+/// The waist-up framing aid.
+struct WaistUp {
+    analyser: LiveAnalyser,
+    /// Faces found in the newest analysed frame.
+    faces: Option<Vec<Face>>,
+}
+
 impl PhotoCapture {
+    /// Starts the camera `source` for the waist-up photo of a fingerprint
+    /// exception (the applicant's face and hands in one picture).
+    pub fn start_waist_up(source: &Source) -> Self {
+        Self {
+            waist_up: Some(WaistUp {
+                analyser: LiveAnalyser::start(pishkhan_face::Policy::default()),
+                faces: None,
+            }),
+            ..Self::start(source)
+        }
+    }
+
     /// Starts the camera `source` for a photo.
     pub fn start(source: &Source) -> Self {
         Self {
+            waist_up: None,
             source: source.clone(),
             camera: Some(CameraController::start(source.clone())),
             frame: None,
@@ -72,7 +100,17 @@ impl PhotoCapture {
         };
         match camera.latest() {
             Some(Ok(frame)) => {
-                self.live = Some(rgb_handle(&frame));
+                self.live = Some(match &mut self.waist_up {
+                    Some(aid) => {
+                        let frame = Arc::new(frame.clone());
+                        aid.analyser.offer(&frame);
+                        if let Some(analysed) = aid.analyser.poll() {
+                            aid.faces = Some(analysed.analysis.faces);
+                        }
+                        rgb_handle(&live::waist_up_guide(&frame, aid.faces.as_deref()))
+                    }
+                    None => rgb_handle(&frame),
+                });
                 self.frame = Some(frame);
             }
             Some(Err(e)) => {
@@ -145,10 +183,30 @@ impl PhotoCapture {
                 .style(button::primary)
                 .on_press_maybe(self.frame.is_some().then(|| message(PhotoMessage::Take)))
         };
-        let mut items = vec![widget::aligned(
+        let mut items = Vec::new();
+        if let Some(aid) = self.waist_up.as_ref().filter(|_| self.photo.is_none()) {
+            items.push(widget::line(i18n, i18n.tr("ui-waist-up-help")));
+            match aid.faces.as_deref() {
+                Some([_]) => items.push(widget::aligned(
+                    i18n,
+                    text(i18n.tr("ui-waist-up-face-found")).style(text::success),
+                )),
+                Some(faces) => items.push(widget::aligned(
+                    i18n,
+                    text(i18n.tr(if faces.is_empty() {
+                        "ui-waist-up-no-face"
+                    } else {
+                        "ui-waist-up-faces"
+                    }))
+                    .style(text::warning),
+                )),
+                None => {}
+            }
+        }
+        items.push(widget::aligned(
             i18n,
             row(i18n, vec![picture, photo_button.into()]).spacing(12),
-        )];
+        ));
         if let Some(problem) = &self.problem {
             items.push(widget::error(i18n, problem));
         }

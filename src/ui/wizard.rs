@@ -152,11 +152,7 @@ impl Wizard {
             }
         }
         if step > Step::Portrait {
-            wizard.portrait.use_frame(
-                &mut wizard.session,
-                &pishkhan_camera::SyntheticFace::new(640, 480, 15).render(10),
-                "synthetic face 640x480".into(),
-            );
+            wizard.portrait.demo_take(&mut wizard.session);
         }
         if step >= Step::Fingerprints {
             let keep = if step == Step::Fingerprints { 6 } else { 10 };
@@ -434,9 +430,10 @@ impl Wizard {
             }
             Message::Tick => match self.step {
                 Step::Documents => self.documents.tick(),
-                Step::Portrait => self
-                    .portrait
-                    .update(portrait::Message::Tick, &mut self.session, &self.station),
+                Step::Portrait => {
+                    self.portrait
+                        .update(portrait::Message::Tick, &mut self.session, &self.station)
+                }
                 Step::Fingerprints => {
                     self.fingerprints.tick();
                     for (stamp, event) in self.devices.scanner.drain() {

@@ -87,3 +87,49 @@ fn a_seated_applicant_is_taken_by_override_and_the_reasons_are_sealed() {
     assert_eq!(typed.dmm, Some(MonitoringMode::Assisted));
     assert!(typed.quality.first().is_some_and(|q| q.value < 100));
 }
+
+/// Writes the portrait screens in Persian and English: the live preview
+/// of the seated applicant with its guide and instruction
+/// (`docs/screens/{fa,en}-3b-portrait-live`), the override form filled in
+/// (`-3c-portrait-override`), and the portrait taken by itself from the
+/// demo camera (`-3d-portrait-auto`), all `-tiny-skia.png`. Run by
+/// `docs/screens/make.sh`.
+#[test]
+#[ignore = "writes documentation screenshots; run by docs/screens/make.sh"]
+fn write_portrait_screens() {
+    for lang in ["fa", "en"] {
+        let mut h = Harness::with_camera("synthetic-seated");
+        h.sign_up_and_in();
+        if lang == "en" {
+            h.click("English");
+        }
+        h.fill_applicant();
+        h.check_documents();
+        h.tick_until("an analysed frame", |h| {
+            h.wizard().portrait_analysis().is_some()
+        });
+        for _ in 0..10 {
+            std::thread::sleep(Duration::from_millis(15));
+            let _ = h.app.update(Message::Tick);
+        }
+        h.screen(&format!("{lang}-3b-portrait-live"), 900.0);
+        h.click(&h.tr("portrait-capture-override"));
+        h.click(&h.tr(OverrideReason::Posture.text_id()));
+        h.click(&h.tr(Posture::Seated.text_id()));
+        h.click(&h.tr("portrait-assisted"));
+        h.type_into("supervisor-username", "sara");
+        h.screen(&format!("{lang}-3c-portrait-override"), 1250.0);
+
+        let mut h = Harness::with_camera("synthetic");
+        h.sign_up_and_in();
+        if lang == "en" {
+            h.click("English");
+        }
+        h.fill_applicant();
+        h.check_documents();
+        h.tick_until("the automatic portrait", |h| {
+            h.wizard().session.portrait.is_some()
+        });
+        h.screen(&format!("{lang}-3d-portrait-auto"), 900.0);
+    }
+}

@@ -224,26 +224,6 @@ fn a_fourteen_year_old_is_refused_and_keeps_what_was_typed() {
     assert_eq!(h.wizard().applicant_form().bc_serial, "345678");
 }
 
-impl Harness {
-    /// Writes the window as `docs/screens/NAME-tiny-skia.png`.
-    fn screen(&self, name: &str, height: f32) {
-        let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/screens");
-        let theme = self.app.theme();
-        let mut ui = Simulator::with_size(
-            pishkhan::ui::settings(),
-            Size::new(1280.0, height),
-            self.app.view(),
-        );
-        let snapshot = ui.snapshot(&theme).expect("render");
-        for old in std::fs::read_dir(&out).expect("docs/screens").flatten() {
-            if old.file_name().to_string_lossy().starts_with(name) {
-                std::fs::remove_file(old.path()).expect("remove the old screen");
-            }
-        }
-        assert!(snapshot.matches_image(out.join(name)).expect("written"));
-    }
-}
-
 /// Writes the applicant and documents screens of issue 7 in Persian and
 /// English: `docs/screens/{fa,en}-1c-prereg-found`, `-1d-applicant-form`
 /// (a checked-in applicant with a warning and the information lines),

@@ -432,7 +432,7 @@ mod tests {
     fn synthetic_controller_delivers_and_stops() {
         let camera = CameraController::start(Source::Synthetic);
         let frame = camera.wait_frame().expect("a frame");
-        assert_eq!(frame.dimensions(), (640, 480));
+        assert_eq!(frame.dimensions(), (1280, 720));
         assert!(camera.description().contains("synthetic"));
         assert_eq!(camera.status(), CameraStatus::Live);
         drop(camera); // must not hang

@@ -120,12 +120,12 @@ mod tests {
     fn the_synthetic_source_is_the_demo_face_at_a_webcam_rate() {
         let info = synthetic_info();
         assert_eq!(info.source, Source::Synthetic);
-        assert_eq!(info.formats, vec![Format::new(640, 480, 30, "RGB3")]);
+        assert_eq!(info.formats, vec![Format::new(1280, 720, 30, "RGB3")]);
         let mut source = open(&Source::Synthetic).expect("opens");
         let frame = source.next_frame().expect("a frame");
         // The real face, not the drawing.
         assert_eq!(frame, SyntheticFace::demo().render(0));
-        assert_ne!(frame, SyntheticFace::new(640, 480, 30).render(0));
+        assert_ne!(frame, SyntheticFace::new(1280, 720, 30).render(0));
     }
 
     #[test]

@@ -303,7 +303,7 @@ mod tests {
         }
         assert_ne!(fast.render(10), slow.render(10));
         let demo = SyntheticFace::demo();
-        assert_eq!((demo.fps(), demo.render(0).dimensions()), (30, (640, 480)));
+        assert_eq!((demo.fps(), demo.render(0).dimensions()), (30, (1280, 720)));
     }
 
     #[test]

@@ -10,13 +10,13 @@ use std::sync::Arc;
 
 use iced::widget::{button, checkbox, column, container, image, text, text_input};
 use iced::{ContentFit, Element, Length};
-use pishkhan_camera::{CameraController, CameraError, CameraStatus, RgbImage, Source};
+use pishkhan_camera::{CameraController, CameraError, CameraStatus, FrameSource, RgbImage, Source};
 use pishkhan_face::Policy;
 
+use crate::enrolment::Session;
 use crate::enrolment::portrait::{
     CaptureMode, OverrideReason, PortraitOverride, Posture, check_override,
 };
-use crate::enrolment::{Portrait, Session};
 use crate::i18n::I18n;
 use crate::portrait::live::{self, Analysed, AutoCapture, LiveAnalyser};
 use crate::station::Station;
@@ -124,16 +124,24 @@ impl State {
         self.form = None;
     }
 
-    /// Takes a plain frame as the portrait, without the live checks
-    /// (technician's self-test screens).
-    pub fn use_frame(&mut self, session: &mut Session, frame: &RgbImage, source: String) {
-        match Portrait::from_frame(frame, source) {
-            Ok(portrait) => {
-                self.captured = Some(handle(frame));
-                session.portrait = Some(portrait);
-            }
-            Err(e) => {
-                self.problem = Some(Text::new("err-internal").arg("detail", e.to_string()));
+    /// Takes the demo camera's first compliant frame, as auto-capture
+    /// would (the `--demo-step` screens).
+    pub fn demo_take(&mut self, session: &mut Session) {
+        let camera = pishkhan_camera::SyntheticFace::demo();
+        let mut analyser = LiveAnalyser::start(Policy::default());
+        for n in 0..60 {
+            let frame = Arc::new(camera.render(n));
+            analyser.offer(&frame);
+            match analyser.wait() {
+                Ok(analysed) if analysed.analysis.passed() => {
+                    self.take(session, &analysed, CaptureMode::Auto, None);
+                    return;
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    self.problem = Some(Text::new("err-portrait-checks").arg("detail", e));
+                    return;
+                }
             }
         }
     }
@@ -156,11 +164,10 @@ impl State {
         mode: CaptureMode,
         r#override: Option<PortraitOverride>,
     ) {
-        let source = self
-            .camera
-            .as_ref()
-            .map(CameraController::description)
-            .unwrap_or_default();
+        let source = self.camera.as_ref().map_or_else(
+            || pishkhan_camera::SyntheticFace::demo().describe(),
+            CameraController::description,
+        );
         match live::take(analysed, source, mode, r#override) {
             Ok(portrait) => {
                 tracing::info!(?mode, "portrait taken");
@@ -247,32 +254,28 @@ impl State {
     pub fn update(&mut self, message: Message, session: &mut Session, station: &Station) {
         match message {
             Message::Tick => self.tick(session),
-            Message::Capture => {
-                match &self.analysed {
-                    Some(analysed) if analysed.analysis.passed() => {
-                        let analysed = analysed.clone();
-                        self.take(session, &analysed, CaptureMode::Manual, None);
-                    }
-                    _ => {
-                        if let Some(analysed) = self.frozen() {
-                            let picture = handle(&live::guide(
-                                &analysed.frame,
-                                Some(&analysed.analysis),
-                            ));
-                            self.form = Some(OverrideForm {
-                                analysed,
-                                picture,
-                                reason: None,
-                                note: String::new(),
-                                posture: Posture::default(),
-                                assisted: false,
-                                approval: Approval::default(),
-                                problem: None,
-                            });
-                        }
+            Message::Capture => match &self.analysed {
+                Some(analysed) if analysed.analysis.passed() => {
+                    let analysed = analysed.clone();
+                    self.take(session, &analysed, CaptureMode::Manual, None);
+                }
+                _ => {
+                    if let Some(analysed) = self.frozen() {
+                        let picture =
+                            handle(&live::guide(&analysed.frame, Some(&analysed.analysis)));
+                        self.form = Some(OverrideForm {
+                            analysed,
+                            picture,
+                            reason: None,
+                            note: String::new(),
+                            posture: Posture::default(),
+                            assisted: false,
+                            approval: Approval::default(),
+                            problem: None,
+                        });
                     }
                 }
-            }
+            },
             Message::Retake => {
                 session.portrait = None;
                 self.captured = None;
@@ -317,12 +320,7 @@ impl State {
             approved_by: supervisor,
         };
         let analysed = form.analysed.clone();
-        self.take(
-            session,
-            &analysed,
-            CaptureMode::Override,
-            Some(r#override),
-        );
+        self.take(session, &analysed, CaptureMode::Override, Some(r#override));
     }
 
     /// What the applicant should change, from the newest analysis.
@@ -477,28 +475,21 @@ impl State {
 
     /// How the taken portrait was judged.
     fn taken_summary<'a>(session: &'a Session, i18n: &I18n) -> Vec<Element<'a, Message>> {
-        let Some(capture) = session.portrait.as_ref().and_then(|p| p.face.as_ref()) else {
-            return vec![
-                text(i18n.tr("ui-portrait-taken"))
-                    .style(text::success)
-                    .into(),
-            ];
-        };
-        let summary = match (&capture.mode, &capture.r#override) {
-            (CaptureMode::Override, Some(o)) => i18n.text(
-                &Text::new("portrait-taken-override")
-                    .arg("reason", i18n.tr(o.reason.text_id()))
-                    .arg("supervisor", o.approved_by.clone()),
-            ),
-            (CaptureMode::Auto, _) => i18n.tr("portrait-taken-auto"),
-            _ => i18n.tr("portrait-taken-manual"),
-        };
-        let style = if capture.compliant() {
-            text::success
-        } else {
-            text::warning
-        };
-        vec![text(summary).style(style).into()]
+        let compliant = session
+            .portrait
+            .as_ref()
+            .and_then(|p| p.face.as_ref())
+            .is_none_or(crate::enrolment::portrait::FaceCapture::compliant);
+        let summary = summary(session, i18n).unwrap_or_else(|| i18n.tr("ui-portrait-taken"));
+        vec![
+            text(summary)
+                .style(if compliant {
+                    text::success
+                } else {
+                    text::warning
+                })
+                .into(),
+        ]
     }
 
     pub fn view<'a>(&'a self, session: &'a Session, i18n: &I18n) -> Element<'a, Message> {
@@ -588,4 +579,20 @@ impl State {
         col.push(widget::aligned(i18n, row(i18n, actions).spacing(12)))
             .into()
     }
+}
+
+/// One line on how the portrait was taken (automatically, by the
+/// operator, or by override with its reason and approver), for the
+/// portrait and review steps.
+pub fn summary(session: &Session, i18n: &I18n) -> Option<String> {
+    let capture = session.portrait.as_ref()?.face.as_ref()?;
+    Some(match (&capture.mode, &capture.r#override) {
+        (CaptureMode::Override, Some(o)) => i18n.text(
+            &Text::new("portrait-taken-override")
+                .arg("reason", i18n.tr(o.reason.text_id()))
+                .arg("supervisor", o.approved_by.clone()),
+        ),
+        (CaptureMode::Auto, _) => i18n.tr("portrait-taken-auto"),
+        _ => i18n.tr("portrait-taken-manual"),
+    })
 }

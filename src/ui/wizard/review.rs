@@ -101,6 +101,9 @@ impl State {
                 ),
             ));
         }
+        if let Some(line) = portrait::summary(session, i18n) {
+            col = col.push(widget::line(i18n, line));
+        }
         for (finger, supervisor) in session.forced_fingers() {
             col = col.push(widget::line(
                 i18n,

@@ -76,7 +76,7 @@ impl Dialog {
             kind: None,
             reason: String::new(),
             permanent: None,
-            photo: PhotoCapture::start(camera),
+            photo: PhotoCapture::start_waist_up(camera),
             approval: Approval::default(),
             problem: None,
         }))
