@@ -569,6 +569,23 @@ mod tests {
     }
 
     #[test]
+    fn the_waist_up_guide_boxes_the_face_found() {
+        let a = passing();
+        let face = *a.analysis.face().expect("face");
+        let one = waist_up_guide(&a.frame, Some(&[face]));
+        let corner = (face.bbox.x.floor() as u32, face.bbox.y.floor() as u32);
+        assert_eq!(*one.get_pixel(corner.0, corner.1), PASS);
+        let two = waist_up_guide(&a.frame, Some(&[face, face]));
+        assert_eq!(*two.get_pixel(corner.0, corner.1), FAIL);
+        let none = waist_up_guide(&a.frame, None);
+        assert_ne!(*none.get_pixel(corner.0, corner.1), PASS);
+        // The head zone's top edge, at the frame's centre.
+        let (w, h) = a.frame.dimensions();
+        let top = (h as f32 * 0.04).floor() as u32;
+        assert_eq!(*none.get_pixel(w / 2, top), GUIDE);
+    }
+
+    #[test]
     fn every_failure_has_an_instruction() {
         for id in CheckId::ALL {
             for off in [None, Some(Off::Low), Some(Off::High)] {
