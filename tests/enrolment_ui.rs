@@ -51,27 +51,28 @@ struct Harness {
 
 impl Harness {
     fn new() -> Self {
-        Self::with_scanner("scanner = \"virtual\"\nvirtual_scanner_delay_ms = 120")
+        Self::with_camera("synthetic")
     }
 
     /// A station whose `[devices]` section chooses the scanner by `scanner`.
     fn with_scanner(scanner: &str) -> Self {
-        let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::write(
-            dir.path().join("pishkhan.toml"),
-            format!("[devices]\ncamera = \"synthetic\"\n{scanner}\n"),
-        )
-        .expect("config");
-        Self::open(dir)
+        Self::with_devices("synthetic", scanner)
     }
 
     /// A fresh station whose camera is `camera` ("synthetic",
-    /// "synthetic-seated", …).
+    /// "synthetic-seated", …), with the quick virtual scanner.
     fn with_camera(camera: &str) -> Self {
+        Self::with_devices(
+            camera,
+            "scanner = \"virtual\"\nvirtual_scanner_delay_ms = 120",
+        )
+    }
+
+    fn with_devices(camera: &str, scanner: &str) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::write(
             dir.path().join("pishkhan.toml"),
-            format!("[devices]\ncamera = \"{camera}\"\n"),
+            format!("[devices]\ncamera = \"{camera}\"\n{scanner}\n"),
         )
         .expect("config");
         Self::open(dir)
