@@ -432,7 +432,7 @@ impl Wizard {
                 Step::Documents => self.documents.tick(),
                 Step::Portrait => {
                     self.portrait
-                        .update(portrait::Message::Tick, &mut self.session, &self.station)
+                        .update(portrait::Message::Tick, &mut self.session, &self.station);
                 }
                 Step::Fingerprints => {
                     self.fingerprints.tick();
