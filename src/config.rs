@@ -22,6 +22,7 @@ pub struct Config {
     pub authority: AuthorityConfig,
     pub devices: DeviceConfig,
     pub fingerprints: FingerprintConfig,
+    pub portrait: PortraitConfig,
     pub enrolment: EnrolmentConfig,
     pub outbox: OutboxConfig,
     pub upload: UploadConfig,
@@ -120,6 +121,71 @@ impl FingerprintConfig {
             max_attempts: self.max_attempts,
             match_threshold: self.match_threshold.unwrap_or(default.match_threshold),
         }
+    }
+}
+
+/// The live portrait's limits (`[portrait]`): agree them with the
+/// authority. The other limits keep their ICAO / calibrated defaults
+/// (`pishkhan_face::Policy`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PortraitConfig {
+    /// Analysed frames in a row that must pass every check before the
+    /// station takes the portrait by itself (1–30).
+    pub auto_capture_frames: u32,
+    /// Fewest pixels between the eye centres in the camera frame (ISO: 90).
+    pub min_eye_distance: f32,
+    /// Largest head roll, yaw and pitch in degrees (ICAO: 8, 5, 5).
+    pub max_roll: f32,
+    pub max_yaw: f32,
+    pub max_pitch: f32,
+}
+
+impl Default for PortraitConfig {
+    fn default() -> Self {
+        let policy = pishkhan_face::Policy::default();
+        Self {
+            auto_capture_frames: crate::portrait::live::AUTO_CAPTURE_FRAMES,
+            min_eye_distance: policy.min_eye_distance,
+            max_roll: policy.max_roll,
+            max_yaw: policy.max_yaw,
+            max_pitch: policy.max_pitch,
+        }
+    }
+}
+
+impl PortraitConfig {
+    /// The checks' limits.
+    pub fn policy(&self) -> pishkhan_face::Policy {
+        pishkhan_face::Policy {
+            min_eye_distance: self.min_eye_distance,
+            max_roll: self.max_roll,
+            max_yaw: self.max_yaw,
+            max_pitch: self.max_pitch,
+            ..pishkhan_face::Policy::default()
+        }
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        if !(1..=30).contains(&self.auto_capture_frames) {
+            return Err("portrait.auto_capture_frames must be between 1 and 30".into());
+        }
+        if !(self.min_eye_distance.is_finite() && (30.0..=1000.0).contains(&self.min_eye_distance))
+        {
+            return Err("portrait.min_eye_distance must be between 30 and 1000 pixels".into());
+        }
+        for (name, value) in [
+            ("max_roll", self.max_roll),
+            ("max_yaw", self.max_yaw),
+            ("max_pitch", self.max_pitch),
+        ] {
+            if !(value.is_finite() && (0.5..=45.0).contains(&value)) {
+                return Err(format!(
+                    "portrait.{name} must be between 0.5 and 45 degrees"
+                ));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -354,6 +420,23 @@ wsq_bitrate = 0.75
 # Matcher score from which two fingers count as the same (duplicate check).
 # match_threshold = 30.0
 
+[portrait]
+# Analysed frames in a row that must pass every check before the station
+# takes the portrait by itself.
+auto_capture_frames = 3
+# Fewest pixels between the eye centres in the camera frame (ISO: 90).
+min_eye_distance = 90.0
+# Largest head tilt (roll), turn (yaw) and nod (pitch) in degrees; yaw and
+# pitch are estimates from the face's landmarks, a few degrees uncertain.
+max_roll = 8.0
+max_yaw = 5.0
+max_pitch = 5.0
+
+[enrolment]
+# The birthday of someone born on Esfand 30 of a leap year, in common
+# years: "farvardin-1" or "esfand-29".
+leap_day_birthday = "farvardin-1"
+
 [outbox]
 # Largest sealed packet the queue takes (bytes); a larger one stays a draft.
 max_packet_bytes = 5242880
@@ -499,7 +582,7 @@ impl Config {
         if self.devices.capture_timeout_s == 0 {
             return Err("devices.capture_timeout_s must be at least 1".into());
         }
-        Ok(())
+        self.portrait.validate()
     }
 }
 
@@ -527,8 +610,21 @@ fn strip_unknown(value: toml::Value, unknown: &mut Vec<String>) -> toml::Value {
                 "authority",
                 "devices",
                 "fingerprints",
+                "portrait",
+                "enrolment",
                 "outbox",
                 "upload",
+            ],
+        ),
+        ("enrolment", &["leap_day_birthday"]),
+        (
+            "portrait",
+            &[
+                "auto_capture_frames",
+                "min_eye_distance",
+                "max_roll",
+                "max_yaw",
+                "max_pitch",
             ],
         ),
         (
@@ -645,5 +741,28 @@ mod tests {
         assert!(err.contains("front"), "{err}");
         let err = Config::parse("language = \"de\"\n").expect_err("bad language");
         assert!(err.contains("de"), "{err}");
+        let err = Config::parse("[portrait]\nauto_capture_frames = 0\n").expect_err("frames");
+        assert!(err.contains("portrait.auto_capture_frames"), "{err}");
+        let err = Config::parse("[portrait]\nmax_yaw = 90.0\n").expect_err("yaw");
+        assert!(err.contains("portrait.max_yaw"), "{err}");
+    }
+
+    #[test]
+    fn portrait_and_enrolment_sections_are_read() {
+        let (config, unknown) = Config::parse(
+            "[portrait]\nauto_capture_frames = 5\nmin_eye_distance = 120.0\nmax_yaw = 7.5\n\
+             [enrolment]\nleap_day_birthday = \"esfand-29\"\n",
+        )
+        .expect("parses");
+        assert!(unknown.is_empty(), "{unknown:?}");
+        assert_eq!(config.portrait.auto_capture_frames, 5);
+        let policy = config.portrait.policy();
+        assert_eq!(policy.min_eye_distance, 120.0);
+        assert_eq!(policy.max_yaw, 7.5);
+        assert_eq!(policy.max_pitch, pishkhan_face::Policy::default().max_pitch);
+        assert_eq!(
+            config.enrolment.leap_day_birthday,
+            crate::enrolment::jalali::LeapDayBirthday::Esfand29
+        );
     }
 }

@@ -343,7 +343,7 @@ fn main() -> ExitCode {
                     threshold,
                 },
         }) => finger_quality(&data_dir, &images, json, threshold),
-        Some(Command::Portrait { command }) => portrait(command),
+        Some(Command::Portrait { command }) => portrait(&data_dir, command),
         Some(Command::Devices {
             json,
             virtual_devices,
@@ -353,8 +353,14 @@ fn main() -> ExitCode {
     }
 }
 
-fn portrait(command: PortraitCommand) -> ExitCode {
-    let policy = pishkhan_face::Policy::default();
+fn portrait(data_dir: &std::path::Path, command: PortraitCommand) -> ExitCode {
+    // The configured limits, without creating a station where there is
+    // none (a quality officer may run this anywhere).
+    let policy = std::fs::read_to_string(data_dir.join(pishkhan::config::FILE_NAME))
+        .ok()
+        .and_then(|text| pishkhan::config::Config::parse(&text).ok())
+        .map(|(config, _)| config.portrait.policy())
+        .unwrap_or_default();
     match command {
         PortraitCommand::Check { images, json } => {
             let reports = match pishkhan::portrait::check(&images, &policy) {

@@ -97,7 +97,7 @@ pub fn capture(station: &Station, devices: &Devices) -> Result<(Session, Timings
     }
     lap("documents", &mut steps);
 
-    session.portrait = Some(portrait(&devices.camera)?);
+    session.portrait = Some(portrait(&devices.camera, &station.config.portrait)?);
     lap("portrait", &mut steps);
 
     let scanner = &devices.scanner;
@@ -153,12 +153,15 @@ pub fn capture(station: &Station, devices: &Devices) -> Result<(Session, Timings
 /// cannot give one (a dark room, nobody in front of it) still yields a
 /// test portrait, the last frame analysed, recorded as a manual capture
 /// with its failing checks; without the detector, a plain frame.
-fn portrait(source: &pishkhan_camera::Source) -> Result<Portrait, SelfTestError> {
+fn portrait(
+    source: &pishkhan_camera::Source,
+    config: &crate::config::PortraitConfig,
+) -> Result<Portrait, SelfTestError> {
     use crate::enrolment::portrait::CaptureMode;
     use crate::portrait::live::{self, LiveAnalyser};
 
     let camera = pishkhan_camera::CameraController::start(source.clone());
-    let mut analyser = LiveAnalyser::start(pishkhan_face::Policy::default());
+    let mut analyser = LiveAnalyser::start(config.policy());
     let mut last = None;
     for _ in 0..30 {
         let frame = std::sync::Arc::new(camera.wait_frame()?);

@@ -236,12 +236,13 @@ impl JalaliDate {
 /// common year. No NOCR rule was found (domain.md §5.4), so the station's
 /// `[enrolment] leap_day_birthday` setting chooses.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
 pub enum LeapDayBirthday {
     /// On 1 Farvardin of the next year (the day after Esfand 29).
     #[default]
+    #[serde(rename = "farvardin-1")]
     Farvardin1,
     /// On Esfand 29, the last day of the common year.
+    #[serde(rename = "esfand-29")]
     Esfand29,
 }
 

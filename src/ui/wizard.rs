@@ -309,7 +309,11 @@ impl Wizard {
     fn enter(&mut self, step: Step) {
         self.step = step;
         match step {
-            Step::Portrait => self.portrait.enter(&self.session, &self.devices.camera),
+            Step::Portrait => self.portrait.enter(
+                &self.session,
+                &self.devices.camera,
+                &self.station.config.portrait,
+            ),
             Step::Fingerprints => self
                 .fingerprints
                 .enter(&self.session, &self.devices.scanner),

@@ -13,6 +13,7 @@ use iced::{ContentFit, Element, Length};
 use pishkhan_camera::{CameraController, CameraError, CameraStatus, FrameSource, RgbImage, Source};
 use pishkhan_face::Policy;
 
+use crate::config::PortraitConfig;
 use crate::enrolment::Session;
 use crate::enrolment::portrait::{
     CaptureMode, OverrideReason, PortraitOverride, Posture, check_override,
@@ -28,6 +29,8 @@ use crate::ui::widget::{self, row};
 pub struct State {
     camera: Option<CameraController>,
     analyser: Option<LiveAnalyser>,
+    /// The configured limits (`[portrait]`).
+    config: PortraitConfig,
     auto: AutoCapture,
     source: Option<Source>,
     preview: Option<image::Handle>,
@@ -94,8 +97,13 @@ impl State {
         self.camera.is_some()
     }
 
-    pub fn enter(&mut self, session: &Session, source: &Source) {
+    pub fn enter(&mut self, session: &Session, source: &Source, config: &PortraitConfig) {
         self.source = Some(source.clone());
+        if self.config != *config {
+            self.config = *config;
+            self.analyser = None;
+        }
+        self.auto = AutoCapture::new(config.auto_capture_frames);
         if session.portrait.is_none() {
             self.start();
         }
@@ -108,7 +116,7 @@ impl State {
             self.auto.reset();
             self.camera = Some(CameraController::start(source.clone()));
             if self.analyser.is_none() {
-                self.analyser = Some(LiveAnalyser::start(Policy::default()));
+                self.analyser = Some(LiveAnalyser::start(self.config.policy()));
             }
         }
     }
@@ -243,7 +251,7 @@ impl State {
             return Some(analysed.clone());
         }
         let frame = self.frame.clone()?;
-        let analysis = pishkhan_face::analyse(&frame, Vec::new(), &Policy::default());
+        let analysis = pishkhan_face::analyse(&frame, Vec::new(), &self.config.policy());
         Some(Analysed {
             frame,
             analysis,
