@@ -59,6 +59,11 @@ enum Command {
         #[command(subcommand)]
         command: QueueCommand,
     },
+    /// The station's audit log (hash-chained, signed by the station key).
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Lists fingerprint scanners: serial ports (probing USB-serial bridges
     /// for a ZhianTec module) and SBI services on 127.0.0.1:4501–4600.
     Devices {
@@ -168,6 +173,22 @@ enum PortraitCommand {
     /// Writes the ISO/IEC 19794-5 token crop (480×640 JPEG), or says which
     /// check stops it.
     Crop { input: PathBuf, output: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Proves the chain intact (every entry's hash, its link to the one
+    /// before, the station's signature), or names the first broken entry
+    /// and exits 1.
+    Verify {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Prints every entry, oldest first.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -329,6 +350,7 @@ fn main() -> ExitCode {
     match cli.command {
         None => gui(&cli, &data_dir),
         Some(Command::Queue { command }) => queue(&data_dir, command),
+        Some(Command::Audit { command }) => audit(&data_dir, command),
         Some(Command::An2k { command }) => an2k(command),
         Some(Command::Upload { until_empty }) => upload(&data_dir, until_empty),
         Some(Command::Intake { dir, command }) => intake(&dir, command),
@@ -538,6 +560,60 @@ fn print_json(value: &impl serde::Serialize) -> ExitCode {
     {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(e),
+    }
+}
+
+fn audit(data_dir: &std::path::Path, command: AuditCommand) -> ExitCode {
+    use pishkhan::store::audit;
+    let station = match open(data_dir) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let events = match station.with_db(audit::list) {
+        Ok(events) => events,
+        Err(e) => return fail(e),
+    };
+    match command {
+        AuditCommand::List { json: true } => print_json(&events),
+        AuditCommand::List { json: false } => {
+            for e in &events {
+                println!(
+                    "{:>6} {} {} {} {} {}",
+                    e.id,
+                    e.at,
+                    e.actor,
+                    e.action,
+                    e.subject.as_deref().unwrap_or("-"),
+                    e.detail.as_deref().unwrap_or("")
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        AuditCommand::Verify { json } => {
+            let result = audit::verify(&events, &station.verifying_key());
+            match (&result, json) {
+                (Ok(v), true) => {
+                    print_json(&serde_json::json!({ "intact": true, "verified": v }));
+                }
+                (Err(b), true) => {
+                    print_json(&serde_json::json!({
+                        "intact": false, "broken_at": b.id, "reason": b.what
+                    }));
+                }
+                (Ok(v), false) => println!(
+                    "audit log intact: {} chained entries ({} from before the chain), head {}",
+                    v.chained,
+                    v.unchained,
+                    v.head.as_deref().unwrap_or("-")
+                ),
+                (Err(b), false) => eprintln!("pishkhan: audit log BROKEN: {b}"),
+            }
+            if result.is_ok() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
     }
 }
 

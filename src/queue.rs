@@ -211,6 +211,7 @@ pub fn export(station: &Station, dir: &Path) -> Result<Exported, QueueError> {
         }
         audit::record(
             db,
+            station.signing_key(),
             "station",
             "queue-exported",
             Some(&dir.display().to_string()),
@@ -316,6 +317,7 @@ pub fn import(station: &Station, dir: &Path) -> Result<Imported, QueueError> {
     station.with_db(|db| {
         audit::record(
             db,
+            station.signing_key(),
             "station",
             "queue-imported",
             Some(&dir.display().to_string()),

@@ -402,7 +402,9 @@ impl Station {
         } else {
             "sign-in-refused"
         };
-        if let Err(e) = self.with_db(|db| audit::record(db, username, outcome, None, None)) {
+        if let Err(e) =
+            self.with_db(|db| audit::record(db, &self.key, username, outcome, None, None))
+        {
             tracing::error!("audit: {e}");
         }
         result
@@ -447,11 +449,22 @@ impl Station {
         drafts::delete(&tx, &session.id.to_string())?;
         audit::record(
             &tx,
+            &self.key,
             &session.operator,
             "packet-sealed",
             Some(&sealed.manifest.packet_id),
             Some(tracking_code.as_str()),
         )?;
+        for (what, supervisor) in session.approvals() {
+            audit::record(
+                &tx,
+                &self.key,
+                &supervisor,
+                "override-approved",
+                Some(&sealed.manifest.packet_id),
+                Some(&what),
+            )?;
+        }
         tx.commit()?;
         tracing::info!(packet = %sealed.manifest.packet_id, seq, "packet sealed");
         Ok(Receipt {
@@ -555,7 +568,7 @@ impl Station {
         if restored.session.operator != operator {
             return Err(DraftError::NotYours(id.to_owned()));
         }
-        self.with_db(|db| audit::record(db, operator, "draft-resumed", Some(id), None))?;
+        self.with_db(|db| audit::record(db, &self.key, operator, "draft-resumed", Some(id), None))?;
         Ok(restored)
     }
 
@@ -578,7 +591,14 @@ impl Station {
             return Err(DraftError::NotFound(id.to_owned()));
         }
         drafts::delete(&tx, id)?;
-        audit::record(&tx, operator, "draft-abandoned", Some(id), Some(reason))?;
+        audit::record(
+            &tx,
+            &self.key,
+            operator,
+            "draft-abandoned",
+            Some(id),
+            Some(reason),
+        )?;
         tx.commit().map_err(StoreError::from)?;
         Ok(())
     }

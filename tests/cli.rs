@@ -378,3 +378,55 @@ fn portrait_crop_writes_the_token_or_names_the_check_that_stops_it() {
     let crop = image::open(&output).expect("a JPEG");
     assert_eq!((crop.width(), crop.height()), (480, 640));
 }
+
+#[test]
+fn audit_verify_proves_the_chain_and_names_a_changed_entry() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("pishkhan.toml"),
+        "[devices]\ncamera = \"synthetic\"\nvirtual_scanner_delay_ms = 5\n",
+    )
+    .expect("config");
+    let out = pishkhan(dir.path())
+        .args(["self-test", "--count", "2"])
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = pishkhan(dir.path())
+        .args(["audit", "verify"])
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("audit log intact: 2 chained entries"),
+        "{stdout}"
+    );
+
+    // Someone edits the database behind the station's back.
+    {
+        let db = rusqlite::Connection::open(dir.path().join("pishkhan.db")).expect("db");
+        db.execute_batch(
+            "DROP TRIGGER audit_no_update; UPDATE audit SET actor = 'mallory' WHERE id = 1;",
+        )
+        .expect("tamper");
+    }
+    let out = pishkhan(dir.path())
+        .args(["audit", "verify", "--json"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let verdict: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(verdict["intact"], false);
+    assert_eq!(verdict["broken_at"], 1);
+    assert!(
+        verdict["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("changed")),
+        "{verdict}"
+    );
+}

@@ -202,27 +202,50 @@ impl Session {
             .collect()
     }
 
-    /// Every supervisor who approved something in this enrolment (finger
-    /// exceptions, forced captures, a refused national code), sorted.
-    pub fn supervisors(&self) -> Vec<String> {
-        let mut supervisors: Vec<String> = self
+    /// Everything a supervisor approved in this enrolment, as (what, who):
+    /// `finger-exception <finger> <XX|UP>`, `forced-capture <finger>`,
+    /// `national-code`, `portrait-override <reason>`.
+    pub fn approvals(&self) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = self
             .exceptions
-            .values()
-            .map(|e| e.approved_by.clone())
-            .chain(self.fingers.values().filter_map(|c| c.forced_by.clone()))
-            .chain(
-                self.applicant
-                    .as_ref()
-                    .and_then(|a| a.national_code_approved_by.clone()),
-            )
-            .chain(
-                self.portrait
-                    .as_ref()
-                    .and_then(|p| p.face.as_ref())
-                    .and_then(|f| f.r#override.as_ref())
-                    .map(|o| o.approved_by.clone()),
-            )
+            .iter()
+            .map(|(f, e)| {
+                (
+                    format!("finger-exception {} {}", f.key(), e.kind.code()),
+                    e.approved_by.clone(),
+                )
+            })
             .collect();
+        out.extend(
+            self.forced_fingers()
+                .into_iter()
+                .map(|(f, s)| (format!("forced-capture {}", f.key()), s.to_owned())),
+        );
+        if let Some(s) = self
+            .applicant
+            .as_ref()
+            .and_then(|a| a.national_code_approved_by.clone())
+        {
+            out.push(("national-code".into(), s));
+        }
+        if let Some(o) = self
+            .portrait
+            .as_ref()
+            .and_then(|p| p.face.as_ref())
+            .and_then(|f| f.r#override.as_ref())
+        {
+            let reason = serde_json::to_value(o.reason)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            out.push((format!("portrait-override {reason}"), o.approved_by.clone()));
+        }
+        out
+    }
+
+    /// Every supervisor who approved something in this enrolment, sorted.
+    pub fn supervisors(&self) -> Vec<String> {
+        let mut supervisors: Vec<String> = self.approvals().into_iter().map(|(_, s)| s).collect();
         supervisors.sort();
         supervisors.dedup();
         supervisors

@@ -86,6 +86,20 @@ fn a_seated_applicant_is_taken_by_override_and_the_reasons_are_sealed() {
     assert_eq!(typed.sap, 0, "not claimed to be an ISO token image");
     assert_eq!(typed.dmm, Some(MonitoringMode::Assisted));
     assert!(typed.quality.first().is_some_and(|q| q.value < 100));
+
+    // The approval is in the station's audit log, whose chain holds.
+    let events = h
+        .station
+        .with_db(pishkhan::store::audit::list)
+        .expect("audit");
+    assert!(
+        events.iter().any(|e| e.action == "override-approved"
+            && e.actor == "sara"
+            && e.subject.as_deref() == Some(m.packet_id.as_str())
+            && e.detail.as_deref() == Some("portrait-override posture")),
+        "{events:#?}"
+    );
+    pishkhan::store::audit::verify(&events, &h.station.verifying_key()).expect("intact");
 }
 
 /// Writes the portrait screens in Persian and English: the live preview
