@@ -193,6 +193,8 @@ impl State {
 
     fn tick(&mut self, session: &mut Session) {
         let Some(camera) = &self.camera else { return };
+        // The preview is redrawn only when a frame or an analysis arrived.
+        let mut changed = false;
         match camera.latest() {
             Some(Ok(frame)) => {
                 let frame = Arc::new(frame);
@@ -200,6 +202,7 @@ impl State {
                     analyser.offer(&frame);
                 }
                 self.frame = Some(frame);
+                changed = true;
             }
             Some(Err(e)) => {
                 // The controller keeps trying to reopen the camera: stay on
@@ -236,8 +239,9 @@ impl State {
                 return;
             }
             self.analysed = Some(analysed);
+            changed = true;
         }
-        if let Some(frame) = &self.frame {
+        if let Some(frame) = self.frame.as_ref().filter(|_| changed) {
             let analysis = self.analysed.as_ref().map(|a| &a.analysis);
             self.preview = Some(handle(&live::guide(frame, analysis)));
         }
