@@ -9,8 +9,10 @@ fn pishkhan(dir: &std::path::Path) -> Command {
     cmd
 }
 
-#[test]
-fn self_test_seals_test_packets_that_queue_list_shows() {
+/// A fresh station with the synthetic camera and a quick virtual scanner
+/// that has run `self-test --count COUNT`; the run must succeed. Returns
+/// the data directory and what the self-test printed.
+fn self_tested(count: u32) -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(
         dir.path().join("pishkhan.toml"),
@@ -18,15 +20,21 @@ fn self_test_seals_test_packets_that_queue_list_shows() {
     )
     .expect("config");
     let out = pishkhan(dir.path())
-        .args(["self-test", "--count", "3"])
+        .args(["self-test", "--count", &count.to_string()])
         .output()
         .expect("runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         out.status.success(),
         "{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    (dir, stdout)
+}
+
+#[test]
+fn self_test_seals_test_packets_that_queue_list_shows() {
+    let (dir, stdout) = self_tested(3);
     for step in ["applicant", "documents", "portrait", "fingerprints", "seal"] {
         assert!(
             stdout.contains(&format!("{step} ")),
@@ -381,21 +389,7 @@ fn portrait_crop_writes_the_token_or_names_the_check_that_stops_it() {
 
 #[test]
 fn audit_verify_proves_the_chain_and_names_a_changed_entry() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(
-        dir.path().join("pishkhan.toml"),
-        "[devices]\ncamera = \"synthetic\"\nvirtual_scanner_delay_ms = 5\n",
-    )
-    .expect("config");
-    let out = pishkhan(dir.path())
-        .args(["self-test", "--count", "2"])
-        .output()
-        .expect("runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (dir, _) = self_tested(2);
     let out = pishkhan(dir.path())
         .args(["audit", "verify"])
         .output()
