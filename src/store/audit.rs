@@ -37,6 +37,21 @@ pub struct Event {
     pub sig: Option<String>,
 }
 
+impl Event {
+    /// This entry's hash as [`entry_hash`] computes it after `prev`.
+    pub fn hash_after(&self, prev: &str) -> String {
+        entry_hash(
+            prev,
+            self.id,
+            &self.at,
+            &self.actor,
+            &self.action,
+            self.subject.as_deref(),
+            self.detail.as_deref(),
+        )
+    }
+}
+
 /// SHA-256 over the domain, the previous hash and the entry's fields, each
 /// length-prefixed so no two entries hash the same bytes.
 pub fn entry_hash(
@@ -171,16 +186,7 @@ pub fn verify(events: &[Event], key: &VerifyingKey) -> Result<Verified, Broken> 
                 "does not follow the entry before it (an entry was removed or inserted)".into(),
             ));
         }
-        let computed = entry_hash(
-            link,
-            e.id,
-            &e.at,
-            &e.actor,
-            &e.action,
-            e.subject.as_deref(),
-            e.detail.as_deref(),
-        );
-        if &computed != hash {
+        if &e.hash_after(link) != hash {
             return Err(broken("was changed after it was written".into()));
         }
         let signature = hex::decode(sig)
@@ -283,16 +289,7 @@ mod tests {
         let other = SigningKey::from_bytes(&[1; 32]);
         let mut forged = good.clone();
         forged[4].detail = Some("nothing to see".into());
-        let f = &forged[4];
-        let hash = entry_hash(
-            f.prev.as_deref().expect("prev"),
-            f.id,
-            &f.at,
-            &f.actor,
-            &f.action,
-            f.subject.as_deref(),
-            f.detail.as_deref(),
-        );
+        let hash = forged[4].hash_after(forged[4].prev.as_deref().expect("prev"));
         forged[4].sig = Some(hex::encode(other.sign(hash.as_bytes()).to_bytes()));
         forged[4].hash = Some(hash);
         let e = verify(&forged, &public).expect_err("forged");
