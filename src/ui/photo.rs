@@ -23,7 +23,7 @@ pub struct PhotoCapture {
     /// shows where head and hands belong.
     waist_up: Option<WaistUp>,
     camera: Option<CameraController>,
-    frame: Option<RgbImage>,
+    frame: Option<Arc<RgbImage>>,
     live: Option<image::Handle>,
     photo: Option<(Portrait, image::Handle)>,
     problem: Option<Text>,
@@ -100,9 +100,9 @@ impl PhotoCapture {
         };
         match camera.latest() {
             Some(Ok(frame)) => {
+                let frame = Arc::new(frame);
                 self.live = Some(match &mut self.waist_up {
                     Some(aid) => {
-                        let frame = Arc::new(frame.clone());
                         aid.analyser.offer(&frame);
                         if let Some(analysed) = aid.analyser.poll() {
                             aid.faces = Some(analysed.analysis.faces);
