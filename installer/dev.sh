@@ -54,6 +54,22 @@ case "${1:-run}" in
   test)
     # The reference implementations the tests check against (NIST NBIS's
     # WSQ codec and NFIQ 2, IDEMIA's ANSI/NIST-ITL reader), in a venv of their own.
+    # The receipt tests render the PDF (poppler) and decode its QR code and
+    # barcode (zbar), as a person checking a printed receipt would.
+    test_missing=()
+    for pkg in poppler-utils zbar-tools; do
+      dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || test_missing+=("$pkg")
+    done
+    if [ ${#test_missing[@]} -gt 0 ]; then
+      if [ "$(id -u)" = 0 ]; then
+        echo "Installing: ${test_missing[*]}"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${test_missing[@]}" >/dev/null
+      else
+        echo "The receipt tests need: sudo apt-get install -y ${test_missing[*]}" >&2
+        exit 1
+      fi
+    fi
     venv="$PWD/target/reference-venv"
     if ! "$venv/bin/python" -c "import wsq, nbis, numpy, PIL, nistitl" 2>/dev/null; then
       if ! python3 -c "import ensurepip, venv" 2>/dev/null; then
