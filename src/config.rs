@@ -26,6 +26,56 @@ pub struct Config {
     pub enrolment: EnrolmentConfig,
     pub outbox: OutboxConfig,
     pub upload: UploadConfig,
+    pub accounts: AccountsConfig,
+}
+
+/// Sign-in rules (`[accounts]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AccountsConfig {
+    /// Wrong passwords in a row before an account is locked.
+    pub max_failed_sign_ins: u32,
+    /// How long a locked account stays locked, in seconds.
+    pub lockout_seconds: u64,
+    /// Seconds without keyboard or mouse input before the operator is
+    /// signed out (0: never).
+    pub idle_logout_seconds: u64,
+    /// How long before the idle sign-out a warning shows, in seconds.
+    pub idle_warning_seconds: u64,
+    /// The shortest password accepted.
+    pub min_password_length: u32,
+}
+
+impl AccountsConfig {
+    fn validate(&self) -> Result<(), String> {
+        if !(1..=20).contains(&self.max_failed_sign_ins) {
+            return Err("accounts.max_failed_sign_ins must be between 1 and 20".into());
+        }
+        if self.lockout_seconds == 0 {
+            return Err("accounts.lockout_seconds must be at least 1".into());
+        }
+        if self.idle_logout_seconds != 0 && self.idle_warning_seconds >= self.idle_logout_seconds {
+            return Err(
+                "accounts.idle_warning_seconds must be shorter than idle_logout_seconds".into(),
+            );
+        }
+        if !(6..=128).contains(&self.min_password_length) {
+            return Err("accounts.min_password_length must be between 6 and 128".into());
+        }
+        Ok(())
+    }
+}
+
+impl Default for AccountsConfig {
+    fn default() -> Self {
+        Self {
+            max_failed_sign_ins: 5,
+            lockout_seconds: 15 * 60,
+            idle_logout_seconds: 10 * 60,
+            idle_warning_seconds: 60,
+            min_password_length: 8,
+        }
+    }
 }
 
 /// Where and how packets are uploaded (`[upload]`).
@@ -457,6 +507,19 @@ chunk_bytes = 1048576
 concurrency = 2
 retry_base_ms = 5000
 retry_max_ms = 600000
+
+[accounts]
+# Wrong passwords in a row before an account locks, and for how long
+# (seconds); a supervisor can also release it from the accounts screen.
+max_failed_sign_ins = 5
+lockout_seconds = 900
+# Seconds without input before the operator is signed out (0: never), and
+# how long before that a warning shows. Every completed step is saved as a
+# draft, so a sign-out loses at most the step on screen.
+idle_logout_seconds = 600
+idle_warning_seconds = 60
+# The shortest password accepted.
+min_password_length = 8
 "#;
 
 impl Config {
@@ -582,6 +645,7 @@ impl Config {
         if self.devices.capture_timeout_s == 0 {
             return Err("devices.capture_timeout_s must be at least 1".into());
         }
+        self.accounts.validate()?;
         self.portrait.validate()
     }
 }
@@ -614,9 +678,20 @@ fn strip_unknown(value: toml::Value, unknown: &mut Vec<String>) -> toml::Value {
                 "enrolment",
                 "outbox",
                 "upload",
+                "accounts",
             ],
         ),
         ("enrolment", &["leap_day_birthday"]),
+        (
+            "accounts",
+            &[
+                "max_failed_sign_ins",
+                "lockout_seconds",
+                "idle_logout_seconds",
+                "idle_warning_seconds",
+                "min_password_length",
+            ],
+        ),
         (
             "portrait",
             &[

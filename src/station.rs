@@ -147,6 +147,46 @@ pub struct Receipt {
     pub size: u64,
 }
 
+/// What a supervisor does to an account (`Station::manage_account`).
+#[derive(Debug, Clone)]
+pub enum AccountChange {
+    Create {
+        username: String,
+        full_name: String,
+        role: accounts::Role,
+        temporary_password: String,
+    },
+    ResetPassword {
+        username: String,
+        temporary_password: String,
+    },
+    Unlock {
+        username: String,
+    },
+    Disable {
+        username: String,
+        disabled: bool,
+    },
+}
+
+/// Why an on-the-spot approval was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ApprovalError {
+    #[error(transparent)]
+    Account(#[from] accounts::AccountError),
+    #[error("{0} is not a supervisor")]
+    NotSupervisor(String),
+}
+
+impl ApprovalError {
+    pub fn text(&self) -> Text {
+        match self {
+            ApprovalError::Account(e) => e.text(),
+            ApprovalError::NotSupervisor(_) => Text::new("err-not-supervisor"),
+        }
+    }
+}
+
 /// An opened station.
 pub struct Station {
     pub data_dir: PathBuf,
@@ -390,24 +430,164 @@ impl Station {
         &self.recipients
     }
 
+    /// The lockout rules of `[accounts]`.
+    pub fn account_policy(&self) -> accounts::Policy {
+        accounts::Policy::from(&self.config.accounts)
+    }
+
+    /// Appends to the audit log; a failure to audit is logged, not fatal
+    /// to what was being done.
+    fn audit(&self, actor: &str, action: &str, subject: Option<&str>, detail: Option<&str>) {
+        if let Err(e) =
+            self.with_db(|db| audit::record(db, &self.key, actor, action, subject, detail))
+        {
+            tracing::error!("audit {action}: {e}");
+        }
+    }
+
+    /// Audits a refused password check (`context`: "sign-in" or
+    /// "approval"): every refusal, and the lockout it caused.
+    fn audit_refusal(&self, username: &str, context: &str, error: &accounts::AccountError) {
+        let action = match error {
+            accounts::AccountError::LockedNow { .. } => "account-locked",
+            accounts::AccountError::Locked { .. } => "refused-while-locked",
+            accounts::AccountError::Disabled => "refused-disabled",
+            _ => "sign-in-refused",
+        };
+        if action == "account-locked" {
+            self.audit(username, "sign-in-refused", None, Some(context));
+        }
+        self.audit(username, action, None, Some(context));
+    }
+
     /// Signs an operator in and unlocks their draft key.
     pub fn sign_in(
         &self,
         username: &str,
         password: &str,
     ) -> Result<(accounts::Account, accounts::DraftKey), accounts::AccountError> {
-        let result = self.with_db(|db| accounts::sign_in(db, username, password));
-        let outcome = if result.is_ok() {
-            "signed-in"
-        } else {
-            "sign-in-refused"
-        };
-        if let Err(e) =
-            self.with_db(|db| audit::record(db, &self.key, username, outcome, None, None))
-        {
-            tracing::error!("audit: {e}");
+        let policy = self.account_policy();
+        let result = self.with_db(|db| accounts::sign_in(db, username, password, policy));
+        match &result {
+            Ok(_) => self.audit(username, "signed-in", None, None),
+            Err(e) => self.audit_refusal(username, "sign-in", e),
         }
         result
+    }
+
+    /// A supervisor's approval on the spot: their password, under the
+    /// same lockout as sign-in. Refusals are audited here; what was
+    /// approved is audited when the enrolment is sealed.
+    pub fn approve(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<accounts::Account, ApprovalError> {
+        let policy = self.account_policy();
+        match self.with_db(|db| accounts::verify(db, username, password, policy)) {
+            Ok(account) if account.role == accounts::Role::Supervisor => Ok(account),
+            Ok(account) => {
+                self.audit(username, "approval-refused", None, Some("not a supervisor"));
+                Err(ApprovalError::NotSupervisor(account.username))
+            }
+            Err(e) => {
+                self.audit_refusal(username, "approval", &e);
+                Err(ApprovalError::Account(e))
+            }
+        }
+    }
+
+    /// The holder changes their own password (forced at first sign-in).
+    pub fn change_password(
+        &self,
+        username: &str,
+        old: &str,
+        new: &str,
+    ) -> Result<(), accounts::AccountError> {
+        let policy = self.account_policy();
+        let result = self.with_db(|db| accounts::change_password(db, username, old, new, policy));
+        match &result {
+            Ok(()) => self.audit(username, "password-changed", Some(username), None),
+            Err(e) => self.audit_refusal(username, "password-change", e),
+        }
+        result
+    }
+
+    /// Every account, for the supervisor's screen.
+    pub fn accounts(&self) -> Result<Vec<accounts::Listed>, accounts::AccountError> {
+        self.with_db(accounts::list)
+    }
+
+    /// A supervisor manages an account; every change is audited with the
+    /// supervisor as actor and the account as subject.
+    pub fn manage_account(
+        &self,
+        supervisor: &str,
+        change: AccountChange,
+    ) -> Result<(), accounts::AccountError> {
+        let (action, subject, detail, result) = match &change {
+            AccountChange::Create {
+                username,
+                full_name,
+                role,
+                temporary_password,
+            } => (
+                "account-created",
+                username,
+                Some(role.as_str()),
+                self.with_db(|db| {
+                    accounts::create(
+                        db,
+                        username,
+                        full_name,
+                        *role,
+                        temporary_password,
+                        Some(supervisor),
+                    )
+                    .map(drop)
+                }),
+            ),
+            AccountChange::ResetPassword {
+                username,
+                temporary_password,
+            } => (
+                "password-reset",
+                username,
+                None,
+                self.with_db(|db| accounts::reset_password(db, username, temporary_password)),
+            ),
+            AccountChange::Unlock { username } => (
+                "account-unlocked",
+                username,
+                None,
+                self.with_db(|db| accounts::unlock(db, username)),
+            ),
+            AccountChange::Disable { username, disabled } => (
+                if *disabled {
+                    "account-disabled"
+                } else {
+                    "account-enabled"
+                },
+                username,
+                None,
+                self.with_db(|db| accounts::set_disabled(db, username, *disabled)),
+            ),
+        };
+        if result.is_ok() {
+            self.audit(supervisor, action, Some(subject), detail);
+        }
+        result
+    }
+
+    /// Records a sign-out: `idle` when the station signed the operator
+    /// out after the idle time.
+    pub fn sign_out(&self, username: &str, idle: bool) {
+        let action = if idle {
+            "idle-signed-out"
+        } else {
+            "signed-out"
+        };
+        self.audit(username, action, None, None);
     }
 
     /// Seals a complete session into the outbox: in one transaction the
@@ -431,7 +611,34 @@ impl Station {
         let seq = outbox::take_seq(&tx)?;
         let tracking_code = TrackingCode::new(JalaliDate::today().year, self.number, seq);
         let station_id = self.id.to_string();
-        let sealed = packet::seal(session, tracking_code.clone(), &self.sealer(&station_id))?;
+        let packet_id = session.id.to_string();
+        // The sealing and every approval go into the audit log first (in
+        // this transaction: nothing stays if sealing fails), so that the
+        // packet carries its enrolment's audit excerpt.
+        audit::record(
+            &tx,
+            &self.key,
+            &session.operator,
+            "packet-sealed",
+            Some(&packet_id),
+            Some(tracking_code.as_str()),
+        )?;
+        for (what, supervisor) in session.approvals() {
+            audit::record(
+                &tx,
+                &self.key,
+                &supervisor,
+                "override-approved",
+                Some(&packet_id),
+                Some(&what),
+            )?;
+        }
+        let excerpt = audit::of_subject(&tx, &packet_id)?;
+        let sealed = packet::seal(
+            session,
+            tracking_code.clone(),
+            &self.sealer(&station_id, &excerpt),
+        )?;
         self.check_room(&sealed.file)?;
         outbox::insert(
             &tx,
@@ -446,25 +653,7 @@ impl Station {
                 &sealed.manifest.packet_id,
             )?;
         }
-        drafts::delete(&tx, &session.id.to_string())?;
-        audit::record(
-            &tx,
-            &self.key,
-            &session.operator,
-            "packet-sealed",
-            Some(&sealed.manifest.packet_id),
-            Some(tracking_code.as_str()),
-        )?;
-        for (what, supervisor) in session.approvals() {
-            audit::record(
-                &tx,
-                &self.key,
-                &supervisor,
-                "override-approved",
-                Some(&sealed.manifest.packet_id),
-                Some(&what),
-            )?;
-        }
+        drafts::delete(&tx, &packet_id)?;
         tx.commit()?;
         tracing::info!(packet = %sealed.manifest.packet_id, seq, "packet sealed");
         Ok(Receipt {
@@ -474,7 +663,7 @@ impl Station {
         })
     }
 
-    fn sealer<'a>(&'a self, station_id: &'a str) -> Sealer<'a> {
+    fn sealer<'a>(&'a self, station_id: &'a str, audit: &'a [audit::Event]) -> Sealer<'a> {
         Sealer {
             station_id,
             station_number: self.number,
@@ -484,6 +673,7 @@ impl Station {
             recipients: &self.recipients,
             demo: self.demo,
             wsq_bitrate: self.config.fingerprints.wsq_bitrate,
+            audit,
         }
     }
 

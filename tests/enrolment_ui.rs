@@ -42,6 +42,9 @@ mod applicant;
 #[path = "enrolment_ui/portrait.rs"]
 mod portrait;
 
+#[path = "enrolment_ui/accounts.rs"]
+mod accounts;
+
 struct Harness {
     app: App,
     station: Arc<Station>,

@@ -83,6 +83,12 @@ pub struct Manifest {
     /// its path in the archive.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub document_photo: Option<String>,
+    /// The station's audit entries about this enrolment (approvals,
+    /// resumption, sealing), each with its chain hash and station
+    /// signature, so the authority can check who approved what without
+    /// the station's whole log. Absent in packets sealed before 0.9.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub audit: Vec<crate::store::audit::Event>,
 }
 
 /// A file in the archive.
@@ -208,6 +214,8 @@ pub struct Sealer<'a> {
     pub demo: bool,
     /// WSQ bitrate of the finger images.
     pub wsq_bitrate: f32,
+    /// The audit log's entries about this enrolment, written just before.
+    pub audit: &'a [crate::store::audit::Event],
 }
 
 /// A sealed packet.
@@ -478,6 +486,7 @@ pub fn seal(
             scanner: session.scanner.clone().unwrap_or_default(),
         },
         document_photo,
+        audit: sealer.audit.to_vec(),
     };
     let manifest_json = serde_json::to_vec_pretty(&manifest)?;
     let manifest_sig = sealer
@@ -621,6 +630,8 @@ impl Opened {
                 "{extra} is in the archive but not in the manifest"
             )));
         }
+        crate::store::audit::verify_excerpt(&self.manifest.audit, station)
+            .map_err(|e| PacketError::Layout(format!("the audit excerpt: {e}")))?;
         transaction::verify_against(&self.transaction()?, &self.manifest)
     }
 

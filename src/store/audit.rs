@@ -9,7 +9,7 @@
 
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use rusqlite::{Connection, OptionalExtension};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::StoreError;
@@ -20,7 +20,8 @@ const DOMAIN: &[u8] = b"pishkhan-audit-v1\0";
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// One line of the audit log.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Event {
     pub id: i64,
     pub at: String,
@@ -120,10 +121,24 @@ pub fn record(
 
 /// Every event, oldest first.
 pub fn list(conn: &Connection) -> Result<Vec<Event>, StoreError> {
-    let mut stmt = conn.prepare(
-        "SELECT id, at, actor, action, subject, detail, prev, hash, sig FROM audit ORDER BY id",
-    )?;
-    let rows = stmt.query_map([], |r| {
+    select(conn, "", [])
+}
+
+/// The events about `subject` (a packet id: its enrolment's approvals,
+/// resumption and sealing), oldest first: the excerpt each packet carries.
+pub fn of_subject(conn: &Connection, subject: &str) -> Result<Vec<Event>, StoreError> {
+    select(conn, "WHERE subject = ?1", [subject])
+}
+
+fn select(
+    conn: &Connection,
+    filter: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<Event>, StoreError> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT id, at, actor, action, subject, detail, prev, hash, sig FROM audit {filter} ORDER BY id"
+    ))?;
+    let rows = stmt.query_map(params, |r| {
         Ok(Event {
             id: r.get(0)?,
             at: r.get(1)?,
@@ -159,6 +174,46 @@ pub struct Broken {
     pub what: String,
 }
 
+/// One chained entry on its own: its hash recomputed from its fields and
+/// `prev`, and its signature by `key`.
+fn check_entry(
+    e: &Event,
+    prev: &str,
+    hash: &str,
+    sig: &str,
+    key: &VerifyingKey,
+) -> Result<(), Broken> {
+    let broken = |what: &str| Broken {
+        id: e.id,
+        what: what.into(),
+    };
+    if e.hash_after(prev) != hash {
+        return Err(broken("was changed after it was written"));
+    }
+    let signature = hex::decode(sig)
+        .ok()
+        .and_then(|b| Signature::from_slice(&b).ok())
+        .ok_or_else(|| broken("has an unreadable signature"))?;
+    key.verify(hash.as_bytes(), &signature)
+        .map_err(|_| broken("is not signed by this station's key"))
+}
+
+/// Checks an excerpt (entries picked from the log, as a packet carries
+/// them): every entry is chained, unchanged and signed by `key`. Links
+/// between entries are not checked: the excerpt is not contiguous.
+pub fn verify_excerpt(events: &[Event], key: &VerifyingKey) -> Result<(), Broken> {
+    for e in events {
+        let (Some(prev), Some(hash), Some(sig)) = (&e.prev, &e.hash, &e.sig) else {
+            return Err(Broken {
+                id: e.id,
+                what: "has no hash or signature".into(),
+            });
+        };
+        check_entry(e, prev, hash, sig, key)?;
+    }
+    Ok(())
+}
+
 /// Walks the whole log: each entry's hash recomputed, its link to the
 /// previous entry, its signature by `key`.
 pub fn verify(events: &[Event], key: &VerifyingKey) -> Result<Verified, Broken> {
@@ -186,15 +241,7 @@ pub fn verify(events: &[Event], key: &VerifyingKey) -> Result<Verified, Broken> 
                 "does not follow the entry before it (an entry was removed or inserted)".into(),
             ));
         }
-        if &e.hash_after(link) != hash {
-            return Err(broken("was changed after it was written".into()));
-        }
-        let signature = hex::decode(sig)
-            .ok()
-            .and_then(|b| Signature::from_slice(&b).ok())
-            .ok_or_else(|| broken("has an unreadable signature".into()))?;
-        key.verify(hash.as_bytes(), &signature)
-            .map_err(|_| broken("is not signed by this station's key".into()))?;
+        check_entry(e, link, hash, sig, key)?;
         prev = Some(hash);
     }
     Ok(Verified {

@@ -23,6 +23,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/003_upload.sql"),
     include_str!("migrations/004_preregistration.sql"),
     include_str!("migrations/005_audit_chain.sql"),
+    include_str!("migrations/006_account_security.sql"),
 ];
 
 pub const FILE_NAME: &str = "pishkhan.db";

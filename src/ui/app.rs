@@ -8,11 +8,12 @@ use iced::widget::{button, column, container, text};
 use iced::{Element, Length, Subscription, Task, Theme};
 
 use super::widget::{self, row};
-use super::{drafts, queue, setup, sign_in, wizard};
+use super::{accounts, drafts, password, queue, setup, sign_in, wizard};
 use crate::devices::Devices;
 use crate::enrolment::Step;
 use crate::i18n::{I18n, Lang};
 use crate::station::Station;
+use crate::store::accounts::{Account, DraftKey, Role};
 use crate::store::outbox;
 use crate::text::Text;
 use crate::upload::{Link, Progress};
@@ -38,6 +39,8 @@ pub enum Screen {
     /// First run: create the supervisor account.
     Setup(setup::Setup),
     SignIn(sign_in::SignIn),
+    /// A temporary password must be replaced before anything else.
+    ChangePassword(password::ChangePassword),
     /// The operator's unfinished enrolments, offered after sign-in.
     Drafts(drafts::Drafts),
     Wizard(Box<wizard::Wizard>),
@@ -51,12 +54,25 @@ pub enum Message {
     Wizard(wizard::Message),
     Queue(queue::Message),
     ShowQueue,
+    Accounts(accounts::Message),
+    ShowAccounts,
+    ChangePassword(password::Message),
+    /// Keyboard, mouse or touch input: the operator is at the station.
+    Input,
+    /// Once a second while someone is signed in: sign out when idle.
+    IdleCheck,
     /// Periodic refresh of the queue and the link state.
     Refresh,
     ToggleLanguage,
     SignOut,
     /// Periodic poll of devices while a step shows live device output.
     Tick,
+}
+
+/// A screen shown over the current one, which keeps its state.
+pub enum Overlay {
+    Queue,
+    Accounts(accounts::Accounts),
 }
 
 pub struct App {
@@ -66,9 +82,12 @@ pub struct App {
     /// Packets waiting for upload, refreshed after anything but a tick.
     queued: Option<u64>,
     uploads: Option<Arc<Mutex<Progress>>>,
-    /// The queue screen is open (over whatever screen is underneath).
-    pub showing_queue: bool,
+    pub overlay: Option<Overlay>,
     queue_rows: Vec<outbox::Entry>,
+    /// Who is signed in (None on the sign-in screens and in demo shots).
+    pub signed_in: Option<Account>,
+    /// The last keyboard, mouse or touch input.
+    last_input: std::time::Instant,
 }
 
 impl App {
@@ -80,8 +99,10 @@ impl App {
                 screen: Screen::NotConfigured(reason),
                 queued: None,
                 uploads: None,
-                showing_queue: false,
+                overlay: None,
                 queue_rows: Vec::new(),
+                signed_in: None,
+                last_input: std::time::Instant::now(),
             },
             Ok((station, devices)) => {
                 let i18n = I18n::new(start.lang.unwrap_or(station.config.language));
@@ -102,8 +123,10 @@ impl App {
                     screen,
                     queued: None,
                     uploads: start.uploads,
-                    showing_queue: false,
+                    overlay: None,
                     queue_rows: Vec::new(),
+                    signed_in: None,
+                    last_input: std::time::Instant::now(),
                 };
                 app.refresh_queue();
                 app
@@ -119,12 +142,17 @@ impl App {
         Theme::Light
     }
 
+    /// The queue screen is open.
+    pub fn showing_queue(&self) -> bool {
+        matches!(self.overlay, Some(Overlay::Queue))
+    }
+
     fn refresh_queue(&mut self) {
         self.queued = self
             .station
             .as_ref()
             .and_then(|(station, _)| station.with_db(outbox::pending).ok());
-        if self.showing_queue {
+        if self.showing_queue() {
             self.queue_rows = self
                 .station
                 .as_ref()
@@ -142,7 +170,11 @@ impl App {
     }
 
     pub fn update(&mut self, message: Message) -> Task<Message> {
-        if !matches!(message, Message::Tick) {
+        if let Message::Input = message {
+            self.last_input = std::time::Instant::now();
+            return Task::none();
+        }
+        if !matches!(message, Message::Tick | Message::IdleCheck) {
             let task = self.route(message);
             self.refresh_queue();
             return task;
@@ -152,8 +184,44 @@ impl App {
 
     fn route(&mut self, message: Message) -> Task<Message> {
         match message {
-            Message::ShowQueue => self.showing_queue = true,
-            Message::Queue(queue::Message::Close) => self.showing_queue = false,
+            Message::ShowQueue => self.overlay = Some(Overlay::Queue),
+            Message::Queue(queue::Message::Close) => self.overlay = None,
+            Message::ShowAccounts => {
+                if let (Some((station, _)), Some(user)) = (&self.station, &self.signed_in)
+                    && user.role == Role::Supervisor
+                {
+                    let screen = accounts::Accounts::new(station, user.username.clone());
+                    self.overlay = Some(Overlay::Accounts(screen));
+                }
+            }
+            Message::Accounts(message) => {
+                if let (Some(Overlay::Accounts(screen)), Some((station, _))) =
+                    (&mut self.overlay, &self.station)
+                    && let Some(accounts::Event::Close) = screen.update(message, station)
+                {
+                    self.overlay = None;
+                }
+            }
+            Message::Input => {}
+            Message::IdleCheck => self.check_idle(),
+            Message::ChangePassword(message) => {
+                let (Screen::ChangePassword(screen), Some((station, _))) =
+                    (&mut self.screen, &self.station)
+                else {
+                    return Task::none();
+                };
+                match screen.update(message, station) {
+                    Some(password::Event::Changed) => {
+                        let (account, key) = (screen.account.clone(), screen.key.clone());
+                        self.enter(account, key);
+                    }
+                    Some(password::Event::Locked(problem)) => {
+                        self.signed_in = None;
+                        self.screen = Screen::SignIn(sign_in::SignIn::with_problem(problem));
+                    }
+                    None => {}
+                }
+            }
             Message::Refresh => {
                 // Background work shows on screen: the appointment list's age.
                 if let Screen::Wizard(wizard) = &mut self.screen {
@@ -163,11 +231,7 @@ impl App {
             Message::ToggleLanguage => {
                 self.i18n.set_lang(self.i18n.lang().other());
             }
-            Message::SignOut => {
-                if self.station.is_some() {
-                    self.screen = Screen::SignIn(sign_in::SignIn::default());
-                }
-            }
+            Message::SignOut => self.sign_out(None),
             Message::Setup(message) => {
                 let (Screen::Setup(setup), Some((station, _))) = (&mut self.screen, &self.station)
                 else {
@@ -183,23 +247,18 @@ impl App {
                 else {
                     return Task::none();
                 };
+                let _ = devices;
                 if let Some(sign_in::Event::SignedIn(account, key)) =
                     sign_in.update(message, station)
                 {
-                    let waiting = station.drafts_of(&account.username).unwrap_or_else(|e| {
-                        tracing::error!("reading drafts: {e}");
-                        Vec::new()
-                    });
-                    self.screen = if waiting.is_empty() {
-                        Screen::Wizard(Box::new(wizard::Wizard::new(
-                            station.clone(),
-                            devices.clone(),
-                            account.username,
-                            account.full_name,
-                        )))
+                    self.last_input = std::time::Instant::now();
+                    self.signed_in = Some(account.clone());
+                    if account.must_change_password {
+                        self.screen =
+                            Screen::ChangePassword(password::ChangePassword::new(account, key));
                     } else {
-                        Screen::Drafts(drafts::Drafts::new(station, account, key, waiting))
-                    };
+                        self.enter(account, key);
+                    }
                 }
             }
             Message::Drafts(message) => {
@@ -243,13 +302,89 @@ impl App {
         Task::none()
     }
 
+    /// After sign-in (and any password change): the operator's drafts
+    /// when there are some, else a new enrolment.
+    fn enter(&mut self, account: Account, key: DraftKey) {
+        let Some((station, devices)) = &self.station else {
+            return;
+        };
+        let waiting = station.drafts_of(&account.username).unwrap_or_else(|e| {
+            tracing::error!("reading drafts: {e}");
+            Vec::new()
+        });
+        self.screen = if waiting.is_empty() {
+            Screen::Wizard(Box::new(wizard::Wizard::new(
+                station.clone(),
+                devices.clone(),
+                account.username,
+                account.full_name,
+            )))
+        } else {
+            Screen::Drafts(drafts::Drafts::new(station, account, key, waiting))
+        };
+    }
+
+    /// Back to the sign-in screen, audited; `notice` says why when the
+    /// station did it (idle).
+    fn sign_out(&mut self, notice: Option<Text>) {
+        let Some((station, _)) = &self.station else {
+            return;
+        };
+        if let Some(account) = self.signed_in.take() {
+            station.sign_out(&account.username, notice.is_some());
+        }
+        self.overlay = None;
+        self.screen = Screen::SignIn(
+            notice.map_or_else(sign_in::SignIn::default, sign_in::SignIn::with_notice),
+        );
+    }
+
+    fn idle_limits(&self) -> Option<(Duration, Duration)> {
+        let (station, _) = self.station.as_ref()?;
+        let accounts = &station.config.accounts;
+        (self.signed_in.is_some() && accounts.idle_logout_seconds > 0).then(|| {
+            (
+                Duration::from_secs(accounts.idle_logout_seconds),
+                Duration::from_secs(accounts.idle_warning_seconds),
+            )
+        })
+    }
+
+    /// Seconds left before the idle sign-out, once the warning is due.
+    pub fn idle_warning(&self) -> Option<u64> {
+        let (logout, warning) = self.idle_limits()?;
+        let idle = self.last_input.elapsed();
+        (idle + warning >= logout).then(|| logout.saturating_sub(idle).as_secs())
+    }
+
+    fn check_idle(&mut self) {
+        let Some((logout, _)) = self.idle_limits() else {
+            return;
+        };
+        if self.last_input.elapsed() >= logout {
+            tracing::info!("signed out after {} s without input", logout.as_secs());
+            let minutes = logout.as_secs().div_ceil(60).to_string();
+            self.sign_out(Some(
+                Text::new("ui-idle-signed-out").arg("minutes", minutes),
+            ));
+        }
+    }
+
     pub fn subscription(&self) -> Subscription<Message> {
         let refresh = if self.uploads.is_some() {
             iced::time::every(Duration::from_secs(1)).map(|_| Message::Refresh)
         } else {
             Subscription::none()
         };
-        Subscription::batch([refresh, self.screen_subscription()])
+        let idle = if self.idle_limits().is_some() {
+            Subscription::batch([
+                iced::time::every(Duration::from_secs(1)).map(|_| Message::IdleCheck),
+                iced::event::listen_with(input_event),
+            ])
+        } else {
+            Subscription::none()
+        };
+        Subscription::batch([refresh, idle, self.screen_subscription()])
     }
 
     fn screen_subscription(&self) -> Subscription<Message> {
@@ -274,17 +409,20 @@ impl App {
     pub fn view(&self) -> Element<'_, Message> {
         let i18n = &self.i18n;
         let progress = self.progress();
-        let body: Element<'_, Message> = if self.showing_queue {
-            queue::view(&self.queue_rows, progress.as_ref(), i18n).map(Message::Queue)
-        } else {
-            self.screen_view()
+        let body: Element<'_, Message> = match &self.overlay {
+            Some(Overlay::Queue) => {
+                queue::view(&self.queue_rows, progress.as_ref(), i18n).map(Message::Queue)
+            }
+            Some(Overlay::Accounts(screen)) => screen.view(i18n).map(Message::Accounts),
+            None => self.screen_view(),
         };
-        column![
-            self.top_bar(),
-            container(body).height(Length::Fill),
-            self.status_bar(progress.as_ref())
-        ]
-        .into()
+        let mut page = column![self.top_bar()];
+        if let Some(seconds) = self.idle_warning() {
+            page = page.push(self.idle_banner(seconds));
+        }
+        page.push(container(body).height(Length::Fill))
+            .push(self.status_bar(progress.as_ref()))
+            .into()
     }
 
     fn screen_view(&self) -> Element<'_, Message> {
@@ -303,6 +441,7 @@ impl App {
             .into(),
             Screen::Setup(setup) => setup.view(i18n).map(Message::Setup),
             Screen::SignIn(sign_in) => sign_in.view(i18n).map(Message::SignIn),
+            Screen::ChangePassword(screen) => screen.view(i18n).map(Message::ChangePassword),
             Screen::Drafts(drafts) => drafts.view(i18n).map(Message::Drafts),
             Screen::Wizard(wizard) => wizard.view(i18n).map(Message::Wizard),
         }
@@ -321,22 +460,29 @@ impl App {
             );
         }
         items.push(iced::widget::space().width(Length::Fill).into());
-        if self.station.is_some() && !self.showing_queue {
-            items.push(
-                button(text(i18n.tr("ui-queue")).size(14))
-                    .style(button::secondary)
-                    .on_press(Message::ShowQueue)
-                    .into(),
-            );
+        let small = |id: &str, message: Message| -> Element<'_, Message> {
+            button(text(i18n.tr(id)).size(14))
+                .style(button::secondary)
+                .on_press(message)
+                .into()
+        };
+        if self.station.is_some() && !self.showing_queue() {
+            items.push(small("ui-queue", Message::ShowQueue));
         }
-        if let Screen::Wizard(wizard) = &self.screen {
+        if self
+            .signed_in
+            .as_ref()
+            .is_some_and(|a| a.role == Role::Supervisor)
+            && !matches!(self.overlay, Some(Overlay::Accounts(_)))
+        {
+            items.push(small("ui-accounts", Message::ShowAccounts));
+        }
+        if let Some(account) = &self.signed_in {
+            items.push(text(account.full_name.clone()).size(14).into());
+            items.push(small("ui-sign-out", Message::SignOut));
+        } else if let Screen::Wizard(wizard) = &self.screen {
             items.push(text(wizard.operator_name().to_owned()).size(14).into());
-            items.push(
-                button(text(i18n.tr("ui-sign-out")).size(14))
-                    .style(button::secondary)
-                    .on_press(Message::SignOut)
-                    .into(),
-            );
+            items.push(small("ui-sign-out", Message::SignOut));
         }
         items.push(
             button(text(i18n.tr("ui-other-language")).size(14))
@@ -349,6 +495,25 @@ impl App {
             .width(Length::Fill)
             .style(container::rounded_box)
             .into()
+    }
+
+    fn idle_banner(&self, seconds: u64) -> Element<'_, Message> {
+        let i18n = &self.i18n;
+        let warning = Text::new("ui-idle-warning").arg("seconds", seconds.to_string());
+        container(row(
+            i18n,
+            vec![
+                text(i18n.text(&warning)).size(15).into(),
+                iced::widget::space().width(Length::Fill).into(),
+                button(text(i18n.tr("ui-stay-signed-in")).size(14))
+                    .on_press(Message::Input)
+                    .into(),
+            ],
+        ))
+        .padding([6, 16])
+        .width(Length::Fill)
+        .style(container::warning)
+        .into()
     }
 
     fn status_bar(&self, progress: Option<&Progress>) -> Element<'_, Message> {
@@ -399,6 +564,25 @@ impl App {
             .width(Length::Fill)
             .style(container::rounded_box)
             .into()
+    }
+}
+
+/// Keyboard, mouse and touch input count as the operator being present.
+fn input_event(
+    event: iced::Event,
+    _status: iced::event::Status,
+    _window: iced::window::Id,
+) -> Option<Message> {
+    use iced::mouse;
+    match event {
+        iced::Event::Keyboard(_)
+        | iced::Event::Touch(_)
+        | iced::Event::Mouse(
+            mouse::Event::ButtonPressed(_)
+            | mouse::Event::WheelScrolled { .. }
+            | mouse::Event::CursorMoved { .. },
+        ) => Some(Message::Input),
+        _ => None,
     }
 }
 

@@ -6,7 +6,6 @@ use iced::Element;
 
 use crate::i18n::I18n;
 use crate::station::Station;
-use crate::store::accounts::{self, AccountError, Role};
 use crate::text::Text;
 use crate::ui::widget;
 
@@ -31,24 +30,15 @@ impl Approval {
     pub fn verify(&mut self, station: &Station) -> Option<String> {
         let username = self.username.trim().to_owned();
         let password = std::mem::take(&mut self.password);
-        match station.with_db(|db| accounts::verify(db, &username, &password)) {
-            Ok(account) if account.role == Role::Supervisor => {
+        match station.approve(&username, &password) {
+            Ok(account) => {
                 tracing::info!(supervisor = %account.username, "supervisor approval");
                 self.problem = None;
                 Some(account.username)
             }
-            Ok(account) => {
-                tracing::warn!(user = %account.username, "approval by a non-supervisor refused");
-                self.problem = Some(Text::new("err-not-supervisor"));
-                None
-            }
-            Err(AccountError::WrongCredentials) => {
-                tracing::warn!("failed supervisor approval");
-                self.problem = Some(Text::new("err-wrong-credentials"));
-                None
-            }
             Err(e) => {
-                self.problem = Some(Text::new("err-internal").arg("detail", e.to_string()));
+                tracing::warn!(user = %username, "approval refused: {e}");
+                self.problem = Some(e.text());
                 None
             }
         }

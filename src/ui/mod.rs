@@ -3,9 +3,11 @@
 //! Halloy-style: every screen and wizard step is a module with its own
 //! `Message`, state, `update` and `view`; [`app::App`] only routes.
 
+pub mod accounts;
 pub mod app;
 mod approval;
 pub mod drafts;
+mod password;
 mod photo;
 pub mod queue;
 mod setup;

@@ -31,28 +31,9 @@ pub enum Event {
     Created,
 }
 
-/// The smallest password we accept for a supervisor.
-pub const MIN_PASSWORD: usize = 8;
-
-fn check(setup: &Setup) -> Result<(), Text> {
-    if setup.full_name.trim().is_empty() {
-        return Err(Text::new("err-full-name-required"));
-    }
-    let username = setup.username.trim();
-    if username.is_empty()
-        || !username
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
-    {
-        return Err(Text::new("err-username-format"));
-    }
-    if setup.password.chars().count() < MIN_PASSWORD {
-        return Err(Text::new("err-password-short").arg("min", MIN_PASSWORD.to_string()));
-    }
-    if setup.password != setup.repeat {
-        return Err(Text::new("err-password-mismatch"));
-    }
-    Ok(())
+fn check(setup: &Setup, min_password: u32) -> Result<(), Text> {
+    accounts::check_new_account(&setup.full_name, &setup.username)?;
+    accounts::check_new_password(&setup.password, &setup.repeat, min_password)
 }
 
 impl Setup {
@@ -63,7 +44,7 @@ impl Setup {
             Message::Password(v) => self.password = v,
             Message::Repeat(v) => self.repeat = v,
             Message::Create => {
-                if let Err(problem) = check(self) {
+                if let Err(problem) = check(self, station.config.accounts.min_password_length) {
                     self.problem = Some(problem);
                     return None;
                 }
@@ -74,6 +55,7 @@ impl Setup {
                         self.full_name.trim(),
                         Role::Supervisor,
                         &self.password,
+                        None,
                     )
                 });
                 match created {

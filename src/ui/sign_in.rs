@@ -5,7 +5,7 @@ use iced::Element;
 use super::widget;
 use crate::i18n::I18n;
 use crate::station::Station;
-use crate::store::accounts::{Account, AccountError, DraftKey};
+use crate::store::accounts::{Account, DraftKey};
 use crate::text::Text;
 
 #[derive(Debug, Default)]
@@ -13,6 +13,8 @@ pub struct SignIn {
     username: String,
     password: String,
     problem: Option<Text>,
+    /// Why the previous operator is no longer signed in (idle sign-out).
+    notice: Option<Text>,
 }
 
 #[derive(Debug, Clone)]
@@ -27,6 +29,32 @@ pub enum Event {
 }
 
 impl SignIn {
+    /// The sign-in screen with a notice above the form (or a problem, for
+    /// an account that locked itself elsewhere).
+    pub fn with_notice(notice: Text) -> Self {
+        Self {
+            notice: Some(notice),
+            ..Self::default()
+        }
+    }
+
+    /// Why the last attempt was refused.
+    pub fn problem(&self) -> Option<&Text> {
+        self.problem.as_ref()
+    }
+
+    /// The notice shown above the form.
+    pub fn notice(&self) -> Option<&Text> {
+        self.notice.as_ref()
+    }
+
+    pub fn with_problem(problem: Text) -> Self {
+        Self {
+            problem: Some(problem),
+            ..Self::default()
+        }
+    }
+
     pub fn update(&mut self, message: Message, station: &Station) -> Option<Event> {
         match message {
             Message::Username(v) => self.username = v,
@@ -39,12 +67,10 @@ impl SignIn {
                         tracing::info!(user = %account.username, "signed in");
                         return Some(Event::SignedIn(account, key));
                     }
-                    Err(AccountError::WrongCredentials) => {
-                        tracing::warn!("failed sign-in");
-                        self.problem = Some(Text::new("err-wrong-credentials"));
-                    }
                     Err(e) => {
-                        self.problem = Some(Text::new("err-internal").arg("detail", e.to_string()));
+                        tracing::warn!("sign-in refused: {e}");
+                        self.notice = None;
+                        self.problem = Some(e.text());
                     }
                 }
             }
@@ -53,8 +79,11 @@ impl SignIn {
     }
 
     pub fn view(&self, i18n: &I18n) -> Element<'_, Message> {
-        let fields = vec![
-            widget::heading(i18n, i18n.tr("ui-sign-in-title")),
+        let mut fields = vec![widget::heading(i18n, i18n.tr("ui-sign-in-title"))];
+        if let Some(notice) = &self.notice {
+            fields.push(widget::line(i18n, i18n.text(notice)));
+        }
+        fields.extend([
             widget::field(
                 i18n,
                 "sign-in-username",
@@ -71,7 +100,7 @@ impl SignIn {
                 Message::Password,
                 Some(Message::Submit),
             ),
-        ];
+        ]);
         widget::form(
             i18n,
             fields,

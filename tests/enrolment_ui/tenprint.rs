@@ -37,7 +37,7 @@ impl Harness {
             .unwrap_or_default()
     }
 
-    fn approve_as(&mut self, username: &str, password: &str) {
+    pub(crate) fn approve_as(&mut self, username: &str, password: &str) {
         // Empty the username field (a failed approval keeps what was typed).
         self.fingerprint_message(wizard::FingerprintsMessage::Dialog(
             wizard::FingerprintsDialogMessage::Username(String::new()),
@@ -83,7 +83,7 @@ impl Harness {
 
     /// Retakes with R until the attempts are used, then force-accepts with
     /// the supervisor (after an operator's approval is refused).
-    fn force_after_last_attempt(&mut self, operator: &str) -> Impression {
+    pub(crate) fn force_after_last_attempt(&mut self, operator: &str) -> Impression {
         let impression = loop {
             let impression = self.wait_review().expect("a capture");
             assert!(self.problems().is_empty(), "{:?}", self.problems());
@@ -114,11 +114,11 @@ impl Harness {
 
     fn add_operator(&self, username: &str) {
         self.station
-            .with_db(|db| accounts::create(db, username, "اپراتور", Role::Operator, PASSWORD))
+            .with_db(|db| accounts::create(db, username, "اپراتور", Role::Operator, PASSWORD, None))
             .expect("operator account");
     }
 
-    fn seal(&mut self) -> packet::Opened {
+    pub(crate) fn seal(&mut self) -> packet::Opened {
         assert!(self.sees(&self.tr("ui-fingers-complete")));
         self.click(&self.tr("ui-next"));
         assert_eq!(self.wizard().step, Step::Review);

@@ -48,7 +48,7 @@ fn in_demo_mode_an_enrolment_reaches_the_embedded_intake_and_shows_as_received()
         "the status bar shows the link"
     );
     h.click(&h.tr("ui-queue"));
-    assert!(h.app.showing_queue);
+    assert!(h.app.showing_queue());
     assert!(
         h.sees(&h.tr("status-acknowledged")),
         "the queue screen shows the packet received"
@@ -64,7 +64,7 @@ fn in_demo_mode_an_enrolment_reaches_the_embedded_intake_and_shows_as_received()
     .count();
     assert_eq!(stored, 1);
     h.click(&h.tr("ui-queue-close"));
-    assert!(!h.app.showing_queue);
+    assert!(!h.app.showing_queue());
     assert_eq!(h.wizard().step, Step::Done, "the screen underneath is kept");
 }
 
