@@ -762,8 +762,15 @@ impl Station {
         Ok(restored)
     }
 
-    /// Deletes a draft on the operator's word, with the reason, audited.
-    pub fn abandon_draft(&self, id: &str, operator: &str, reason: &str) -> Result<(), DraftError> {
+    /// Deletes a draft on the operator's word, with the reason and the
+    /// approving supervisor, both audited.
+    pub fn abandon_draft(
+        &self,
+        id: &str,
+        operator: &str,
+        reason: &str,
+        approved_by: &str,
+    ) -> Result<(), DraftError> {
         let reason = reason.trim();
         if reason.is_empty() {
             return Err(DraftError::NoReason);
@@ -788,6 +795,14 @@ impl Station {
             "draft-abandoned",
             Some(id),
             Some(reason),
+        )?;
+        audit::record(
+            &tx,
+            &self.key,
+            approved_by,
+            "override-approved",
+            Some(id),
+            Some("draft-abandoned"),
         )?;
         tx.commit().map_err(StoreError::from)?;
         Ok(())

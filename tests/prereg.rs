@@ -445,6 +445,7 @@ async fn an_accepted_packet_checked_in_from_an_appointment_takes_it_off_the_list
                 registered: registered.first_name.clone(),
                 resolution: Some(Resolution::Kept {
                     reason: "as on the birth certificate".into(),
+                    approved_by: Some("sara".into()),
                 }),
             }],
         });

@@ -525,3 +525,4 @@ ui-change-password-help = { $name }, you signed in with a temporary password. Ch
 ui-change-password = Change password
 ui-password-current = Current (temporary) password
 ui-password-new = New password
+ui-difference-kept-approved = Typed value kept: { $reason } (approved by { $supervisor })

@@ -525,3 +525,4 @@ ui-change-password-help = { $name }، با گذرواژهٔ موقت وارد ش
 ui-change-password = تغییر گذرواژه
 ui-password-current = گذرواژهٔ کنونی (موقت)
 ui-password-new = گذرواژهٔ تازه
+ui-difference-kept-approved = مقدار نوشته‌شده نگه داشته شد: { $reason } (با تأیید { $supervisor })

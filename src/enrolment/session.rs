@@ -228,6 +228,20 @@ impl Session {
         {
             out.push(("national-code".into(), s));
         }
+        if let Some(check_in) = &self.check_in {
+            out.extend(
+                check_in
+                    .differences
+                    .iter()
+                    .filter_map(|d| match &d.resolution {
+                        Some(crate::prereg::Resolution::Kept {
+                            approved_by: Some(s),
+                            ..
+                        }) => Some((format!("prereg-difference-kept {}", d.field), s.clone())),
+                        _ => None,
+                    }),
+            );
+        }
         if let Some(o) = self
             .portrait
             .as_ref()

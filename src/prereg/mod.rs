@@ -59,8 +59,14 @@ pub enum Resolution {
     /// The typed value was changed to the registered one.
     Corrected,
     /// The typed value was kept (the document in front of the operator says
-    /// so); the reason travels in the packet.
-    Kept { reason: String },
+    /// so); the reason and the supervisor who approved it on the spot
+    /// travel in the packet (absent in drafts and packets from before
+    /// approvals were asked for).
+    Kept {
+        reason: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        approved_by: Option<String>,
+    },
 }
 
 /// One field where the typed value and the pre-registration differ.
@@ -119,7 +125,7 @@ impl CheckIn {
     /// The differences kept with a reason, for the packet.
     pub fn kept(&self) -> impl Iterator<Item = (&Difference, &str)> {
         self.differences.iter().filter_map(|d| match &d.resolution {
-            Some(Resolution::Kept { reason }) => Some((d, reason.as_str())),
+            Some(Resolution::Kept { reason, .. }) => Some((d, reason.as_str())),
             _ => None,
         })
     }
@@ -389,6 +395,7 @@ mod tests {
         assert_eq!(check_in.unresolved().count(), 2);
         check_in.differences[0].resolution = Some(Resolution::Kept {
             reason: "spelled so on the birth certificate".into(),
+            approved_by: Some("sara".into()),
         });
         // The operator corrects the birth date: that difference is settled
         // and stays on record, the decision on the last name stays.
@@ -419,6 +426,7 @@ mod tests {
                 registered: "رضایی".into(),
                 resolution: Some(Resolution::Kept {
                     reason: "as on the certificate".into(),
+                    approved_by: Some("sara".into()),
                 }),
             }],
         };

@@ -44,13 +44,14 @@ impl Approval {
         }
     }
 
-    /// The sign-in fields; `approve` is sent on Enter in the password.
+    /// The sign-in fields; `approve` (if any) is sent on Enter in the
+    /// password.
     pub fn view<'a, M: Clone + 'a>(
         &'a self,
         i18n: &I18n,
         on_username: impl Fn(String) -> M + 'a,
         on_password: impl Fn(String) -> M + 'a,
-        approve: M,
+        approve: Option<M>,
     ) -> Vec<Element<'a, M>> {
         let mut items = vec![
             widget::line(i18n, i18n.tr("ui-supervisor-approval")),
@@ -68,7 +69,7 @@ impl Approval {
                 "ui-supervisor-password",
                 &self.password,
                 on_password,
-                Some(approve),
+                approve,
             ),
         ];
         if let Some(problem) = &self.problem {

@@ -4,6 +4,7 @@
 use iced::Element;
 use iced::widget::{button, column, container, text};
 
+use super::approval::Approval;
 use super::widget;
 use crate::enrolment::draft;
 use crate::i18n::I18n;
@@ -19,6 +20,8 @@ pub struct Drafts {
     /// Who each draft is about, by draft id.
     applicants: std::collections::BTreeMap<String, draft::Summary>,
     reason: String,
+    /// Abandoning a draft needs a supervisor's sign-in on the spot.
+    approval: Approval,
     problem: Option<Text>,
 }
 
@@ -26,6 +29,8 @@ pub struct Drafts {
 pub enum Message {
     Resume(String),
     Reason(String),
+    SupervisorUsername(String),
+    SupervisorPassword(String),
     Abandon(String),
     StartNew,
 }
@@ -53,6 +58,7 @@ impl Drafts {
             entries,
             applicants,
             reason: String::new(),
+            approval: Approval::default(),
             problem: None,
         }
     }
@@ -60,6 +66,8 @@ impl Drafts {
     pub fn update(&mut self, message: Message, station: &Station) -> Option<Event> {
         match message {
             Message::Reason(reason) => self.reason = reason,
+            Message::SupervisorUsername(v) => self.approval.username = v,
+            Message::SupervisorPassword(v) => self.approval.password = v,
             Message::StartNew => return Some(Event::StartNew),
             Message::Resume(id) => {
                 match station.resume_draft(&id, &self.account.username, &self.key) {
@@ -72,7 +80,14 @@ impl Drafts {
                 }
             }
             Message::Abandon(id) => {
-                match station.abandon_draft(&id, &self.account.username, &self.reason) {
+                if self.reason.trim().is_empty() {
+                    self.problem = Some(Text::new("err-draft-reason"));
+                    return None;
+                }
+                self.problem = None;
+                let supervisor = self.approval.verify(station)?;
+                match station.abandon_draft(&id, &self.account.username, &self.reason, &supervisor)
+                {
                     Ok(()) => {
                         self.entries.retain(|e| e.id != id);
                         self.reason.clear();
@@ -159,6 +174,13 @@ impl Drafts {
             "ui-draft-reason",
             &self.reason,
             Message::Reason,
+            None,
+        ));
+        items.extend(self.approval.view(
+            i18n,
+            Message::SupervisorUsername,
+            Message::SupervisorPassword,
+            // Several drafts: Enter must not pick one.
             None,
         ));
         if let Some(problem) = &self.problem {

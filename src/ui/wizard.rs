@@ -364,10 +364,12 @@ impl Wizard {
                     .update(message, &mut self.session, &self.station);
             }
             Message::Documents(message) => {
-                if let Some(field) =
-                    self.documents
-                        .update(&mut self.session, message, &self.devices.camera)
-                {
+                if let Some(field) = self.documents.update(
+                    &mut self.session,
+                    message,
+                    &self.devices.camera,
+                    &self.station,
+                ) {
                     self.correct(&field);
                 }
             }

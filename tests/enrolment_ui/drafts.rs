@@ -107,7 +107,7 @@ fn an_enrolment_cut_off_at_the_fingerprints_resumes_after_a_restart_and_seals() 
 }
 
 #[test]
-fn a_draft_is_abandoned_only_with_a_reason_and_the_reason_is_audited() {
+fn a_draft_is_abandoned_only_with_a_reason_and_a_supervisor_and_both_are_audited() {
     let mut h = Harness::new();
     h.sign_up_and_in();
     h.fill_applicant();
@@ -120,6 +120,14 @@ fn a_draft_is_abandoned_only_with_a_reason_and_the_reason_is_audited() {
     assert_eq!(h.station.drafts_of("sara").expect("drafts").len(), 1);
     h.type_into("draft-abandon-reason", "متقاضی منصرف شد");
     h.click(&h.tr("ui-draft-abandon"));
+    assert!(
+        h.sees(&h.tr("err-wrong-credentials")),
+        "a supervisor must approve"
+    );
+    assert_eq!(h.station.drafts_of("sara").expect("drafts").len(), 1);
+    h.type_into("supervisor-username", "sara");
+    h.type_into("supervisor-password", PASSWORD);
+    h.click(&h.tr("ui-draft-abandon"));
     assert_eq!(h.wizard().step, Step::Applicant, "on to a new enrolment");
     assert_ne!(h.wizard().session.id.to_string(), id);
     assert!(h.station.drafts_of("sara").expect("drafts").is_empty());
@@ -131,6 +139,15 @@ fn a_draft_is_abandoned_only_with_a_reason_and_the_reason_is_audited() {
     assert_eq!(abandoned.actor, "sara");
     assert_eq!(abandoned.subject.as_deref(), Some(id.as_str()));
     assert_eq!(abandoned.detail.as_deref(), Some("متقاضی منصرف شد"));
+    let approved = events
+        .iter()
+        .find(|e| e.action == "override-approved")
+        .expect("the approval is audited");
+    assert_eq!(
+        (approved.actor.as_str(), approved.subject.as_deref()),
+        ("sara", Some(id.as_str()))
+    );
+    assert_eq!(approved.detail.as_deref(), Some("draft-abandoned"));
 }
 
 /// Writes docs/screens/{fa,en}-1b-drafts-tiny-skia.png (run with

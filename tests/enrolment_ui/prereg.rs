@@ -112,6 +112,14 @@ fn a_checked_in_preregistration_with_a_kept_difference_reaches_the_packet() {
     let reason = "مطابق شناسنامه";
     h.type_into("reason-last-name", reason);
     h.click(&h.tr("ui-difference-keep"));
+    assert_eq!(
+        h.wizard().session.unresolved_differences(),
+        1,
+        "a supervisor must approve"
+    );
+    h.type_into("supervisor-username", "sara");
+    h.type_into("supervisor-password", PASSWORD);
+    h.click(&h.tr("ui-approve"));
     assert_eq!(h.wizard().session.unresolved_differences(), 0);
     h.click(&h.tr("ui-next"));
     assert_eq!(h.wizard().step, Step::Portrait);
@@ -141,7 +149,8 @@ fn a_checked_in_preregistration_with_a_kept_difference_reaches_the_packet() {
     assert_eq!(
         recorded.differences[0].resolution,
         Some(Resolution::Kept {
-            reason: reason.into()
+            reason: reason.into(),
+            approved_by: Some("sara".into()),
         })
     );
     use packet::transaction::t2;

@@ -437,7 +437,7 @@ impl State {
             i18n,
             Message::ApproveUsername,
             Message::ApprovePassword,
-            Message::Approve,
+            Some(Message::Approve),
         );
         items.push(
             row(

@@ -12,7 +12,9 @@ use crate::enrolment::applicant::Field;
 use crate::enrolment::{DocumentCheck, JalaliDate, Session};
 use crate::i18n::I18n;
 use crate::prereg::{Difference, Resolution};
+use crate::station::Station;
 use crate::text::Text;
+use crate::ui::approval::Approval;
 use crate::ui::photo::{PhotoCapture, PhotoMessage};
 use crate::ui::widget::{self, row};
 use pishkhan_camera::Source;
@@ -27,6 +29,9 @@ pub struct State {
     problem: Option<(String, Text)>,
     /// The camera, while the document is being photographed.
     photo: Option<PhotoCapture>,
+    /// Keeping a typed value against the pre-registration: the field,
+    /// waiting for a supervisor's sign-in on the spot.
+    approving: Option<(String, Approval)>,
 }
 
 #[derive(Debug, Clone)]
@@ -37,6 +42,9 @@ pub enum Message {
     Correct(String),
     Reason(String, String),
     Keep(String),
+    KeepUsername(String),
+    KeepPassword(String),
+    KeepApprove,
     /// Undo a decision.
     Reopen(String),
     /// Photograph the document (optional evidence).
@@ -54,6 +62,7 @@ impl State {
         session: &mut Session,
         message: Message,
         camera: &Source,
+        station: &Station,
     ) -> Option<String> {
         match message {
             Message::PhotoStart => self.photo = Some(PhotoCapture::start(camera)),
@@ -75,20 +84,36 @@ impl State {
                 self.reasons.insert(field, reason);
             }
             Message::Keep(field) => {
-                let reason = self
-                    .reasons
-                    .get(&field)
-                    .map(|r| crate::enrolment::digits::normalise_text(r))
-                    .unwrap_or_default();
-                if reason.chars().count() < MIN_REASON {
+                if self.reason(&field).chars().count() < MIN_REASON {
                     self.problem = Some((field, Text::new("err-reason-required")));
                     return None;
                 }
-                if let Some(d) = difference_mut(session, &field) {
-                    tracing::info!(field = %field, "pre-registration difference kept");
-                    d.resolution = Some(Resolution::Kept { reason });
-                    self.problem = None;
+                self.problem = None;
+                self.approving = Some((field, Approval::default()));
+            }
+            Message::KeepUsername(v) => {
+                if let Some((_, approval)) = &mut self.approving {
+                    approval.username = v;
                 }
+            }
+            Message::KeepPassword(v) => {
+                if let Some((_, approval)) = &mut self.approving {
+                    approval.password = v;
+                }
+            }
+            Message::KeepApprove => {
+                let (field, approval) = self.approving.as_mut()?;
+                let supervisor = approval.verify(station)?;
+                let field = field.clone();
+                let reason = self.reason(&field);
+                if let Some(d) = difference_mut(session, &field) {
+                    tracing::info!(field = %field, %supervisor, "pre-registration difference kept");
+                    d.resolution = Some(Resolution::Kept {
+                        reason,
+                        approved_by: Some(supervisor),
+                    });
+                }
+                self.approving = None;
             }
             Message::Reopen(field) => {
                 if let Some(d) = difference_mut(session, &field) {
@@ -97,6 +122,14 @@ impl State {
             }
         }
         None
+    }
+
+    /// The reason typed for keeping `field`, normalised.
+    fn reason(&self, field: &str) -> String {
+        self.reasons
+            .get(field)
+            .map(|r| crate::enrolment::digits::normalise_text(r))
+            .unwrap_or_default()
     }
 
     pub fn view<'a>(&'a self, session: &'a Session, i18n: &I18n) -> Element<'a, Message> {
@@ -251,12 +284,22 @@ impl State {
         .spacing(4);
         let key = d.field.clone();
         let decision: Element<'a, Message> = match &d.resolution {
-            Some(Resolution::Kept { reason }) => row(
+            Some(Resolution::Kept {
+                reason,
+                approved_by,
+            }) => row(
                 i18n,
                 vec![
-                    text(i18n.text(&Text::new("ui-difference-kept").arg("reason", reason.clone())))
-                        .style(text::success)
-                        .into(),
+                    text(
+                        i18n.text(&match approved_by {
+                            Some(supervisor) => Text::new("ui-difference-kept-approved")
+                                .arg("reason", reason.clone())
+                                .arg("supervisor", supervisor.clone()),
+                            None => Text::new("ui-difference-kept").arg("reason", reason.clone()),
+                        }),
+                    )
+                    .style(text::success)
+                    .into(),
                     button(text(i18n.tr("ui-difference-reopen")))
                         .style(button::text)
                         .on_press(Message::Reopen(key))
@@ -301,6 +344,22 @@ impl State {
                     && *field == d.field
                 {
                     col = col.push(widget::error(i18n, problem));
+                }
+                if let Some((field, approval)) = &self.approving
+                    && *field == d.field
+                {
+                    col = col.extend(approval.view(
+                        i18n,
+                        Message::KeepUsername,
+                        Message::KeepPassword,
+                        Some(Message::KeepApprove),
+                    ));
+                    col = col.push(widget::aligned(
+                        i18n,
+                        button(text(i18n.tr("ui-approve")))
+                            .style(button::primary)
+                            .on_press(Message::KeepApprove),
+                    ));
                 }
                 col.into()
             }

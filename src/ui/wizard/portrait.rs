@@ -455,7 +455,7 @@ impl State {
             i18n,
             Message::Username,
             Message::Password,
-            Message::Approve,
+            Some(Message::Approve),
         ));
         if let Some(problem) = &form.problem {
             items.push(widget::error(i18n, problem));

@@ -124,7 +124,7 @@ impl Dialog {
                     i18n,
                     DialogMessage::Username,
                     DialogMessage::Password,
-                    DialogMessage::Approve,
+                    Some(DialogMessage::Approve),
                 ));
                 (Text::new("ui-force-title"), items)
             }
@@ -267,7 +267,7 @@ impl ExceptionForm {
             i18n,
             DialogMessage::Username,
             DialogMessage::Password,
-            DialogMessage::Approve,
+            Some(DialogMessage::Approve),
         ));
         if let Some(problem) = &self.problem {
             items.push(widget::error(i18n, problem));
