@@ -27,6 +27,19 @@ pub struct Config {
     pub outbox: OutboxConfig,
     pub upload: UploadConfig,
     pub accounts: AccountsConfig,
+    pub fees: FeesConfig,
+}
+
+/// The fee schedule (`[fees]`), in rials; empty: no fees are recorded.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FeesConfig {
+    /// The class of the office's city (1 = the largest cities).
+    pub city_class: u8,
+    /// Registration completion fee by city class: the first for class 1.
+    pub completion_rials: Vec<u64>,
+    /// Card delivery fee (0: none).
+    pub delivery_rials: u64,
 }
 
 /// Sign-in rules (`[accounts]`).
@@ -520,6 +533,14 @@ idle_logout_seconds = 600
 idle_warning_seconds = 60
 # The shortest password accepted.
 min_password_length = 8
+
+[fees]
+# The fee schedule, in rials, as the authority publishes it; recorded at
+# review with the payment terminal's reference and printed on the receipt.
+# Unset: no fees are asked for.
+# city_class = 1
+# completion_rials = [3000000, 2500000, 2000000]
+# delivery_rials = 500000
 "#;
 
 impl Config {
@@ -646,6 +667,15 @@ impl Config {
             return Err("devices.capture_timeout_s must be at least 1".into());
         }
         self.accounts.validate()?;
+        let fees = &self.fees;
+        if !fees.completion_rials.is_empty()
+            && !(1..=fees.completion_rials.len()).contains(&usize::from(fees.city_class))
+        {
+            return Err(format!(
+                "fees.city_class must be between 1 and {} (one fee per class in completion_rials)",
+                fees.completion_rials.len()
+            ));
+        }
         self.portrait.validate()
     }
 }
@@ -679,7 +709,12 @@ fn strip_unknown(value: toml::Value, unknown: &mut Vec<String>) -> toml::Value {
                 "outbox",
                 "upload",
                 "accounts",
+                "fees",
             ],
+        ),
+        (
+            "fees",
+            &["city_class", "completion_rials", "delivery_rials"],
         ),
         ("enrolment", &["leap_day_birthday"]),
         (

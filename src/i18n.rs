@@ -198,6 +198,7 @@ mod tests {
                         "priority-",
                         "operator-",
                         "province-",
+                        "fee-",
                         "month-",
                         "portrait-",
                     ]

@@ -8,6 +8,7 @@
 
 pub mod archive;
 pub mod config;
+pub mod dashboard;
 pub mod devices;
 pub mod enrolment;
 pub mod environment;
@@ -18,6 +19,7 @@ pub mod packet;
 pub mod portrait;
 pub mod prereg;
 pub mod queue;
+pub mod receipts;
 pub mod selftest;
 pub mod station;
 pub mod store;

@@ -59,6 +59,13 @@ enum Command {
         #[command(subcommand)]
         command: QueueCommand,
     },
+    /// Today at a glance: sealed today, waiting, acknowledged, rejected,
+    /// drafts, and the free disk.
+    Dashboard {
+        /// One JSON document instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// The station's audit log (hash-chained, signed by the station key).
     Audit {
         #[command(subcommand)]
@@ -351,6 +358,7 @@ fn main() -> ExitCode {
         None => gui(&cli, &data_dir),
         Some(Command::Queue { command }) => queue(&data_dir, command),
         Some(Command::Audit { command }) => audit(&data_dir, command),
+        Some(Command::Dashboard { json }) => dashboard(&data_dir, json),
         Some(Command::An2k { command }) => an2k(command),
         Some(Command::Upload { until_empty }) => upload(&data_dir, until_empty),
         Some(Command::Intake { dir, command }) => intake(&dir, command),
@@ -561,6 +569,44 @@ fn print_json(value: &impl serde::Serialize) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(e),
     }
+}
+
+fn dashboard(data_dir: &std::path::Path, json: bool) -> ExitCode {
+    let station = match open(data_dir) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let counts = match station.counts() {
+        Ok(c) => c,
+        Err(e) => return fail(e),
+    };
+    let disk = match station.disk() {
+        Ok(d) => d,
+        Err(e) => return fail(e),
+    };
+    if json {
+        return print_json(&serde_json::json!({ "counts": counts, "disk": disk }));
+    }
+    println!("sealed today:        {}", counts.sealed_today);
+    println!("waiting for upload:  {}", counts.waiting);
+    println!("uploading:           {}", counts.uploading);
+    println!(
+        "acknowledged today:  {} ({} kept)",
+        counts.acknowledged_today, counts.acknowledged_kept
+    );
+    println!("rejected:            {}", counts.rejected);
+    println!("exported, not acknowledged: {}", counts.exported);
+    println!(
+        "drafts:              {} ({} held)",
+        counts.drafts, counts.drafts_held
+    );
+    println!(
+        "disk free:           {} MiB (reserve {} MiB){}",
+        disk.free_bytes >> 20,
+        disk.reserve_bytes >> 20,
+        if disk.low() { "  LOW" } else { "" }
+    );
+    ExitCode::SUCCESS
 }
 
 fn audit(data_dir: &std::path::Path, command: AuditCommand) -> ExitCode {

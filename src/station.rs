@@ -22,6 +22,7 @@ use zeroize::Zeroizing;
 use crate::config::{Config, ConfigError};
 use crate::enrolment::{JalaliDate, Session, Step, TrackingCode, draft};
 use crate::packet::{self, PacketError, SealedFile, Sealer};
+use crate::receipts;
 use crate::store::{self, StoreError, accounts, audit, drafts, outbox};
 use crate::text::Text;
 
@@ -58,6 +59,8 @@ pub enum SealError {
     DiskSpace(std::io::Error),
     #[error(transparent)]
     Preregistration(#[from] crate::prereg::cache::ConsumeError),
+    #[error("the receipt copy: {0}")]
+    Receipt(#[from] receipts::ReceiptError),
 }
 
 impl From<rusqlite::Error> for SealError {
@@ -167,6 +170,32 @@ pub enum AccountChange {
         username: String,
         disabled: bool,
     },
+}
+
+/// Why a receipt could not be reprinted.
+#[derive(Debug, thiserror::Error)]
+pub enum ReprintError {
+    #[error(transparent)]
+    Approval(#[from] ApprovalError),
+    #[error(transparent)]
+    Receipt(#[from] receipts::ReceiptError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl ReprintError {
+    pub fn text(&self) -> Text {
+        match self {
+            ReprintError::Approval(e) => e.text(),
+            ReprintError::Receipt(receipts::ReceiptError::NotFound(query)) => {
+                Text::new("err-receipt-not-found").arg("query", query.clone())
+            }
+            ReprintError::Receipt(receipts::ReceiptError::Locked(_)) => {
+                Text::new("err-receipt-locked")
+            }
+            other => Text::new("err-internal").arg("detail", other.to_string()),
+        }
+    }
 }
 
 /// Why an on-the-spot approval was refused.
@@ -513,6 +542,20 @@ impl Station {
         result
     }
 
+    /// Today's counts of the queue and the drafts.
+    pub fn counts(&self) -> Result<crate::dashboard::Counts, StoreError> {
+        let today = chrono::Local::now().date_naive();
+        self.with_db(|db| crate::dashboard::counts(db, today))
+    }
+
+    /// Free space in the data directory against the sealing reserve.
+    pub fn disk(&self) -> std::io::Result<crate::dashboard::Disk> {
+        Ok(crate::dashboard::Disk {
+            free_bytes: fs4::available_space(&self.data_dir)?,
+            reserve_bytes: self.config.outbox.min_free_bytes,
+        })
+    }
+
     /// Every account, for the supervisor's screen.
     pub fn accounts(&self) -> Result<Vec<accounts::Listed>, accounts::AccountError> {
         self.with_db(accounts::list)
@@ -646,6 +689,7 @@ impl Station {
             outbox::Origin::Local { seq },
             Some(tracking_code.as_str()),
         )?;
+        self.keep_receipt(&tx, session, &tracking_code, &sealed.manifest.sealed_at)?;
         if let Some(check_in) = &session.check_in {
             crate::prereg::cache::consume(
                 &tx,
@@ -661,6 +705,81 @@ impl Station {
             tracking_code,
             size: sealed.file.ciphertext.len() as u64,
         })
+    }
+
+    /// Keeps the receipt's copy for reprints, encrypted to the
+    /// supervisors (none on a station without supervisors: the self-test's).
+    fn keep_receipt(
+        &self,
+        tx: &Connection,
+        session: &Session,
+        tracking_code: &TrackingCode,
+        sealed_at: &str,
+    ) -> Result<(), SealError> {
+        let recipients = receipts::supervisor_recipients(tx)?;
+        if recipients.is_empty() || session.applicant.is_none() {
+            tracing::info!("no supervisor: the receipt of {tracking_code:?} cannot be reprinted");
+            return Ok(());
+        }
+        let copy = receipts::ReceiptCopy::of_session(
+            session,
+            tracking_code,
+            &self.config.station.office,
+            self.number,
+            sealed_at,
+        )?;
+        receipts::keep(tx, &copy, &self.receipt_tag_key(), &recipients)?;
+        Ok(())
+    }
+
+    fn receipt_tag_key(&self) -> receipts::TagKey {
+        receipts::TagKey::derive(&Zeroizing::new(self.key.to_bytes()))
+    }
+
+    /// A reprint of a kept receipt, found by tracking code or national
+    /// code, opened with the supervisor's key (their password on the
+    /// spot), counted and audited. Returns the copy and the reprint's
+    /// number.
+    pub fn reprint_receipt(
+        &self,
+        query: &str,
+        supervisor: &str,
+        password: &str,
+    ) -> Result<(receipts::ReceiptCopy, u32), ReprintError> {
+        let policy = self.account_policy();
+        let (account, key) =
+            match self.with_db(|db| accounts::sign_in(db, supervisor, password, policy)) {
+                Ok(found) if found.0.role == accounts::Role::Supervisor => found,
+                Ok(_) => {
+                    self.audit(
+                        supervisor,
+                        "approval-refused",
+                        None,
+                        Some("not a supervisor"),
+                    );
+                    return Err(ApprovalError::NotSupervisor(supervisor.to_owned()).into());
+                }
+                Err(e) => {
+                    self.audit_refusal(supervisor, "approval", &e);
+                    return Err(ApprovalError::Account(e).into());
+                }
+            };
+        let kept = self.with_db(|db| receipts::find(db, &self.receipt_tag_key(), query))?;
+        let newest = &kept[0];
+        let copy = newest.open(key.identity())?;
+        let number = self.with_db(|db| {
+            let number = receipts::count_reprint(db, &newest.packet_id)?;
+            audit::record(
+                db,
+                &self.key,
+                &account.username,
+                "receipt-reprinted",
+                Some(&newest.packet_id),
+                Some(&format!("reprint {number}")),
+            )?;
+            Ok::<_, ReprintError>(number)
+        })?;
+        Ok((copy, number))
     }
 
     fn sealer<'a>(&'a self, station_id: &'a str, audit: &'a [audit::Event]) -> Sealer<'a> {

@@ -45,6 +45,9 @@ mod portrait;
 #[path = "enrolment_ui/accounts.rs"]
 mod accounts;
 
+#[path = "enrolment_ui/dashboard.rs"]
+mod dashboard;
+
 struct Harness {
     app: App,
     station: Arc<Station>,

@@ -526,3 +526,41 @@ ui-change-password = Change password
 ui-password-current = Current (temporary) password
 ui-password-new = New password
 ui-difference-kept-approved = Typed value kept: { $reason } (approved by { $supervisor })
+
+## Dashboard
+ui-dashboard = Dashboard
+ui-dashboard-title = Today at a glance — { $date }
+ui-dashboard-loading = Counting…
+ui-dashboard-sealed-today = Enrolments sealed today
+ui-dashboard-waiting = In the queue
+ui-dashboard-acknowledged-today = Acknowledged today
+ui-dashboard-rejected = Rejected (supervisor needed)
+ui-dashboard-drafts = Drafts waiting
+ui-dashboard-health = Station health
+ui-dashboard-camera = Camera
+ui-dashboard-camera-device = camera { $index }
+ui-dashboard-camera-synthetic = synthetic camera (demo)
+ui-dashboard-scanner = Fingerprint scanner
+ui-dashboard-link = Link to the authority
+ui-dashboard-disk = Disk
+ui-dashboard-disk-free = { $free } MiB free (sealing keeps { $reserve } MiB)
+ui-dashboard-clock = Clock
+ui-dashboard-clock-no-intake = no intake configured to compare with
+ui-dashboard-clock-checking = comparing with the intake…
+ui-dashboard-clock-ok = { $seconds } s from the intake's clock
+ui-dashboard-clock-off = { $seconds } s from the intake's clock: set the station's clock, signed uploads fail beyond 5 minutes
+ui-dashboard-refresh = Refresh
+
+## Fees
+ui-fees = Fees to collect
+ui-fee-amount = { $amount } rials
+ui-fee-total = Total
+ui-payment-reference = Payment reference (card terminal receipt number)
+fee-completion = Registration completion fee (city class { $class })
+fee-delivery = Card delivery fee
+err-payment-reference-required = Type the payment reference from the card terminal's receipt before sealing.
+err-payment-reference-format = A payment reference is 4 to 32 letters and digits, as printed on the terminal's receipt.
+
+## Receipts
+err-receipt-not-found = No receipt is kept for { $query }: check the tracking code or national code. Receipts are kept only while their packet is.
+err-receipt-locked = This supervisor's key cannot open that receipt (the account was created or its password reset after it was sealed). Ask another supervisor.

@@ -526,3 +526,41 @@ ui-change-password = تغییر گذرواژه
 ui-password-current = گذرواژهٔ کنونی (موقت)
 ui-password-new = گذرواژهٔ تازه
 ui-difference-kept-approved = مقدار نوشته‌شده نگه داشته شد: { $reason } (با تأیید { $supervisor })
+
+## Dashboard
+ui-dashboard = نمای امروز
+ui-dashboard-title = امروز در یک نگاه — { $date }
+ui-dashboard-loading = در حال شمارش…
+ui-dashboard-sealed-today = ثبت‌نام‌های امروز
+ui-dashboard-waiting = در صف ارسال
+ui-dashboard-acknowledged-today = تأییدشده امروز
+ui-dashboard-rejected = ردشده (نیاز به سرپرست)
+ui-dashboard-drafts = پیش‌نویس‌های منتظر
+ui-dashboard-health = وضعیت ایستگاه
+ui-dashboard-camera = دوربین
+ui-dashboard-camera-device = دوربین { $index }
+ui-dashboard-camera-synthetic = دوربین ساختگی (نمایشی)
+ui-dashboard-scanner = اسکنر اثر انگشت
+ui-dashboard-link = ارتباط با مرجع
+ui-dashboard-disk = دیسک
+ui-dashboard-disk-free = { $free } مگابایت آزاد (مهر و موم { $reserve } مگابایت نگه می‌دارد)
+ui-dashboard-clock = ساعت
+ui-dashboard-clock-no-intake = سامانهٔ دریافتی برای مقایسه تنظیم نشده است
+ui-dashboard-clock-checking = در حال مقایسه با سامانهٔ دریافت…
+ui-dashboard-clock-ok = { $seconds } ثانیه اختلاف با ساعت سامانهٔ دریافت
+ui-dashboard-clock-off = { $seconds } ثانیه اختلاف با ساعت سامانهٔ دریافت: ساعت ایستگاه را تنظیم کنید؛ بیش از ۵ دقیقه اختلاف، ارسال امضاشده را ناممکن می‌کند
+ui-dashboard-refresh = تازه‌سازی
+
+## Fees
+ui-fees = هزینه‌های دریافتی
+ui-fee-amount = { $amount } ریال
+ui-fee-total = جمع
+ui-payment-reference = شمارهٔ پیگیری پرداخت (از رسید کارت‌خوان)
+fee-completion = هزینهٔ تکمیل ثبت‌نام (شهر درجهٔ { $class })
+fee-delivery = هزینهٔ ارسال کارت
+err-payment-reference-required = پیش از مهر و موم، شمارهٔ پیگیری پرداخت را از رسید کارت‌خوان وارد کنید.
+err-payment-reference-format = شمارهٔ پیگیری پرداخت ۴ تا ۳۲ حرف و رقم است، همان‌گونه که روی رسید کارت‌خوان چاپ شده است.
+
+## Receipts
+err-receipt-not-found = رسیدی برای { $query } نگه داشته نشده است: کد رهگیری یا کد ملی را بررسی کنید. رسید تنها تا زمانی که بستهٔ آن نگه داشته می‌شود می‌ماند.
+err-receipt-locked = کلید این سرپرست آن رسید را باز نمی‌کند (حساب پس از مهر و موم ساخته یا گذرواژه‌اش بازنشانی شده است). از سرپرست دیگری بخواهید.

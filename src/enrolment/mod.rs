@@ -6,6 +6,7 @@ pub mod birth_certificate;
 pub mod digits;
 pub mod documents;
 pub mod draft;
+pub mod fees;
 pub mod jalali;
 pub mod national_code;
 pub mod phone;

@@ -124,6 +124,9 @@ pub struct Session {
     pub slaps: Vec<SlapRecord>,
     /// Scanner used for the fingers.
     pub scanner: Option<String>,
+    /// The fees charged and the payment's reference, recorded at review
+    /// (none when the station has no fee schedule).
+    pub payment: Option<super::fees::Payment>,
 }
 
 impl Session {
@@ -142,6 +145,7 @@ impl Session {
             exceptions: BTreeMap::new(),
             slaps: Vec::new(),
             scanner: None,
+            payment: None,
         }
     }
 

@@ -572,6 +572,21 @@ impl TenPrint {
     }
 }
 
+pub fn finger_text_id(finger: Finger) -> &'static str {
+    match finger {
+        Finger::RightThumb => "finger-right-thumb",
+        Finger::RightIndex => "finger-right-index",
+        Finger::RightMiddle => "finger-right-middle",
+        Finger::RightRing => "finger-right-ring",
+        Finger::RightLittle => "finger-right-little",
+        Finger::LeftThumb => "finger-left-thumb",
+        Finger::LeftIndex => "finger-left-index",
+        Finger::LeftMiddle => "finger-left-middle",
+        Finger::LeftRing => "finger-left-ring",
+        Finger::LeftLittle => "finger-left-little",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

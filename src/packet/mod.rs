@@ -89,6 +89,10 @@ pub struct Manifest {
     /// the station's whole log. Absent in packets sealed before 0.9.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub audit: Vec<crate::store::audit::Event>,
+    /// The fees charged and the payment reference, when the station has a
+    /// fee schedule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment: Option<crate::enrolment::fees::Payment>,
 }
 
 /// A file in the archive.
@@ -487,6 +491,7 @@ pub fn seal(
         },
         document_photo,
         audit: sealer.audit.to_vec(),
+        payment: session.payment.clone(),
     };
     let manifest_json = serde_json::to_vec_pretty(&manifest)?;
     let manifest_sig = sealer

@@ -8,7 +8,7 @@ use iced::widget::{button, column, container, text};
 use iced::{Element, Length, Subscription, Task, Theme};
 
 use super::widget::{self, row};
-use super::{accounts, drafts, password, queue, setup, sign_in, wizard};
+use super::{accounts, dashboard, drafts, password, queue, setup, sign_in, wizard};
 use crate::devices::Devices;
 use crate::enrolment::Step;
 use crate::i18n::{I18n, Lang};
@@ -56,6 +56,8 @@ pub enum Message {
     ShowQueue,
     Accounts(accounts::Message),
     ShowAccounts,
+    Dashboard(dashboard::Message),
+    ShowDashboard,
     ChangePassword(password::Message),
     /// Keyboard, mouse or touch input: the operator is at the station.
     Input,
@@ -73,6 +75,7 @@ pub enum Message {
 pub enum Overlay {
     Queue,
     Accounts(accounts::Accounts),
+    Dashboard(dashboard::Dashboard),
 }
 
 pub struct App {
@@ -200,6 +203,27 @@ impl App {
                     && let Some(accounts::Event::Close) = screen.update(message, station)
                 {
                     self.overlay = None;
+                }
+            }
+            Message::ShowDashboard => {
+                if let Some((station, _)) = &self.station {
+                    let screen = dashboard::Dashboard::new(station);
+                    let check = screen.clock == dashboard::Clock::Checking;
+                    self.overlay = Some(Overlay::Dashboard(screen));
+                    if check {
+                        return check_clock(station.clone());
+                    }
+                }
+            }
+            Message::Dashboard(message) => {
+                if let (Some(Overlay::Dashboard(screen)), Some((station, _))) =
+                    (&mut self.overlay, &self.station)
+                {
+                    match screen.update(message, station) {
+                        Some(dashboard::Event::Close) => self.overlay = None,
+                        Some(dashboard::Event::CheckClock) => return check_clock(station.clone()),
+                        None => {}
+                    }
                 }
             }
             Message::Input => {}
@@ -414,6 +438,12 @@ impl App {
                 queue::view(&self.queue_rows, progress.as_ref(), i18n).map(Message::Queue)
             }
             Some(Overlay::Accounts(screen)) => screen.view(i18n).map(Message::Accounts),
+            Some(Overlay::Dashboard(screen)) => match &self.station {
+                Some((_, devices)) => screen
+                    .view(i18n, devices, progress.as_ref())
+                    .map(Message::Dashboard),
+                None => self.screen_view(),
+            },
             None => self.screen_view(),
         };
         let mut page = column![self.top_bar()];
@@ -468,6 +498,9 @@ impl App {
         };
         if self.station.is_some() && !self.showing_queue() {
             items.push(small("ui-queue", Message::ShowQueue));
+        }
+        if self.signed_in.is_some() && !matches!(self.overlay, Some(Overlay::Dashboard(_))) {
+            items.push(small("ui-dashboard", Message::ShowDashboard));
         }
         if self
             .signed_in
@@ -565,6 +598,23 @@ impl App {
             .style(container::rounded_box)
             .into()
     }
+}
+
+/// Compares the station clock with the intake's, off the interface thread.
+fn check_clock(station: Arc<Station>) -> Task<Message> {
+    Task::perform(
+        async move {
+            let config = station.config.upload.clone();
+            crate::status::clock_skew(station, &config).await
+        },
+        |result| {
+            Message::Dashboard(dashboard::Message::Clock(
+                result
+                    .map(|intake_ahead| crate::dashboard::Skew::from_intake_ahead(intake_ahead))
+                    .map_err(|e| e.text()),
+            ))
+        },
+    )
 }
 
 /// Keyboard, mouse and touch input count as the operator being present.

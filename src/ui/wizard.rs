@@ -386,9 +386,22 @@ impl Wizard {
                     &self.devices.camera,
                 );
             }
+            Message::Review(review::Message::PaymentReference(v)) => {
+                self.review.payment_reference = v;
+            }
             Message::Review(review::Message::Seal) => {
                 if self.receipt.is_some() {
                     return Task::none();
+                }
+                match crate::enrolment::fees::record(
+                    &self.station.config.fees,
+                    &self.review.payment_reference,
+                ) {
+                    Ok(payment) => self.session.payment = payment,
+                    Err(problem) => {
+                        self.review.problem = Some(problem);
+                        return Task::none();
+                    }
                 }
                 match self.station.seal(&self.session) {
                     Ok(receipt) => {
@@ -478,7 +491,13 @@ impl Wizard {
                 .map(Message::Fingerprints),
             Step::Review => self
                 .review
-                .view(&self.session, &self.portrait, &self.fingerprints, i18n)
+                .view(
+                    &self.session,
+                    &self.portrait,
+                    &self.fingerprints,
+                    &self.station.config.fees,
+                    i18n,
+                )
                 .map(Message::Review),
             Step::Done => done::view(self.receipt.as_ref(), i18n).map(Message::Done),
         };

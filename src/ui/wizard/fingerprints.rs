@@ -93,20 +93,7 @@ pub fn impression_name(impression: Impression, i18n: &I18n) -> String {
     }
 }
 
-pub fn finger_text_id(finger: Finger) -> &'static str {
-    match finger {
-        Finger::RightThumb => "finger-right-thumb",
-        Finger::RightIndex => "finger-right-index",
-        Finger::RightMiddle => "finger-right-middle",
-        Finger::RightRing => "finger-right-ring",
-        Finger::RightLittle => "finger-right-little",
-        Finger::LeftThumb => "finger-left-thumb",
-        Finger::LeftIndex => "finger-left-index",
-        Finger::LeftMiddle => "finger-left-middle",
-        Finger::LeftRing => "finger-left-ring",
-        Finger::LeftLittle => "finger-left-little",
-    }
-}
+pub use crate::enrolment::tenprint::finger_text_id;
 
 /// The operator message for an SBI error code (MOSIP SBI 1.0 table).
 fn sbi_error_id(code: &str) -> Option<&'static str> {

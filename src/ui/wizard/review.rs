@@ -6,6 +6,7 @@ use pishkhan_scanner::Finger;
 
 use super::fingerprints::{self, finger_text_id};
 use super::portrait;
+use crate::config::FeesConfig;
 use crate::enrolment::Session;
 use crate::i18n::I18n;
 use crate::text::Text;
@@ -14,19 +15,62 @@ use crate::ui::widget::{self, row};
 #[derive(Debug, Default)]
 pub struct State {
     pub problem: Option<Text>,
+    /// The payment terminal's reference, as typed.
+    pub payment_reference: String,
 }
 
 #[derive(Debug, Clone)]
 pub enum Message {
+    PaymentReference(String),
     Seal,
 }
 
 impl State {
+    /// The fees to charge and the payment reference field (nothing when
+    /// the station has no fee schedule).
+    fn fees<'a>(&'a self, fees: &FeesConfig, i18n: &I18n) -> Option<Element<'a, Message>> {
+        let lines = crate::enrolment::fees::schedule(fees);
+        if lines.is_empty() {
+            return None;
+        }
+        let amount = |rials: u64| {
+            i18n.text(
+                &Text::new("ui-fee-amount").arg("amount", crate::enrolment::fees::grouped(rials)),
+            )
+        };
+        let mut col = column![widget::line(i18n, i18n.tr("ui-fees"))].spacing(6);
+        for line in &lines {
+            col = col.push(widget::detail(
+                i18n,
+                line.kind.text().id,
+                amount(line.amount_rials),
+            ));
+        }
+        let total = lines.iter().map(|l| l.amount_rials).sum();
+        col = col.push(widget::detail(i18n, "ui-fee-total", amount(total)));
+        col = col.push(widget::field(
+            i18n,
+            "payment-reference",
+            "ui-payment-reference",
+            &self.payment_reference,
+            Message::PaymentReference,
+            None,
+        ));
+        Some(
+            container(col)
+                .padding(12)
+                .width(Length::Fill)
+                .style(container::bordered_box)
+                .into(),
+        )
+    }
+
     pub fn view<'a>(
         &'a self,
         session: &'a Session,
         portrait: &'a portrait::State,
         fingerprints: &'a fingerprints::State,
+        fees: &FeesConfig,
         i18n: &I18n,
     ) -> Element<'a, Message> {
         let details = super::applicant_details(session, i18n);
@@ -113,6 +157,9 @@ impl State {
                         .arg("supervisor", supervisor.to_owned()),
                 ),
             ));
+        }
+        if let Some(fees) = self.fees(fees, i18n) {
+            col = col.push(fees);
         }
         col = col.push(widget::line(i18n, i18n.tr("ui-seal-help")));
         if let Some(problem) = &self.problem {
