@@ -199,6 +199,7 @@ mod tests {
                         "operator-",
                         "province-",
                         "fee-",
+                        "receipt-",
                         "month-",
                         "portrait-",
                     ]

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand, ValueEnum};
 use pishkhan::devices::Devices;
 use pishkhan::enrolment::Step;
-use pishkhan::i18n::Lang;
+use pishkhan::i18n::{I18n, Lang};
 use pishkhan::station::Station;
 use pishkhan::store::outbox;
 use pishkhan::{environment, selftest, ui};
@@ -53,11 +53,31 @@ enum StepArg {
 }
 
 #[derive(Subcommand)]
+enum ReceiptCommand {
+    /// Saves a reprint of the receipt with tracking code (or national code)
+    /// CODE as a PDF, with a supervisor's approval: the password is read
+    /// from PISHKHAN_SUPERVISOR_PASSWORD or the first line of stdin.
+    Save {
+        code: String,
+        #[arg(long)]
+        out: PathBuf,
+        /// The approving supervisor's username.
+        #[arg(long)]
+        supervisor: String,
+    },
+}
+
+#[derive(Subcommand)]
 enum Command {
     /// The outbox of sealed packets.
     Queue {
         #[command(subcommand)]
         command: QueueCommand,
+    },
+    /// Applicants' receipts kept for reprinting.
+    Receipt {
+        #[command(subcommand)]
+        command: ReceiptCommand,
     },
     /// Today at a glance: sealed today, waiting, acknowledged, rejected,
     /// drafts, and the free disk.
@@ -359,6 +379,14 @@ fn main() -> ExitCode {
         Some(Command::Queue { command }) => queue(&data_dir, command),
         Some(Command::Audit { command }) => audit(&data_dir, command),
         Some(Command::Dashboard { json }) => dashboard(&data_dir, json),
+        Some(Command::Receipt {
+            command:
+                ReceiptCommand::Save {
+                    code,
+                    out,
+                    supervisor,
+                },
+        }) => receipt_save(&data_dir, &code, &out, &supervisor),
         Some(Command::An2k { command }) => an2k(command),
         Some(Command::Upload { until_empty }) => upload(&data_dir, until_empty),
         Some(Command::Intake { dir, command }) => intake(&dir, command),
@@ -569,6 +597,48 @@ fn print_json(value: &impl serde::Serialize) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(e),
     }
+}
+
+fn receipt_save(
+    data_dir: &std::path::Path,
+    code: &str,
+    out: &std::path::Path,
+    supervisor: &str,
+) -> ExitCode {
+    let station = match open(data_dir) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let password = match std::env::var("PISHKHAN_SUPERVISOR_PASSWORD") {
+        Ok(p) => zeroize::Zeroizing::new(p),
+        Err(_) => {
+            let mut line = zeroize::Zeroizing::new(String::new());
+            if let Err(e) = std::io::stdin().read_line(&mut line) {
+                return fail(e);
+            }
+            zeroize::Zeroizing::new(line.trim_end_matches(['\r', '\n']).to_owned())
+        }
+    };
+    let (copy, number) = match station.reprint_receipt(code, supervisor, &password) {
+        Ok(found) => found,
+        Err(e) => {
+            eprintln!("pishkhan: {}", I18n::new(station.config.language).text(&e.text()));
+            return ExitCode::FAILURE;
+        }
+    };
+    let mark = pishkhan::receipts::ReprintMark {
+        number,
+        at: chrono::Utc::now(),
+    };
+    if let Err(e) = pishkhan::receipts::save_pdf(&copy, Some(mark), out) {
+        return fail(e);
+    }
+    println!(
+        "reprint {number} of {} saved as {}",
+        copy.tracking_code.grouped(),
+        out.display()
+    );
+    ExitCode::SUCCESS
 }
 
 fn dashboard(data_dir: &std::path::Path, json: bool) -> ExitCode {

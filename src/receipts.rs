@@ -262,6 +262,194 @@ pub fn supervisor_recipients(
     Ok(texts.iter().filter_map(|t| t.parse().ok()).collect())
 }
 
+/// When a receipt is reprinted, and how many times it has been.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReprintMark {
+    pub number: u32,
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
+/// `(Jalali, Gregorian)` of an instant in the station's time zone, as the
+/// receipt prints them: `1405/09/01 14:32` and `2026-11-22 14:32`.
+fn both_dates(at: chrono::DateTime<chrono::Local>) -> (String, String) {
+    use chrono::Datelike;
+    let date = at.date_naive();
+    let jalali = crate::enrolment::JalaliDate::from_gregorian((
+        date.year(),
+        date.month(),
+        date.day(),
+    ));
+    let time = at.format("%H:%M").to_string();
+    (
+        format!("{} {time}", jalali.to_ascii()),
+        at.format("%Y-%m-%d %H:%M").to_string(),
+    )
+}
+
+/// What the receipt prints for `copy`: the facts from the copy, the words
+/// in Persian and English from the station's translations.
+pub fn document(copy: &ReceiptCopy, reprint: Option<ReprintMark>) -> pishkhan_receipt::Receipt {
+    use crate::i18n::{I18n, Lang};
+    use pishkhan_receipt::Bilingual;
+    let (fa, en) = (I18n::new(Lang::Fa), I18n::new(Lang::En));
+    let both = |id: &str| Bilingual::new(fa.tr(id), en.tr(id));
+    let both_text = |t: &crate::text::Text| Bilingual::new(fa.text(t), en.text(t));
+    let sealed = chrono::DateTime::parse_from_rfc3339(&copy.sealed_at)
+        .map_or_else(|_| chrono::Local::now(), |t| t.with_timezone(&chrono::Local));
+    let (issued_jalali, issued_gregorian) = both_dates(sealed);
+    let finger_exceptions = copy
+        .finger_exceptions
+        .iter()
+        .map(|(finger, code)| {
+            let finger = pishkhan_scanner::Finger::ALL
+                .into_iter()
+                .find(|f| f.key() == finger)
+                .map_or_else(|| finger.clone(), |f| crate::enrolment::tenprint::finger_text_id(f).to_owned());
+            let kind = match code.as_str() {
+                "XX" => "exception-missing",
+                "UP" => "exception-unprintable",
+                other => other,
+            };
+            let line = crate::text::Text::new("receipt-finger-exception")
+                .arg("finger", finger)
+                .arg("kind", kind);
+            Bilingual::new(fa.text(&translate_args(&fa, line.clone())), en.text(&translate_args(&en, line)))
+        })
+        .collect();
+    let fees = copy
+        .payment
+        .iter()
+        .flat_map(|p| &p.lines)
+        .map(|line| pishkhan_receipt::Fee {
+            label: both_text(&line.kind.text()),
+            amount_rials: line.amount_rials,
+        })
+        .collect();
+    pishkhan_receipt::Receipt {
+        tracking_code: copy.tracking_code.as_str().to_owned(),
+        tracking_grouped: copy.tracking_code.grouped(),
+        applicant_fa: format!("{} {}", copy.first_name, copy.last_name),
+        applicant_latin: None,
+        national_code: copy.national_code.clone(),
+        request_type: both(copy.request_type.text_id()),
+        office: Bilingual::new(copy.office.clone(), copy.office.clone()),
+        station: format!("{:04}", copy.station_number),
+        operator: copy.operator.clone(),
+        issued_jalali: fa.digits(&issued_jalali),
+        issued_gregorian,
+        portrait_jpeg: copy.portrait_jpeg(),
+        finger_exceptions,
+        fees,
+        payment_reference: copy.payment.as_ref().map(|p| p.reference.clone()),
+        reprint: reprint.map(|mark| {
+            let (jalali, gregorian) = both_dates(mark.at.with_timezone(&chrono::Local));
+            pishkhan_receipt::Reprint {
+                number: mark.number,
+                jalali: fa.digits(&jalali),
+                gregorian,
+            }
+        }),
+    }
+}
+
+/// Replaces arguments that are translation ids by their translation.
+fn translate_args(i18n: &crate::i18n::I18n, mut text: crate::text::Text) -> crate::text::Text {
+    for (_, value) in &mut text.args {
+        if value.starts_with("finger-") || value.starts_with("exception-") {
+            *value = i18n.tr(value);
+        }
+    }
+    text
+}
+
+/// Renders `copy` as a PDF and writes it to `path`.
+pub fn save_pdf(
+    copy: &ReceiptCopy,
+    reprint: Option<ReprintMark>,
+    path: &std::path::Path,
+) -> Result<(), PrintError> {
+    let pdf = pishkhan_receipt::render_pdf(&document(copy, reprint))
+        .map_err(|e| PrintError::Render(e.to_string()))?;
+    std::fs::write(path, pdf).map_err(|e| PrintError::Write {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })
+}
+
+/// Why a receipt was not printed or saved.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PrintError {
+    #[error("the receipt could not be rendered: {0}")]
+    Render(String),
+    #[error("cannot write {path}: {reason}")]
+    Write { path: String, reason: String },
+    #[error("the system print service (lp) is not available: {0}")]
+    NoPrintService(String),
+    #[error("the print service refused the receipt: {0}")]
+    Refused(String),
+}
+
+impl PrintError {
+    pub fn text(&self) -> crate::text::Text {
+        use crate::text::Text;
+        match self {
+            PrintError::NoPrintService(_) => Text::new("err-print-service"),
+            PrintError::Refused(detail) => Text::new("err-print-refused").arg("detail", detail.clone()),
+            PrintError::Write { path, reason } => Text::new("err-receipt-write")
+                .arg("path", path.clone())
+                .arg("detail", reason.clone()),
+            PrintError::Render(detail) => Text::new("err-internal").arg("detail", detail.clone()),
+        }
+    }
+}
+
+/// Where the station saves receipts: `receipts/` in its data directory
+/// (readable only by the station's user, like everything there).
+pub fn saved_path(data_dir: &std::path::Path, copy: &ReceiptCopy, reprint: Option<ReprintMark>) -> std::path::PathBuf {
+    let name = match reprint {
+        Some(mark) => format!("{}-reprint-{}.pdf", copy.tracking_code.as_str(), mark.number),
+        None => format!("{}.pdf", copy.tracking_code.as_str()),
+    };
+    data_dir.join("receipts").join(name)
+}
+
+/// Saves the receipt under [`saved_path`] and sends it to the system
+/// print service (CUPS `lp`; `printer` None: the default printer).
+/// Returns where it was saved; a print failure still leaves the file.
+pub fn save_and_print(
+    data_dir: &std::path::Path,
+    copy: &ReceiptCopy,
+    reprint: Option<ReprintMark>,
+    print: bool,
+) -> Result<std::path::PathBuf, (Option<std::path::PathBuf>, PrintError)> {
+    let path = saved_path(data_dir, copy, reprint);
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            (
+                None,
+                PrintError::Write {
+                    path: dir.display().to_string(),
+                    reason: e.to_string(),
+                },
+            )
+        })?;
+    }
+    save_pdf(copy, reprint, &path).map_err(|e| (None, e))?;
+    if print {
+        let out = std::process::Command::new("lp")
+            .arg("-t")
+            .arg(format!("receipt {}", copy.tracking_code.as_str()))
+            .arg(&path)
+            .output()
+            .map_err(|e| (Some(path.clone()), PrintError::NoPrintService(e.to_string())))?;
+        if !out.status.success() {
+            let detail = String::from_utf8_lossy(&out.stderr).trim().to_owned();
+            return Err((Some(path), PrintError::Refused(detail)));
+        }
+    }
+    Ok(path)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -148,6 +148,8 @@ pub struct Receipt {
     pub packet_id: String,
     pub tracking_code: TrackingCode,
     pub size: u64,
+    /// What the applicant's receipt prints.
+    pub copy: Option<receipts::ReceiptCopy>,
 }
 
 /// What a supervisor does to an account (`Station::manage_account`).
@@ -378,6 +380,17 @@ impl Station {
                 "{purged} acknowledged packet(s) deleted after {} days",
                 config.outbox.keep_acknowledged_days
             );
+            audit::record(
+                &db,
+                &key,
+                "station",
+                "packets-purged",
+                None,
+                Some(&format!(
+                    "{purged} acknowledged more than {} days ago",
+                    config.outbox.keep_acknowledged_days
+                )),
+            )?;
         }
         let number = config
             .station
@@ -689,7 +702,7 @@ impl Station {
             outbox::Origin::Local { seq },
             Some(tracking_code.as_str()),
         )?;
-        self.keep_receipt(&tx, session, &tracking_code, &sealed.manifest.sealed_at)?;
+        let copy = self.keep_receipt(&tx, session, &tracking_code, &sealed.manifest.sealed_at)?;
         if let Some(check_in) = &session.check_in {
             crate::prereg::cache::consume(
                 &tx,
@@ -704,22 +717,21 @@ impl Station {
             packet_id: sealed.manifest.packet_id,
             tracking_code,
             size: sealed.file.ciphertext.len() as u64,
+            copy,
         })
     }
 
-    /// Keeps the receipt's copy for reprints, encrypted to the
-    /// supervisors (none on a station without supervisors: the self-test's).
+    /// The receipt's copy, kept for reprints encrypted to the supervisors
+    /// (not kept on a station without supervisors: the self-test's).
     fn keep_receipt(
         &self,
         tx: &Connection,
         session: &Session,
         tracking_code: &TrackingCode,
         sealed_at: &str,
-    ) -> Result<(), SealError> {
-        let recipients = receipts::supervisor_recipients(tx)?;
-        if recipients.is_empty() || session.applicant.is_none() {
-            tracing::info!("no supervisor: the receipt of {tracking_code:?} cannot be reprinted");
-            return Ok(());
+    ) -> Result<Option<receipts::ReceiptCopy>, SealError> {
+        if session.applicant.is_none() {
+            return Ok(None);
         }
         let copy = receipts::ReceiptCopy::of_session(
             session,
@@ -728,8 +740,13 @@ impl Station {
             self.number,
             sealed_at,
         )?;
-        receipts::keep(tx, &copy, &self.receipt_tag_key(), &recipients)?;
-        Ok(())
+        let recipients = receipts::supervisor_recipients(tx)?;
+        if recipients.is_empty() {
+            tracing::info!("no supervisor: the receipt of {tracking_code:?} cannot be reprinted");
+        } else {
+            receipts::keep(tx, &copy, &self.receipt_tag_key(), &recipients)?;
+        }
+        Ok(Some(copy))
     }
 
     fn receipt_tag_key(&self) -> receipts::TagKey {

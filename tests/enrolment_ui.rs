@@ -48,6 +48,9 @@ mod accounts;
 #[path = "enrolment_ui/dashboard.rs"]
 mod dashboard;
 
+#[path = "enrolment_ui/receipt.rs"]
+mod receipt;
+
 struct Harness {
     app: App,
     station: Arc<Station>,

@@ -564,3 +564,16 @@ err-payment-reference-format = شمارهٔ پیگیری پرداخت ۴ تا ۳
 ## Receipts
 err-receipt-not-found = رسیدی برای { $query } نگه داشته نشده است: کد رهگیری یا کد ملی را بررسی کنید. رسید تنها تا زمانی که بستهٔ آن نگه داشته می‌شود می‌ماند.
 err-receipt-locked = کلید این سرپرست آن رسید را باز نمی‌کند (حساب پس از مهر و موم ساخته یا گذرواژه‌اش بازنشانی شده است). از سرپرست دیگری بخواهید.
+receipt-finger-exception = { $finger }: { $kind }
+err-print-service = سرویس چاپ سیستم در دسترس نیست (CUPS نصب و چاپگر تنظیم شده است؟). رسید ذخیره شد؛ از روی پرونده چاپش کنید.
+err-print-refused = سرویس چاپ رسید را نپذیرفت: { $detail }. رسید ذخیره شد؛ از روی پرونده چاپش کنید.
+err-receipt-write = رسید در { $path } ذخیره نشد: { $detail }
+ui-receipt-print = چاپ رسید
+ui-receipt-save = ذخیرهٔ رسید (PDF)
+ui-receipt-printed = به چاپگر فرستاده شد؛ در { $path } هم ذخیره شد
+ui-receipt-saved = در { $path } ذخیره شد
+ui-reprint-title = چاپ دوبارهٔ رسید
+ui-reprint-help = برای متقاضی‌ای که رسیدش گم یا خراب شده است: کد رهگیری یا کد ملی را بنویسید. هر چاپ دوباره با تأیید سرپرست است، «المثنی» نشان می‌خورد و ثبت می‌شود.
+ui-reprint-query = کد رهگیری یا کد ملی
+ui-reprint = چاپ دوباره
+ui-reprinted = المثنی نوبت { $number } رسید { $code } در { $path } ذخیره شد

@@ -8,7 +8,7 @@ use iced::widget::{button, column, container, text};
 use iced::{Element, Length, Subscription, Task, Theme};
 
 use super::widget::{self, row};
-use super::{accounts, dashboard, drafts, password, queue, setup, sign_in, wizard};
+use super::{accounts, dashboard, drafts, password, queue, reprint, setup, sign_in, wizard};
 use crate::devices::Devices;
 use crate::enrolment::Step;
 use crate::i18n::{I18n, Lang};
@@ -54,6 +54,7 @@ pub enum Message {
     Wizard(wizard::Message),
     Queue(queue::Message),
     ShowQueue,
+    Reprint(reprint::Message),
     Accounts(accounts::Message),
     ShowAccounts,
     Dashboard(dashboard::Message),
@@ -87,6 +88,8 @@ pub struct App {
     uploads: Option<Arc<Mutex<Progress>>>,
     pub overlay: Option<Overlay>,
     queue_rows: Vec<outbox::Entry>,
+    /// The queue screen's receipt reprint form.
+    reprint: reprint::Reprint,
     /// Who is signed in (None on the sign-in screens and in demo shots).
     pub signed_in: Option<Account>,
     /// The last keyboard, mouse or touch input.
@@ -104,6 +107,7 @@ impl App {
                 uploads: None,
                 overlay: None,
                 queue_rows: Vec::new(),
+                reprint: reprint::Reprint::default(),
                 signed_in: None,
                 last_input: std::time::Instant::now(),
             },
@@ -128,6 +132,7 @@ impl App {
                     uploads: start.uploads,
                     overlay: None,
                     queue_rows: Vec::new(),
+                    reprint: reprint::Reprint::default(),
                     signed_in: None,
                     last_input: std::time::Instant::now(),
                 };
@@ -188,7 +193,15 @@ impl App {
     fn route(&mut self, message: Message) -> Task<Message> {
         match message {
             Message::ShowQueue => self.overlay = Some(Overlay::Queue),
-            Message::Queue(queue::Message::Close) => self.overlay = None,
+            Message::Queue(queue::Message::Close) => {
+                self.overlay = None;
+                self.reprint = reprint::Reprint::default();
+            }
+            Message::Reprint(message) => {
+                if let Some((station, _)) = &self.station {
+                    self.reprint.update(message, station);
+                }
+            }
             Message::ShowAccounts => {
                 if let (Some((station, _)), Some(user)) = (&self.station, &self.signed_in)
                     && user.role == Role::Supervisor
@@ -434,9 +447,11 @@ impl App {
         let i18n = &self.i18n;
         let progress = self.progress();
         let body: Element<'_, Message> = match &self.overlay {
-            Some(Overlay::Queue) => {
-                queue::view(&self.queue_rows, progress.as_ref(), i18n).map(Message::Queue)
-            }
+            Some(Overlay::Queue) => column![
+                queue::view(&self.queue_rows, progress.as_ref(), i18n).map(Message::Queue),
+                container(self.reprint.view(i18n).map(Message::Reprint)).padding([0, 24]),
+            ]
+            .into(),
             Some(Overlay::Accounts(screen)) => screen.view(i18n).map(Message::Accounts),
             Some(Overlay::Dashboard(screen)) => match &self.station {
                 Some((_, devices)) => screen

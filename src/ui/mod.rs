@@ -11,6 +11,7 @@ pub mod drafts;
 mod password;
 mod photo;
 pub mod queue;
+mod reprint;
 mod setup;
 mod sign_in;
 pub mod widget;

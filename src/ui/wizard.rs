@@ -95,6 +95,8 @@ pub struct Wizard {
     pub fingerprints: fingerprints::State,
     review: review::State,
     receipt: Option<Receipt>,
+    /// The last print or save of the receipt.
+    receipt_outcome: Option<done::Outcome>,
     /// Why the last draft could not be saved.
     draft_problem: Option<Text>,
 }
@@ -126,6 +128,7 @@ impl Wizard {
             fingerprints,
             review: review::State::default(),
             receipt: None,
+            receipt_outcome: None,
             draft_problem: None,
         }
     }
@@ -415,6 +418,13 @@ impl Wizard {
                     }
                 }
             }
+            Message::Done(which @ (done::Message::PrintReceipt | done::Message::SaveReceipt)) => {
+                let print = matches!(which, done::Message::PrintReceipt);
+                if let Some(receipt) = &self.receipt {
+                    self.receipt_outcome =
+                        Some(done::print_or_save(&self.station.data_dir, receipt, print));
+                }
+            }
             Message::Done(done::Message::NextApplicant) => {
                 let station = self.station.clone();
                 let devices = self.devices.clone();
@@ -499,7 +509,8 @@ impl Wizard {
                     i18n,
                 )
                 .map(Message::Review),
-            Step::Done => done::view(self.receipt.as_ref(), i18n).map(Message::Done),
+            Step::Done => done::view(self.receipt.as_ref(), self.receipt_outcome.as_ref(), i18n)
+                .map(Message::Done),
         };
         column![
             self.header(i18n),
