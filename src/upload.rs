@@ -142,6 +142,37 @@ pub fn signed_client(station: Arc<Station>, config: client::Config) -> Result<Cl
         }))
 }
 
+/// A signed client of the intake of `config` for requests beside the
+/// tus endpoint (the appointment list, applicant status, the intake's
+/// clock), each taking at most `request_timeout`. Find their addresses
+/// with [`beside_endpoint`].
+pub fn intake_client(
+    station: Arc<Station>,
+    config: &UploadConfig,
+    request_timeout: Duration,
+) -> Result<Client, UploadError> {
+    let mut tus = client_config(&station.data_dir, config)?;
+    tus.request_timeout = request_timeout;
+    signed_client(station, tus)
+}
+
+/// The address of `resource` (a relative path such as `v1/appointments`)
+/// beside the tus `endpoint`: the endpoint's last path segment (`files/`)
+/// is replaced, and its query dropped. `https://intake.example/files/` →
+/// `https://intake.example/v1/appointments`.
+pub fn beside_endpoint(endpoint: &client::Url, resource: &str) -> Result<client::Url, String> {
+    let mut base = endpoint.clone();
+    if !base.path().ends_with('/') {
+        let path = format!("{}/", base.path());
+        base.set_path(&path);
+    }
+    let mut url = base
+        .join(&format!("../{resource}"))
+        .map_err(|e| format!("{endpoint}: {e}"))?;
+    url.set_query(None);
+    Ok(url)
+}
+
 impl Uploader {
     /// An uploader with the station's `[upload]` configuration.
     pub fn new(station: Arc<Station>) -> Result<Self, UploadError> {
@@ -408,6 +439,10 @@ pub struct Background {
     /// The appointment list sync (`None` when it cannot run, e.g. the
     /// office code is not one the intake knows; the reason is logged).
     pub prereg: Option<crate::prereg::sync::SyncHandle>,
+    /// The `[upload]` configuration the uploader uses (the embedded
+    /// intake's in demo mode): what [`crate::status`] asks the same
+    /// intake with.
+    pub config: UploadConfig,
 }
 
 /// The folder of the demo intake inside a demo station's data directory.
@@ -468,6 +503,7 @@ pub fn start_background(station: Arc<Station>) -> Result<Option<Background>, Upl
         progress: uploader.progress.clone(),
         endpoint: uploader.config.url.clone().unwrap_or_default(),
         prereg: handle.clone(),
+        config: uploader.config.clone(),
     };
     let progress = uploader.progress.clone();
     std::thread::Builder::new()

@@ -197,17 +197,10 @@ impl SyncHandle {
 
 /// Where the list of `office` is, beside the tus `endpoint`: the
 /// endpoint's last path segment (`files/`) is replaced by
-/// `v1/appointments`.
+/// `v1/appointments` ([`upload::beside_endpoint`]).
 pub fn appointments_url(endpoint: &Url, office: &str) -> Result<Url, SyncError> {
-    let mut base = endpoint.clone();
-    if !base.path().ends_with('/') {
-        let path = format!("{}/", base.path());
-        base.set_path(&path);
-    }
-    let mut url = base
-        .join("../v1/appointments")
-        .map_err(|e| SyncError::Config(format!("{endpoint}: {e}")))?;
-    url.set_query(None);
+    let mut url =
+        upload::beside_endpoint(endpoint, "v1/appointments").map_err(SyncError::Config)?;
     url.query_pairs_mut().append_pair("office", office);
     Ok(url)
 }
@@ -231,10 +224,8 @@ impl Syncer {
                  letters, digits, '-' and '_')"
             )));
         }
-        let mut tus = upload::client_config(&station.data_dir, config)?;
-        tus.request_timeout = Duration::from_secs(60);
-        let url = appointments_url(&tus.endpoint, &office)?;
-        let client = upload::signed_client(station.clone(), tus)?;
+        let client = upload::intake_client(station.clone(), config, Duration::from_secs(60))?;
+        let url = appointments_url(&client.config().endpoint, &office)?;
         Ok(Self {
             station,
             client,

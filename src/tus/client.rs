@@ -30,12 +30,11 @@ use bytes::Bytes;
 use reqwest::header::{
     CONTENT_LENGTH, CONTENT_TYPE, HeaderMap, HeaderValue, LOCATION, RETRY_AFTER,
 };
-use reqwest::{Method, StatusCode};
 use sha2::{Digest, Sha256};
 
 pub use auth::{Authenticate, RequestParts};
 pub use error::{Error, NetworkKind, TimeoutKind};
-pub use reqwest::Url;
+pub use reqwest::{Method, StatusCode, Url};
 pub use tls::Trust;
 pub use upload::{Interrupted, Outcome};
 
@@ -128,6 +127,30 @@ pub struct Patched {
     pub completion: Option<Completion>,
 }
 
+/// What a resource beside the endpoint answered ([`Client::fetch`]).
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    /// The start of the body as text (for error messages).
+    reason: String,
+}
+
+impl Answer {
+    /// The error a tus request answered with this status fails with
+    /// ([`Error::NotFound`], [`Error::Refused`], [`Error::Busy`], …), `what`
+    /// naming the request in a protocol error.
+    pub fn error(&self, what: &str) -> Error {
+        status_error(self.status, &self.headers, &self.reason, what)
+    }
+
+    /// The start of the body as text, trimmed (at most 1 KiB).
+    pub fn reason(&self) -> &str {
+        &self.reason
+    }
+}
+
 /// A tus client for one endpoint.
 #[derive(Clone)]
 pub struct Client {
@@ -191,7 +214,7 @@ impl Client {
             .exchange(Method::OPTIONS, &endpoint, HeaderMap::new(), None)
             .await?;
         if !matches!(reply.status, StatusCode::OK | StatusCode::NO_CONTENT) {
-            return Err(status_error(&reply, "OPTIONS"));
+            return Err(status_error_of(&reply, "OPTIONS"));
         }
         let list = |header| -> Result<Vec<String>, Error> {
             match reply.headers.get(Header::name(header)) {
@@ -336,19 +359,50 @@ impl Client {
     /// other statuses are sorted as for tus requests ([`Error::NotFound`],
     /// [`Error::Refused`], [`Error::Busy`], …).
     pub async fn get(&self, url: &Url, max_body: usize) -> Result<Bytes, Error> {
-        self.check_origin(url)?;
-        let reply = self
-            .exchange_keeping(Method::GET, url, HeaderMap::new(), None, max_body + 1)
-            .await?;
-        if reply.status != StatusCode::OK {
-            return Err(status_error(&reply, "GET"));
+        let answer = self.fetch(Method::GET, url, None, max_body).await?;
+        if answer.status != StatusCode::OK {
+            return Err(answer.error("GET"));
         }
+        Ok(answer.body)
+    }
+
+    /// A request to a resource beside the tus endpoint (on its origin)
+    /// with an optional body (`(content type, bytes)`), with the same
+    /// trust, timeouts and authenticator as the tus requests. Unlike
+    /// [`get`](Self::get) it answers whatever the status, with the body
+    /// (at most `max_body` bytes; a longer one is [`Error::Protocol`]), so
+    /// that the caller can read a server's error document;
+    /// [`Answer::error`] sorts a status as for tus requests. Fails only
+    /// when no whole answer came back (network, timeouts), and for a URL
+    /// off the endpoint's origin or a failing authenticator.
+    pub async fn fetch(
+        &self,
+        method: Method,
+        url: &Url,
+        body: Option<(&'static str, Bytes)>,
+        max_body: usize,
+    ) -> Result<Answer, Error> {
+        self.check_origin(url)?;
+        let mut headers = HeaderMap::new();
+        let body = body.map(|(content_type, bytes)| {
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+            bytes
+        });
+        let what = method.to_string();
+        let reply = self
+            .exchange_keeping(method, url, headers, body, max_body + 1)
+            .await?;
         if reply.body.len() > max_body {
             return Err(Error::Protocol(format!(
-                "GET response: the body is larger than {max_body} bytes"
+                "{what} response: the body is larger than {max_body} bytes"
             )));
         }
-        Ok(Bytes::from(reply.body))
+        Ok(Answer {
+            status: reply.status,
+            reason: reply.reason,
+            headers: reply.headers,
+            body: Bytes::from(reply.body),
+        })
     }
 
     fn check_origin(&self, url: &Url) -> Result<(), Error> {
@@ -502,7 +556,7 @@ fn required<T>(
 /// `Tus-Resumable: 1.0.0`), or sorts the failure.
 fn expect(reply: &Reply, what: &str, ok: &[StatusCode]) -> Result<(), Error> {
     if !ok.contains(&reply.status) {
-        return Err(status_error(reply, what));
+        return Err(status_error_of(reply, what));
     }
     match reply.headers.get(Header::TusResumable.name()) {
         None => Err(Error::Protocol(format!(
@@ -518,17 +572,20 @@ fn expect(reply: &Reply, what: &str, ok: &[StatusCode]) -> Result<(), Error> {
     }
 }
 
-fn status_error(reply: &Reply, what: &str) -> Error {
-    let reason = reply.reason.clone();
-    match reply.status.as_u16() {
+fn status_error_of(reply: &Reply, what: &str) -> Error {
+    status_error(reply.status, &reply.headers, &reply.reason, what)
+}
+
+fn status_error(status: StatusCode, headers: &HeaderMap, reason: &str, what: &str) -> Error {
+    let reason = reason.to_owned();
+    match status.as_u16() {
         404 | 410 => Error::NotFound {
-            status: reply.status.as_u16(),
+            status: status.as_u16(),
         },
         409 => Error::OffsetConflict { reason },
         460 => Error::ChecksumMismatch { reason },
         412 => {
-            let versions = reply
-                .headers
+            let versions = headers
                 .get(Header::TusVersion.name())
                 .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
                 .unwrap_or_default();
@@ -540,8 +597,7 @@ fn status_error(reply: &Reply, what: &str) -> Error {
         // Retry-After as delta-seconds; an HTTP-date is ignored.
         status @ (500 | 502 | 503 | 504) => Error::Busy {
             status,
-            retry_after: reply
-                .headers
+            retry_after: headers
                 .get(RETRY_AFTER)
                 .and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok())
                 .map(Duration::from_secs),
