@@ -22,6 +22,7 @@ pub mod queue;
 pub mod receipts;
 pub mod selftest;
 pub mod station;
+pub mod status;
 pub mod store;
 pub mod text;
 pub mod tools;

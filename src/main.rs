@@ -123,6 +123,32 @@ enum Command {
         #[command(subcommand)]
         command: PreregCommand,
     },
+    /// Where an applicant's card is, asked of the intake (`[upload] url`):
+    /// by the tracking code on the receipt, or by national code, birth
+    /// certificate serial and birth date. Prints the stage in the
+    /// configured language; exits 1 when nothing matches or the intake
+    /// cannot answer.
+    Status {
+        /// The tracking code (Persian or ASCII digits; spaces and dashes
+        /// are ignored).
+        #[arg(long, value_name = "CODE", required_unless_present_any = ["national_code", "clock"])]
+        tracking: Option<String>,
+        /// The applicant's national code (10 digits).
+        #[arg(long, conflicts_with = "tracking", requires_all = ["serial", "birth_date"])]
+        national_code: Option<String>,
+        /// The birth certificate's serial (six digits).
+        #[arg(long, requires = "national_code")]
+        serial: Option<String>,
+        /// The Jalali birth date.
+        #[arg(long, value_name = "YYYY/MM/DD", requires = "national_code")]
+        birth_date: Option<String>,
+        /// Instead: the intake's clock against this station's.
+        #[arg(long, conflicts_with_all = ["tracking", "national_code"])]
+        clock: bool,
+        /// One JSON document instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// The reference intake server (the authority's receiving end).
     Intake {
         /// The intake's own data directory.
@@ -346,11 +372,32 @@ enum IntakeCommand {
         #[command(subcommand)]
         command: AppointmentsCommand,
     },
+    /// Sets the stage of a card, as the authority's back office does
+    /// (stations show it at the counter): in-production, ready (where it
+    /// can be collected: --office) or handed-over.
+    CardStatus {
+        /// The tracking code of the enrolment (16 digits).
+        tracking: String,
+        #[arg(value_enum)]
+        stage: CardStageArg,
+        /// The office where the card can be collected (ready) or was
+        /// handed over.
+        #[arg(long, value_name = "NAME")]
+        office: Option<String>,
+    },
     /// Prints the key stations check receipts with (for `[upload] intake_key`).
     Key,
     /// Prints the HTTPS certificate (PEM) stations pin (`[upload]
     /// server_certificate`), making a self-signed one if there is none.
     Certificate,
+}
+
+/// The stages the back office sets.
+#[derive(Clone, Copy, ValueEnum)]
+enum CardStageArg {
+    InProduction,
+    Ready,
+    HandedOver,
 }
 
 #[derive(Subcommand)]
@@ -391,6 +438,25 @@ fn main() -> ExitCode {
         Some(Command::Upload { until_empty }) => upload(&data_dir, until_empty),
         Some(Command::Intake { dir, command }) => intake(&dir, command),
         Some(Command::Prereg { command }) => prereg(&data_dir, command),
+        Some(Command::Status {
+            tracking,
+            national_code,
+            serial,
+            birth_date,
+            clock,
+            json,
+        }) => {
+            let asked = match (clock, tracking, national_code) {
+                (true, _, _) => None,
+                (false, Some(code), _) => Some(StatusArgs::Tracking(code)),
+                (false, None, national_code) => Some(StatusArgs::Applicant(
+                    national_code.unwrap_or_default(),
+                    serial.unwrap_or_default(),
+                    birth_date.unwrap_or_default(),
+                )),
+            };
+            applicant_status(&data_dir, cli.lang, asked, json)
+        }
         Some(Command::SelfTest { count, seal_only }) => self_test(&data_dir, count, seal_only),
         Some(Command::Wsq { command }) => wsq(command),
         Some(Command::Finger {
@@ -976,6 +1042,11 @@ fn intake(dir: &std::path::Path, command: IntakeCommand) -> ExitCode {
             Err(e) => fail(e),
         },
         IntakeCommand::Appointments { command } => intake_appointments(&intake, command),
+        IntakeCommand::CardStatus {
+            tracking,
+            stage,
+            office,
+        } => card_status(&intake, &tracking, stage, office.as_deref()),
         IntakeCommand::Register {
             station_dir,
             station_id,
@@ -1104,6 +1175,133 @@ fn intake_appointments(
             }
             ExitCode::SUCCESS
         }
+    }
+}
+
+fn card_status(
+    intake: &pishkhan::intake::Intake,
+    tracking: &str,
+    stage: CardStageArg,
+    office: Option<&str>,
+) -> ExitCode {
+    use pishkhan::status::Stage;
+    let Some(code) = pishkhan::enrolment::TrackingCode::parse(tracking) else {
+        return fail(format!(
+            "{tracking:?} is not a tracking code (16 digits, the last two checking the others)"
+        ));
+    };
+    let stage = match stage {
+        CardStageArg::InProduction => Stage::InProduction,
+        CardStageArg::Ready => Stage::Ready,
+        CardStageArg::HandedOver => Stage::HandedOver,
+    };
+    match intake.set_card_stage(&code, stage, office) {
+        Ok(status) => {
+            let at = status
+                .office
+                .map(|office| format!(" at {office}"))
+                .unwrap_or_default();
+            println!(
+                "card {}: {}{at} (since {})",
+                code.grouped(),
+                status.stage,
+                status.updated_at.to_rfc3339()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e),
+    }
+}
+
+/// What `pishkhan status` asks about.
+enum StatusArgs {
+    Tracking(String),
+    /// National code, serial, birth date, as typed.
+    Applicant(String, String, String),
+}
+
+fn applicant_status(
+    data_dir: &std::path::Path,
+    lang: Option<LangArg>,
+    asked: Option<StatusArgs>,
+    json: bool,
+) -> ExitCode {
+    use pishkhan::status::{self, Query, StatusError};
+    let station = match open(data_dir) {
+        Ok(s) => Arc::new(s),
+        Err(code) => return code,
+    };
+    let i18n = pishkhan::i18n::I18n::new(lang.map_or(station.config.language, |l| match l {
+        LangArg::Fa => Lang::Fa,
+        LangArg::En => Lang::En,
+    }));
+    let failed = |e: &StatusError| {
+        eprintln!("pishkhan: {}\n  ({e})", i18n.text(&e.text()));
+        ExitCode::FAILURE
+    };
+    let query = match asked {
+        None => None,
+        Some(StatusArgs::Tracking(code)) => Some(Query::tracking(&code)),
+        Some(StatusArgs::Applicant(national_code, serial, birth_date)) => {
+            Some(Query::applicant(&national_code, &serial, &birth_date))
+        }
+    };
+    let query = match query.transpose() {
+        Ok(query) => query,
+        Err(bad) => return failed(&StatusError::BadInput(bad)),
+    };
+    let runtime = match runtime() {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    let config = station.config.upload.clone();
+    let Some(query) = query else {
+        return match runtime.block_on(status::clock_skew(station, &config)) {
+            Ok(skew) if json => print_json(&serde_json::json!({
+                "skew_ms": skew.num_milliseconds()
+            })),
+            Ok(skew) => {
+                let id = if skew < chrono::Duration::zero() {
+                    "status-clock-behind"
+                } else {
+                    "status-clock-ahead"
+                };
+                let seconds = format!("{:.1}", skew.abs().num_milliseconds() as f64 / 1000.0);
+                println!(
+                    "{}",
+                    i18n.text(&pishkhan::text::Text::new(id).arg("seconds", seconds))
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => failed(&e),
+        };
+    };
+    match runtime.block_on(status::lookup(station, &config, &query)) {
+        Ok(found) if json => print_json(&found),
+        Ok(found) => {
+            let line = |id: &'static str, name: &'static str, value: String| {
+                i18n.text(&pishkhan::text::Text::new(id).arg(name, value))
+            };
+            println!(
+                "{}",
+                line(
+                    "status-applicant-tracking",
+                    "code",
+                    found.tracking_code.grouped()
+                )
+            );
+            println!("{}", found.describe(&i18n));
+            println!(
+                "{}",
+                line(
+                    "status-applicant-updated",
+                    "at",
+                    ui::widget::local_time(&i18n, &found.updated_at.to_rfc3339())
+                )
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => failed(&e),
     }
 }
 

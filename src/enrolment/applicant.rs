@@ -631,7 +631,7 @@ fn is_persian_letter(c: char) -> bool {
         | '\u{06A9}' | '\u{06AF}' | '\u{06CC}' | '\u{064B}'..='\u{0652}' | '\u{0654}' | '\u{0670}')
 }
 
-fn national_code_text(e: &NationalCodeError) -> Text {
+pub(crate) fn national_code_text(e: &NationalCodeError) -> Text {
     match e {
         NationalCodeError::Empty => Text::new("err-required"),
         NationalCodeError::Length(n) => Text::new("err-nc-length").arg("count", n.to_string()),

@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use super::{Intake, IntakeError, auth, file_error};
+use super::{Intake, IntakeError, file_error};
 use crate::prereg::{AppointmentList, ListError, is_office_code};
 
 /// The folder of the lists inside the intake directory.
@@ -196,29 +196,15 @@ impl Intake {
         header: impl Fn(&str) -> Option<String>,
         path_and_query: &str,
     ) -> Response {
-        let station = {
-            let registry = self
-                .store
-                .registry
-                .read()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            match auth::verify(
-                header,
-                "GET",
-                path_and_query,
-                &registry,
-                chrono::Utc::now(),
-                self.store.max_skew,
-            ) {
-                Ok(station) => station,
-                Err(e) => {
-                    return (
-                        StatusCode::UNAUTHORIZED,
-                        [(header::WWW_AUTHENTICATE, "Pishkhan-Signature")],
-                        format!("{}: {}", e.reason.code(), e.detail),
-                    )
-                        .into_response();
-                }
+        let station = match self.verify_station(header, "GET", path_and_query) {
+            Ok(station) => station,
+            Err(e) => {
+                return (
+                    StatusCode::UNAUTHORIZED,
+                    [(header::WWW_AUTHENTICATE, "Pishkhan-Signature")],
+                    format!("{}: {}", e.reason.code(), e.detail),
+                )
+                    .into_response();
             }
         };
         let office = path_and_query
@@ -316,6 +302,7 @@ mod tests {
     use ed25519_dalek::SigningKey;
 
     use super::*;
+    use crate::intake::auth;
     use crate::prereg::{Appointment, test_appointment as appointment};
 
     fn write_json(dir: &Path, name: &str, text: &str) -> PathBuf {

@@ -9,6 +9,7 @@ use std::path::Path;
 use ed25519_dalek::VerifyingKey;
 use serde::{Deserialize, Serialize};
 
+use super::applicants::{self, Enrolment};
 use super::receipt::Reason;
 use crate::packet::{self, Header, Manifest, PacketError, SealedFile};
 
@@ -118,6 +119,8 @@ pub struct Accepted {
     /// The tracking code of the pre-registration the enrolment was checked
     /// in from, when the manifest names a well-formed one.
     pub checked_in_from: Option<String>,
+    /// Whom it enrols, from the Type-2 (for the applicant status).
+    pub enrolment: Option<Enrolment>,
 }
 
 /// A refusal: the reason code and what exactly failed.
@@ -127,6 +130,9 @@ pub struct Refused {
     pub detail: String,
     /// The packet id, when the header could be read.
     pub packet_id: Option<String>,
+    /// Whom it enrols, when it could be decrypted and its Type-2 read
+    /// (boxed: a refusal travels as an `Err`).
+    pub enrolment: Option<Box<Enrolment>>,
 }
 
 /// Judges the bytes of one sealed packet.
@@ -139,11 +145,13 @@ pub fn judge(
         reason: Reason::Malformed,
         detail: e.to_string(),
         packet_id: None,
+        enrolment: None,
     })?;
     let refuse = |reason: Reason, detail: String| Refused {
         reason,
         detail,
         packet_id: Some(file.header.packet_id.clone()),
+        enrolment: None,
     };
     let station = &file.header.station_id;
     let registered = registry.key_of(station).ok_or_else(|| {
@@ -176,11 +184,16 @@ pub fn judge(
                 last.map_or_else(|| "no authority identity".into(), |e| e.to_string()),
             )
         })?;
-    opened.verify(&registered).map_err(|e| match e {
-        PacketError::An2kRead(_) | PacketError::An2kCheck(_) => {
-            refuse(Reason::InvalidTransaction, e.to_string())
+    let enrolment = applicants::read_enrolment(&opened);
+    opened.verify(&registered).map_err(|e| {
+        let reason = match e {
+            PacketError::An2kRead(_) | PacketError::An2kCheck(_) => Reason::InvalidTransaction,
+            _ => Reason::BadManifest,
+        };
+        Refused {
+            enrolment: enrolment.clone().map(Box::new),
+            ..refuse(reason, e.to_string())
         }
-        other => refuse(Reason::BadManifest, other.to_string()),
     })?;
     let checked_in_from = opened
         .manifest
@@ -192,5 +205,6 @@ pub fn judge(
         header: file.header,
         manifest: opened.manifest,
         checked_in_from,
+        enrolment,
     })
 }

@@ -9,24 +9,28 @@
 //! accepted packet in an object store (a local folder by default, any
 //! S3-compatible store by configuration) and answers with a signed
 //! [`receipt`]. The same packet uploaded again gets the same receipt.
-//! `GET /v1/status` reports counts; `GET /v1/appointments?office=CODE`
-//! serves an office's pre-registrations to its stations ([`appointments`]).
+//! `GET /v1/status` reports counts and the intake's clock;
+//! `GET /v1/appointments?office=CODE` serves an office's pre-registrations
+//! to its stations ([`appointments`]); `/v1/applicants/…` answers where an
+//! applicant's card is ([`applicants`]).
 //!
 //! Data directory:
 //!
 //! ```text
 //! intake.toml          listen address, TLS, identities, object store, limits
 //! intake.key           the intake's Ed25519 key, which signs receipts (0600)
+//! applicant-lookup.key the secret of the applicant lookup hash (0600)
 //! tls-cert.pem         the HTTPS certificate (self-signed on first start;
 //! tls-key.pem          replace both with the authority's own; 0600 key)
 //! stations.toml        the register: [[station]] id, key, name, office
 //! intake.db            uploads in progress, receipts, rejections,
-//!                      consumed appointments
+//!                      consumed appointments, applicant status
 //! appointments/<OFFICE>.json  each office's pre-registrations
 //! uploads/<id>.part    bytes received so far
 //! objects/             accepted packets (the default object store)
 //! ```
 
+pub mod applicants;
 pub mod appointments;
 pub mod auth;
 pub mod judge;
@@ -37,7 +41,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 
 use axum::Json;
-use axum::routing::get;
+use axum::routing::{get, post};
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use serde::{Deserialize, Serialize};
 
@@ -148,15 +152,20 @@ pub struct Intake {
     store: Arc<IntakeStore>,
 }
 
-/// Loads the intake's key, creating it on first use.
-fn load_or_create_key(path: &Path) -> Result<SigningKey, IntakeError> {
+/// Loads a 32-byte secret kept as hex in `path`, creating it (random,
+/// 0600) on first use.
+pub(crate) fn load_or_create_secret(
+    path: &Path,
+) -> Result<zeroize::Zeroizing<[u8; 32]>, IntakeError> {
     if path.exists() {
-        let text = std::fs::read_to_string(path).map_err(|e| file_error(path, e))?;
+        let text = zeroize::Zeroizing::new(
+            std::fs::read_to_string(path).map_err(|e| file_error(path, e))?,
+        );
         let bytes: [u8; 32] = hex::decode(text.trim())
             .ok()
             .and_then(|b| b.try_into().ok())
             .ok_or_else(|| file_error(path, "not 32 bytes of hex"))?;
-        return Ok(SigningKey::from_bytes(&bytes));
+        return Ok(zeroize::Zeroizing::new(bytes));
     }
     let mut secret = zeroize::Zeroizing::new([0u8; 32]);
     getrandom::fill(secret.as_mut()).map_err(|e| file_error(path, e))?;
@@ -168,7 +177,12 @@ fn load_or_create_key(path: &Path) -> Result<SigningKey, IntakeError> {
     std::io::Write::write_all(&mut file, format!("{}\n", hex::encode(*secret)).as_bytes())
         .and_then(|()| file.sync_all())
         .map_err(|e| file_error(path, e))?;
-    Ok(SigningKey::from_bytes(&secret))
+    Ok(secret)
+}
+
+/// Loads the intake's key, creating it on first use.
+fn load_or_create_key(path: &Path) -> Result<SigningKey, IntakeError> {
+    load_or_create_secret(path).map(|secret| SigningKey::from_bytes(&secret))
 }
 
 fn object_store(dir: &Path, spec: &str) -> Result<Arc<dyn object_store::ObjectStore>, IntakeError> {
@@ -223,6 +237,8 @@ impl Intake {
         db.pragma_update(None, "synchronous", "FULL")?;
         db.busy_timeout(std::time::Duration::from_secs(5))?;
         db.execute_batch(SCHEMA)?;
+        db.execute_batch(applicants::SCHEMA)?;
+        let lookup = applicants::LookupSecret::load_or_create(&dir.join(applicants::SECRET_FILE))?;
         let objects = object_store(dir, &config.object_store)?;
         let store = Arc::new(IntakeStore {
             uploads: dir.join("uploads"),
@@ -230,6 +246,7 @@ impl Intake {
             registry: RwLock::new(registry),
             identities,
             key,
+            lookup,
             objects,
             max_skew: chrono::Duration::seconds(i64::from(config.max_clock_skew_s)),
         });
@@ -311,7 +328,31 @@ impl Intake {
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .stations
                 .len() as u64,
+            now: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         })
+    }
+
+    /// Checks a station request's signature headers (`header` reads one by
+    /// lower-case name) and returns the station id.
+    pub(crate) fn verify_station(
+        &self,
+        header: impl Fn(&str) -> Option<String>,
+        method: &str,
+        path_and_query: &str,
+    ) -> Result<String, auth::Unauthenticated> {
+        let registry = self
+            .store
+            .registry
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        auth::verify(
+            header,
+            method,
+            path_and_query,
+            &registry,
+            chrono::Utc::now(),
+            self.store.max_skew,
+        )
     }
 
     /// Packets accepted, by the object store's listing (`packets/<station>/<id>.pkp`).
@@ -331,7 +372,9 @@ impl Intake {
     }
 
     /// The HTTP application: tus at [`FILES_PATH`], `GET /v1/status`,
-    /// `GET /v1/appointments` ([`appointments::PATH`]).
+    /// `GET /v1/appointments` ([`appointments::PATH`]), `GET
+    /// /v1/applicants/status` and `POST /v1/applicants/lookup`
+    /// ([`applicants`]).
     pub fn router(self: &Arc<Self>) -> axum::Router {
         let tus = pishkhan_tus::server::Config {
             base_path: FILES_PATH.into(),
@@ -340,6 +383,7 @@ impl Intake {
         };
         let intake = self.clone();
         let lists = self.clone();
+        let (by_code, by_details) = (self.clone(), self.clone());
         pishkhan_tus::server::router(self.store.clone(), tus)
             .route(
                 "/v1/status",
@@ -355,6 +399,16 @@ impl Intake {
             .route(
                 appointments::PATH,
                 get(move |uri, headers| appointments::handle(lists.clone(), uri, headers)),
+            )
+            .route(
+                crate::status::STATUS_PATH,
+                get(move |uri, headers| applicants::handle_status(by_code.clone(), uri, headers)),
+            )
+            .route(
+                crate::status::LOOKUP_PATH,
+                post(move |uri, headers, body| {
+                    applicants::handle_lookup(by_details.clone(), uri, headers, body)
+                }),
             )
     }
 
@@ -447,4 +501,7 @@ pub struct IntakeStatus {
     pub rejected: u64,
     pub uploads_in_progress: u64,
     pub stations: u64,
+    /// The intake's clock when it answered (RFC 3339, UTC, milliseconds),
+    /// for stations to measure their skew ([`crate::status::clock_skew`]).
+    pub now: String,
 }

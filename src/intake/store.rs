@@ -13,9 +13,9 @@ use pishkhan_tus::server::{Refusal, RequestInfo, Store, UploadState};
 use pishkhan_tus::{Completion, Metadata};
 use rusqlite::{Connection, OptionalExtension};
 
-use super::auth;
 use super::judge::{Registry, judge};
 use super::receipt::{self, Reason, Receipt, SignedReceipt, Status};
+use super::{applicants, auth};
 use crate::packet::sha256_hex;
 
 /// Upload-Metadata key of the packet id.
@@ -27,6 +27,8 @@ pub struct IntakeStore {
     pub(super) registry: RwLock<Registry>,
     pub(super) identities: Vec<age::x25519::Identity>,
     pub(super) key: SigningKey,
+    /// The secret of the applicant lookup keys ([`super::applicants`]).
+    pub(super) lookup: super::applicants::LookupSecret,
     pub(super) objects: Arc<dyn object_store::ObjectStore>,
     pub(super) max_skew: chrono::Duration,
 }
@@ -185,6 +187,28 @@ impl IntakeStore {
             intake_key: String::new(),
         };
         let signed = self.sign(&receipt)?;
+        // The applicant's status follows the verdict, in the same
+        // transaction as the receipt or the rejection.
+        let enrolment = match &verdict {
+            Ok(accepted) => accepted.enrolment.clone(),
+            Err(refused) => refused.enrolment.as_deref().cloned(),
+        };
+        let lookup_key = enrolment
+            .as_ref()
+            .and_then(|e| e.applicant.as_ref())
+            .map(|applicant| self.lookup.key(applicant));
+        let applicant_status = |tx: &Connection| match &enrolment {
+            Some(e) => applicants::record(
+                tx,
+                e,
+                lookup_key.as_deref(),
+                packet_id,
+                reason,
+                &applicants::timestamp(),
+            )
+            .map(|_| ()),
+            None => Ok(()),
+        };
         // Only accepted packets hold their id: a rejected one may come
         // again, mended. The appointment it used is consumed with its
         // receipt, in one transaction.
@@ -209,6 +233,7 @@ impl IntakeStore {
                     )? == 1),
                     None => None,
                 };
+                applicant_status(&tx)?;
                 tx.commit()?;
                 Ok(first_use)
             })?;
@@ -221,7 +246,8 @@ impl IntakeStore {
             }
         } else {
             self.db(|db| {
-                db.execute(
+                let tx = db.unchecked_transaction()?;
+                tx.execute(
                     "INSERT INTO rejections (packet_id, station_id, sha256, reason, signed, received_at)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                     rusqlite::params![
@@ -232,8 +258,16 @@ impl IntakeStore {
                         signed,
                         receipt.received_at
                     ],
-                )
+                )?;
+                applicant_status(&tx)?;
+                tx.commit()
             })?;
+        }
+        if enrolment.is_none() {
+            tracing::info!(
+                packet = packet_id,
+                "no applicant status: the packet's Type-2 could not be read"
+            );
         }
         tracing::info!(
             packet = packet_id,
