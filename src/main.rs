@@ -688,7 +688,10 @@ fn receipt_save(
     let (copy, number) = match station.reprint_receipt(code, supervisor, &password) {
         Ok(found) => found,
         Err(e) => {
-            eprintln!("pishkhan: {}", I18n::new(station.config.language).text(&e.text()));
+            eprintln!(
+                "pishkhan: {}",
+                I18n::new(station.config.language).text(&e.text())
+            );
             return ExitCode::FAILURE;
         }
     };

@@ -274,11 +274,8 @@ pub struct ReprintMark {
 fn both_dates(at: chrono::DateTime<chrono::Local>) -> (String, String) {
     use chrono::Datelike;
     let date = at.date_naive();
-    let jalali = crate::enrolment::JalaliDate::from_gregorian((
-        date.year(),
-        date.month(),
-        date.day(),
-    ));
+    let jalali =
+        crate::enrolment::JalaliDate::from_gregorian((date.year(), date.month(), date.day()));
     let time = at.format("%H:%M").to_string();
     (
         format!("{} {time}", jalali.to_ascii()),
@@ -294,8 +291,10 @@ pub fn document(copy: &ReceiptCopy, reprint: Option<ReprintMark>) -> pishkhan_re
     let (fa, en) = (I18n::new(Lang::Fa), I18n::new(Lang::En));
     let both = |id: &str| Bilingual::new(fa.tr(id), en.tr(id));
     let both_text = |t: &crate::text::Text| Bilingual::new(fa.text(t), en.text(t));
-    let sealed = chrono::DateTime::parse_from_rfc3339(&copy.sealed_at)
-        .map_or_else(|_| chrono::Local::now(), |t| t.with_timezone(&chrono::Local));
+    let sealed = chrono::DateTime::parse_from_rfc3339(&copy.sealed_at).map_or_else(
+        |_| chrono::Local::now(),
+        |t| t.with_timezone(&chrono::Local),
+    );
     let (issued_jalali, issued_gregorian) = both_dates(sealed);
     let finger_exceptions = copy
         .finger_exceptions
@@ -304,7 +303,10 @@ pub fn document(copy: &ReceiptCopy, reprint: Option<ReprintMark>) -> pishkhan_re
             let finger = pishkhan_scanner::Finger::ALL
                 .into_iter()
                 .find(|f| f.key() == finger)
-                .map_or_else(|| finger.clone(), |f| crate::enrolment::tenprint::finger_text_id(f).to_owned());
+                .map_or_else(
+                    || finger.clone(),
+                    |f| crate::enrolment::tenprint::finger_text_id(f).to_owned(),
+                );
             let kind = match code.as_str() {
                 "XX" => "exception-missing",
                 "UP" => "exception-unprintable",
@@ -313,7 +315,10 @@ pub fn document(copy: &ReceiptCopy, reprint: Option<ReprintMark>) -> pishkhan_re
             let line = crate::text::Text::new("receipt-finger-exception")
                 .arg("finger", finger)
                 .arg("kind", kind);
-            Bilingual::new(fa.text(&translate_args(&fa, line.clone())), en.text(&translate_args(&en, line)))
+            Bilingual::new(
+                fa.text(&translate_args(&fa, line.clone())),
+                en.text(&translate_args(&en, line)),
+            )
         })
         .collect();
     let fees = copy
@@ -394,7 +399,9 @@ impl PrintError {
         use crate::text::Text;
         match self {
             PrintError::NoPrintService(_) => Text::new("err-print-service"),
-            PrintError::Refused(detail) => Text::new("err-print-refused").arg("detail", detail.clone()),
+            PrintError::Refused(detail) => {
+                Text::new("err-print-refused").arg("detail", detail.clone())
+            }
             PrintError::Write { path, reason } => Text::new("err-receipt-write")
                 .arg("path", path.clone())
                 .arg("detail", reason.clone()),
@@ -405,9 +412,17 @@ impl PrintError {
 
 /// Where the station saves receipts: `receipts/` in its data directory
 /// (readable only by the station's user, like everything there).
-pub fn saved_path(data_dir: &std::path::Path, copy: &ReceiptCopy, reprint: Option<ReprintMark>) -> std::path::PathBuf {
+pub fn saved_path(
+    data_dir: &std::path::Path,
+    copy: &ReceiptCopy,
+    reprint: Option<ReprintMark>,
+) -> std::path::PathBuf {
     let name = match reprint {
-        Some(mark) => format!("{}-reprint-{}.pdf", copy.tracking_code.as_str(), mark.number),
+        Some(mark) => format!(
+            "{}-reprint-{}.pdf",
+            copy.tracking_code.as_str(),
+            mark.number
+        ),
         None => format!("{}.pdf", copy.tracking_code.as_str()),
     };
     data_dir.join("receipts").join(name)
@@ -441,7 +456,12 @@ pub fn save_and_print(
             .arg(format!("receipt {}", copy.tracking_code.as_str()))
             .arg(&path)
             .output()
-            .map_err(|e| (Some(path.clone()), PrintError::NoPrintService(e.to_string())))?;
+            .map_err(|e| {
+                (
+                    Some(path.clone()),
+                    PrintError::NoPrintService(e.to_string()),
+                )
+            })?;
         if !out.status.success() {
             let detail = String::from_utf8_lossy(&out.stderr).trim().to_owned();
             return Err((Some(path), PrintError::Refused(detail)));

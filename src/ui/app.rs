@@ -625,7 +625,7 @@ fn check_clock(station: Arc<Station>) -> Task<Message> {
         |result| {
             Message::Dashboard(dashboard::Message::Clock(
                 result
-                    .map(|intake_ahead| crate::dashboard::Skew::from_intake_ahead(intake_ahead))
+                    .map(crate::dashboard::Skew::from_intake_ahead)
                     .map_err(|e| e.text()),
             ))
         },

@@ -38,10 +38,18 @@ fn decoded_codes(pdf: &Path) -> Option<Vec<String>> {
             &png.display().to_string(),
         ],
     )?;
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = tool(
         "zbarimg",
-        &["--quiet", "--raw", &png.with_extension("png").display().to_string()],
+        &[
+            "--quiet",
+            "--raw",
+            &png.with_extension("png").display().to_string(),
+        ],
     )?;
     Some(
         String::from_utf8_lossy(&out.stdout)
@@ -62,14 +70,19 @@ fn the_receipt_is_saved_at_the_end_and_reprinted_with_a_supervisor() {
     // Saved at the done step.
     h.click(&h.tr("ui-receipt-save"));
     let saved = h.dir.path().join("receipts").join(format!("{code}.pdf"));
-    let line = h.app.i18n.text(
-        &Text::new("ui-receipt-saved").arg("path", saved.display().to_string()),
-    );
+    let line = h
+        .app
+        .i18n
+        .text(&Text::new("ui-receipt-saved").arg("path", saved.display().to_string()));
     assert!(h.sees(&line), "{line}");
     let pdf = std::fs::read(&saved).expect("the receipt file");
     assert!(pdf.starts_with(b"%PDF"));
     if let Some(codes) = decoded_codes(&saved) {
-        assert_eq!(codes, [code.clone(), code.clone()], "the QR code and the barcode");
+        assert_eq!(
+            codes,
+            [code.clone(), code.clone()],
+            "the QR code and the barcode"
+        );
     }
     // Printing without a print service says so and keeps the file.
     h.click(&h.tr("ui-receipt-print"));
@@ -90,8 +103,16 @@ fn the_receipt_is_saved_at_the_end_and_reprinted_with_a_supervisor() {
     assert!(h.sees(&h.tr("err-wrong-credentials")));
     h.type_into("supervisor-password", PASSWORD);
     h.click(&h.tr("ui-reprint"));
-    let reprint = h.dir.path().join("receipts").join(format!("{code}-reprint-1.pdf"));
-    assert!(reprint.exists(), "the reprint is saved as {}", reprint.display());
+    let reprint = h
+        .dir
+        .path()
+        .join("receipts")
+        .join(format!("{code}-reprint-1.pdf"));
+    assert!(
+        reprint.exists(),
+        "the reprint is saved as {}",
+        reprint.display()
+    );
     let events = h.station.with_db(audit::list).expect("audit");
     let reprinted = events
         .iter()
