@@ -199,7 +199,6 @@ mod tests {
                         "operator-",
                         "province-",
                         "fee-",
-                        "receipt-",
                         "month-",
                         "portrait-",
                     ]

@@ -312,7 +312,7 @@ pub fn document(copy: &ReceiptCopy, reprint: Option<ReprintMark>) -> pishkhan_re
                 "UP" => "exception-unprintable",
                 other => other,
             };
-            let line = crate::text::Text::new("receipt-finger-exception")
+            let line = crate::text::Text::new("ui-receipt-finger-exception")
                 .arg("finger", finger)
                 .arg("kind", kind);
             Bilingual::new(

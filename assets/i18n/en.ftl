@@ -587,7 +587,7 @@ err-payment-reference-format = A payment reference is 4 to 32 letters and digits
 ## Receipts
 err-receipt-not-found = No receipt is kept for { $query }: check the tracking code or national code. Receipts are kept only while their packet is.
 err-receipt-locked = This supervisor's key cannot open that receipt (the account was created or its password reset after it was sealed). Ask another supervisor.
-receipt-finger-exception = { $finger }: { $kind }
+ui-receipt-finger-exception = { $finger }: { $kind }
 err-print-service = The system print service is not available (is CUPS installed and a printer set up?). The receipt was saved; print it from the file.
 err-print-refused = The print service refused the receipt: { $detail }. The receipt was saved; print it from the file.
 err-receipt-write = The receipt cannot be saved to { $path }: { $detail }

@@ -587,7 +587,7 @@ err-payment-reference-format = شمارهٔ پیگیری پرداخت ۴ تا ۳
 ## Receipts
 err-receipt-not-found = رسیدی برای { $query } نگه داشته نشده است: کد رهگیری یا کد ملی را بررسی کنید. رسید تنها تا زمانی که بستهٔ آن نگه داشته می‌شود می‌ماند.
 err-receipt-locked = کلید این سرپرست آن رسید را باز نمی‌کند (حساب پس از مهر و موم ساخته یا گذرواژه‌اش بازنشانی شده است). از سرپرست دیگری بخواهید.
-receipt-finger-exception = { $finger }: { $kind }
+ui-receipt-finger-exception = { $finger }: { $kind }
 err-print-service = سرویس چاپ سیستم در دسترس نیست (CUPS نصب و چاپگر تنظیم شده است؟). رسید ذخیره شد؛ از روی پرونده چاپش کنید.
 err-print-refused = سرویس چاپ رسید را نپذیرفت: { $detail }. رسید ذخیره شد؛ از روی پرونده چاپش کنید.
 err-receipt-write = رسید در { $path } ذخیره نشد: { $detail }

@@ -9,6 +9,8 @@ use pishkhan::store::drafts;
 use pishkhan::ui::app::Overlay;
 use pishkhan::upload::Uploader;
 
+use pishkhan::text::Text;
+
 use super::*;
 
 /// Seals one enrolment of the self-test applicant as `sara`, as a test
@@ -178,5 +180,9 @@ fn the_dashboard_matches_the_queue_after_a_mixed_run() {
         panic!("the dashboard stays open");
     };
     assert_eq!(dashboard.clock, pishkhan::ui::dashboard::Clock::Known(skew));
-    assert!(h.sees(&h.tr("ui-dashboard-clock")));
+    let shown = h.app.i18n.text(
+        &Text::new("ui-dashboard-clock-ok")
+            .arg("seconds", format!("{:+.1}", skew.millis as f64 / 1000.0)),
+    );
+    assert!(h.sees(&shown), "{shown}");
 }
