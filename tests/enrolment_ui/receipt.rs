@@ -59,6 +59,20 @@ fn decoded_codes(pdf: &Path) -> Option<Vec<String>> {
     )
 }
 
+/// `pishkhan receipt save CODE --out OUT --supervisor sara` on the station
+/// in `dir`, the password given in the environment.
+fn receipt_save(dir: &Path, code: &str, out: &Path) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_pishkhan"))
+        .env("PISHKHAN_DATA_DIR", dir)
+        .env("PISHKHAN_LOG", "warn")
+        .env("PISHKHAN_SUPERVISOR_PASSWORD", PASSWORD)
+        .args(["receipt", "save", code, "--out"])
+        .arg(out)
+        .args(["--supervisor", "sara"])
+        .output()
+        .expect("pishkhan runs")
+}
+
 #[test]
 fn the_receipt_is_saved_at_the_end_and_reprinted_with_a_supervisor() {
     let mut h = enrol();
@@ -123,15 +137,7 @@ fn the_receipt_is_saved_at_the_end_and_reprinted_with_a_supervisor() {
 
     // From the command line, by tracking code: the second reprint.
     let out_file = h.dir.path().join("cli-reprint.pdf");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pishkhan"))
-        .env("PISHKHAN_DATA_DIR", h.dir.path())
-        .env("PISHKHAN_LOG", "warn")
-        .env("PISHKHAN_SUPERVISOR_PASSWORD", PASSWORD)
-        .args(["receipt", "save", &code, "--out"])
-        .arg(&out_file)
-        .args(["--supervisor", "sara"])
-        .output()
-        .expect("runs");
+    let out = receipt_save(h.dir.path(), &code, &out_file);
     assert!(
         out.status.success(),
         "{}",
@@ -142,14 +148,6 @@ fn the_receipt_is_saved_at_the_end_and_reprinted_with_a_supervisor() {
         assert!(codes.contains(&code), "{codes:?}");
     }
     // An unknown code is refused by name.
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pishkhan"))
-        .env("PISHKHAN_DATA_DIR", h.dir.path())
-        .env("PISHKHAN_LOG", "warn")
-        .env("PISHKHAN_SUPERVISOR_PASSWORD", PASSWORD)
-        .args(["receipt", "save", "0790419905", "--out"])
-        .arg(&out_file)
-        .args(["--supervisor", "sara"])
-        .output()
-        .expect("runs");
+    let out = receipt_save(h.dir.path(), "0790419905", &out_file);
     assert_eq!(out.status.code(), Some(1));
 }
