@@ -42,6 +42,12 @@ mod applicant;
 #[path = "enrolment_ui/portrait.rs"]
 mod portrait;
 
+#[path = "enrolment_ui/settings.rs"]
+mod settings;
+
+#[path = "enrolment_ui/provision.rs"]
+mod provision;
+
 struct Harness {
     app: App,
     station: Arc<Station>,

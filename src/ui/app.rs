@@ -8,7 +8,7 @@ use iced::widget::{button, column, container, text};
 use iced::{Element, Length, Subscription, Task, Theme};
 
 use super::widget::{self, row};
-use super::{drafts, queue, setup, sign_in, wizard};
+use super::{drafts, provision, queue, settings, setup, sign_in, wizard};
 use crate::devices::Devices;
 use crate::enrolment::Step;
 use crate::i18n::{I18n, Lang};
@@ -35,6 +35,9 @@ pub struct Start {
 pub enum Screen {
     /// The station cannot start; shows why and where to fix it.
     NotConfigured(String),
+    /// First run of a station with the authority's key but no office:
+    /// provisioning, then its registration for the intake.
+    Provision(provision::Provision),
     /// First run: create the supervisor account.
     Setup(setup::Setup),
     SignIn(sign_in::SignIn),
@@ -51,6 +54,9 @@ pub enum Message {
     Wizard(wizard::Message),
     Queue(queue::Message),
     ShowQueue,
+    Provision(provision::Message),
+    Settings(settings::Message),
+    ShowSettings,
     /// Periodic refresh of the queue and the link state.
     Refresh,
     ToggleLanguage,
@@ -69,6 +75,8 @@ pub struct App {
     /// The queue screen is open (over whatever screen is underneath).
     pub showing_queue: bool,
     queue_rows: Vec<outbox::Entry>,
+    /// The settings screen, when open (over whatever screen is underneath).
+    pub settings: Option<settings::Settings>,
 }
 
 impl App {
@@ -82,6 +90,7 @@ impl App {
                 uploads: None,
                 showing_queue: false,
                 queue_rows: Vec::new(),
+                settings: None,
             },
             Ok((station, devices)) => {
                 let i18n = I18n::new(start.lang.unwrap_or(station.config.language));
@@ -92,6 +101,9 @@ impl App {
                         step,
                         i18n.tr("ui-demo-operator"),
                     ))),
+                    (None, _) if crate::provision::needed(&station) => {
+                        Screen::Provision(provision::Provision::new(&station))
+                    }
                     (None, Ok(false)) => Screen::Setup(setup::Setup::default()),
                     (None, Ok(true)) => Screen::SignIn(sign_in::SignIn::default()),
                     (None, Err(e)) => Screen::NotConfigured(e.to_string()),
@@ -104,6 +116,7 @@ impl App {
                     uploads: start.uploads,
                     showing_queue: false,
                     queue_rows: Vec::new(),
+                    settings: None,
                 };
                 app.refresh_queue();
                 app
@@ -130,6 +143,15 @@ impl App {
                 .as_ref()
                 .and_then(|(station, _)| station.with_db(outbox::list).ok())
                 .unwrap_or_default();
+        }
+    }
+
+    /// The username of whoever is signed in, if anyone.
+    fn signed_in(&self) -> Option<String> {
+        match &self.screen {
+            Screen::Wizard(wizard) => Some(wizard.session.operator.clone()),
+            Screen::Drafts(drafts) => Some(drafts.account.username.clone()),
+            _ => None,
         }
     }
 
@@ -168,6 +190,46 @@ impl App {
                     self.screen = Screen::SignIn(sign_in::SignIn::default());
                 }
             }
+            // --- provisioning and settings (branch `provision`) ---
+            Message::Provision(message) => {
+                let (Screen::Provision(screen), Some((station, _))) =
+                    (&mut self.screen, &mut self.station)
+                else {
+                    return Task::none();
+                };
+                match screen.update(message, station) {
+                    Some(provision::Event::Provisioned(reopened)) => *station = reopened,
+                    Some(provision::Event::Continue) => {
+                        self.screen = match station.has_accounts() {
+                            Ok(true) => Screen::SignIn(sign_in::SignIn::default()),
+                            _ => Screen::Setup(setup::Setup::default()),
+                        };
+                    }
+                    None => {}
+                }
+            }
+            Message::ShowSettings => {
+                if let Some((station, _)) = &self.station {
+                    self.settings = Some(settings::Settings::new(station));
+                    self.showing_queue = false;
+                }
+            }
+            Message::Settings(message) => {
+                let actor = self
+                    .signed_in()
+                    .unwrap_or_else(|| "(nobody signed in)".into());
+                let (Some(screen), Some((station, _))) = (&mut self.settings, &self.station) else {
+                    return Task::none();
+                };
+                match screen.update(message, station, &actor) {
+                    Some(settings::Event::Saved {
+                        language: Some(lang),
+                    }) => self.i18n.set_lang(lang),
+                    Some(settings::Event::Closed) => self.settings = None,
+                    Some(settings::Event::Saved { language: None }) | None => {}
+                }
+            }
+            // --- end provisioning and settings ---
             Message::Setup(message) => {
                 let (Screen::Setup(setup), Some((station, _))) = (&mut self.screen, &self.station)
                 else {
@@ -274,8 +336,11 @@ impl App {
     pub fn view(&self) -> Element<'_, Message> {
         let i18n = &self.i18n;
         let progress = self.progress();
+        // The queue opens over the settings; closing it shows them again.
         let body: Element<'_, Message> = if self.showing_queue {
             queue::view(&self.queue_rows, progress.as_ref(), i18n).map(Message::Queue)
+        } else if let Some(settings) = &self.settings {
+            settings.view(i18n).map(Message::Settings)
         } else {
             self.screen_view()
         };
@@ -301,6 +366,7 @@ impl App {
             .spacing(16)
             .padding(24)
             .into(),
+            Screen::Provision(screen) => screen.view(i18n).map(Message::Provision),
             Screen::Setup(setup) => setup.view(i18n).map(Message::Setup),
             Screen::SignIn(sign_in) => sign_in.view(i18n).map(Message::SignIn),
             Screen::Drafts(drafts) => drafts.view(i18n).map(Message::Drafts),
@@ -326,6 +392,15 @@ impl App {
                 button(text(i18n.tr("ui-queue")).size(14))
                     .style(button::secondary)
                     .on_press(Message::ShowQueue)
+                    .into(),
+            );
+        }
+        // Settings: the lead restricts this to supervisors when merging.
+        if self.station.is_some() && self.settings.is_none() {
+            items.push(
+                button(text(i18n.tr("ui-settings")).size(14))
+                    .style(button::secondary)
+                    .on_press(Message::ShowSettings)
                     .into(),
             );
         }
