@@ -63,3 +63,6 @@ done
 cargo test --quiet --test enrolment_ui -- --ignored write_exception_form_screens
 cargo test --quiet --test enrolment_ui -- --ignored write_applicant_screens
 cargo test --quiet --test enrolment_ui -- --ignored write_portrait_screens
+# The provisioning form and the registration QR code, the settings screen.
+cargo test --quiet --test enrolment_ui -- --ignored write_provision_screens
+cargo test --quiet --test enrolment_ui -- --ignored write_settings_screens
