@@ -4,6 +4,8 @@
 //! back to a default); bad values are errors that the GUI shows on a
 //! "station not configured" screen instead of crashing.
 
+pub mod edit;
+
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -11,6 +13,10 @@ use serde::{Deserialize, Serialize};
 use crate::i18n::Lang;
 
 pub const FILE_NAME: &str = "pishkhan.toml";
+
+/// The office of a station nobody has provisioned yet (the default, and
+/// the demo stations' office).
+pub const DEMO_OFFICE: &str = "DEMO-OFFICE";
 
 /// The whole configuration file.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -275,19 +281,31 @@ impl EnrolmentConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StationConfig {
-    /// The office this station enrols for.
+    /// The office this station enrols for ([`DEMO_OFFICE`] until the
+    /// station is provisioned).
     pub office: String,
     /// The station's number within the authority (0–9999); printed inside
     /// every tracking code. Derived from the station id when not set.
     pub number: Option<u16>,
+    /// What the office calls the station ("Counter 3"), as registered at
+    /// the intake.
+    pub name: Option<String>,
 }
 
 impl Default for StationConfig {
     fn default() -> Self {
         Self {
-            office: "DEMO-OFFICE".into(),
+            office: DEMO_OFFICE.into(),
             number: None,
+            name: None,
         }
+    }
+}
+
+impl StationConfig {
+    /// Whether the station was bound to an office (`pishkhan provision`).
+    pub fn is_provisioned(&self) -> bool {
+        self.office != DEMO_OFFICE
     }
 }
 
@@ -438,10 +456,13 @@ const TEMPLATE: &str = r#"# Pishkhan station configuration. See README.md, "Conf
 language = "fa"
 
 [station]
-# The office this station enrols for.
+# The office this station enrols for; DEMO-OFFICE until `pishkhan provision`
+# (or the first-run form) binds the station to its office.
 office = "DEMO-OFFICE"
 # The station number assigned by the authority (0-9999).
 # number = 42
+# What the office calls this station, as registered at the intake.
+# name = "Counter 3"
 
 [authority]
 # The authority's age X25519 public key. Without it the station runs in
@@ -749,7 +770,7 @@ fn strip_unknown(value: toml::Value, unknown: &mut Vec<String>) -> toml::Value {
                 "retry_max_ms",
             ],
         ),
-        ("station", &["office", "number"]),
+        ("station", &["office", "number", "name"]),
         ("authority", &["recipient", "recipients", "agency"]),
         (
             "outbox",

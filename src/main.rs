@@ -69,6 +69,50 @@ enum ReceiptCommand {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Binds the station to its office, the authority's key and the
+    /// intake (only the keys concerned change in pishkhan.toml), makes
+    /// sure the station's key pair exists and exports its public key for
+    /// registration at the intake (a file, and a QR code on the terminal).
+    Provision {
+        /// The office code the authority assigned (ASCII letters, digits,
+        /// `-`, `_`).
+        #[arg(long, value_name = "CODE")]
+        office: String,
+        /// What the office calls this station ("Counter 3").
+        #[arg(long, value_name = "NAME")]
+        name: String,
+        /// The station number inside tracking codes (0–9999); unchanged
+        /// when not given (derived from the station id if never set).
+        #[arg(long, value_name = "N")]
+        number: Option<u16>,
+        /// The authority's age public key (`age1…`); repeat for more keys
+        /// (rotation, backup).
+        #[arg(long = "recipient", value_name = "AGE1…", required = true)]
+        recipients: Vec<String>,
+        /// The intake's tus endpoint (`https://intake.example/files/`; a
+        /// bare `https://host` means its `/files/`). Plain http only to
+        /// this computer.
+        #[arg(long, value_name = "URL")]
+        intake_url: String,
+        /// The intake's certificate or CA (PEM) to pin; copied into the
+        /// data directory (`pishkhan intake certificate` prints it).
+        #[arg(long, value_name = "FILE.pem")]
+        intake_certificate: Option<PathBuf>,
+        /// The intake's receipt key, hex (`pishkhan intake key` prints
+        /// it); needed unless already configured.
+        #[arg(long, value_name = "HEX")]
+        intake_key: Option<String>,
+        /// Where to write the registration file (default:
+        /// station-registration.json in the data directory).
+        #[arg(long, value_name = "FILE")]
+        export: Option<PathBuf>,
+        /// Also save the QR code as a PNG image.
+        #[arg(long, value_name = "FILE.png")]
+        qr_png: Option<PathBuf>,
+        /// Re-provision a station that is bound to an office already.
+        #[arg(long)]
+        force: bool,
+    },
     /// The outbox of sealed packets.
     Queue {
         #[command(subcommand)]
@@ -350,8 +394,14 @@ enum IntakeCommand {
         #[arg(long)]
         listen: Option<String>,
     },
-    /// Registers a station: from its data directory, or by id and key.
+    /// Registers a station: from the registration file `pishkhan
+    /// provision` wrote, from its data directory, or by id and key.
     Register {
+        /// A station's registration file (`pishkhan provision --export`):
+        /// id, key, name and office, checked against the station's
+        /// signature.
+        #[arg(long = "from", value_name = "FILE", conflicts_with_all = ["station_dir", "station_id", "key"])]
+        from: Option<PathBuf>,
         /// A station's data directory (its id and public key are read).
         #[arg(long, value_name = "DIR", conflicts_with_all = ["station_id", "key"])]
         station_dir: Option<PathBuf>,
@@ -360,10 +410,11 @@ enum IntakeCommand {
         /// The station's Ed25519 public key, hex.
         #[arg(long)]
         key: Option<String>,
-        #[arg(long, default_value = "")]
-        name: String,
+        /// The station's name (default: the registration file's).
+        #[arg(long)]
+        name: Option<String>,
         /// The office the station enrols for: it may then fetch only that
-        /// office's appointments.
+        /// office's appointments (default: the registration file's).
         #[arg(long)]
         office: Option<String>,
     },
@@ -423,6 +474,29 @@ fn main() -> ExitCode {
         .unwrap_or_else(environment::default_data_dir);
     match cli.command {
         None => gui(&cli, &data_dir),
+        Some(Command::Provision {
+            office,
+            name,
+            number,
+            recipients,
+            intake_url,
+            intake_certificate,
+            intake_key,
+            export,
+            qr_png,
+            force,
+        }) => {
+            let request = pishkhan::provision::Request {
+                office,
+                name,
+                number,
+                recipients,
+                intake_url,
+                intake_certificate,
+                intake_key,
+            };
+            provision(&data_dir, &request, export, qr_png.as_deref(), force)
+        }
         Some(Command::Queue { command }) => queue(&data_dir, command),
         Some(Command::Audit { command }) => audit(&data_dir, command),
         Some(Command::Dashboard { json }) => dashboard(&data_dir, json),
@@ -647,6 +721,79 @@ fn gui(cli: &Cli, data_dir: &std::path::Path) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn provision(
+    data_dir: &std::path::Path,
+    request: &pishkhan::provision::Request,
+    export: Option<PathBuf>,
+    qr_png: Option<&std::path::Path>,
+    force: bool,
+) -> ExitCode {
+    use pishkhan::provision;
+    // The inputs first: a mistyped key must not leave a new station behind.
+    let current = std::fs::read_to_string(data_dir.join(pishkhan::config::FILE_NAME))
+        .ok()
+        .and_then(|text| pishkhan::config::Config::parse(&text).ok())
+        .map(|(config, _)| config)
+        .unwrap_or_default();
+    let english = pishkhan::i18n::I18n::new(Lang::En);
+    let problems = provision::problems(request, &current);
+    if !problems.is_empty() {
+        for p in &problems {
+            eprintln!("pishkhan: {}", english.text(&p.text));
+        }
+        return ExitCode::FAILURE;
+    }
+    // Creates what a new station lacks, the key pair among it.
+    let station = match open(data_dir) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let done = match provision::provision(&station, request, force) {
+        Ok(done) => done,
+        Err(e) => {
+            for text in e.texts() {
+                eprintln!("pishkhan: {}", english.text(&text));
+            }
+            return ExitCode::FAILURE;
+        }
+    };
+    for change in &done.changes {
+        println!("{}: {}", change.key, change.detail());
+    }
+    if done.changes.is_empty() {
+        println!("nothing changed");
+    }
+    let registration = &done.registration;
+    let export = export.unwrap_or_else(|| data_dir.join(provision::REGISTRATION_FILE));
+    if let Err(e) = registration.write(&export) {
+        return fail(format!("{}: {e}", export.display()));
+    }
+    println!(
+        "station {} (number {:04}, office {}, \"{}\") provisioned; audit entry recorded",
+        registration.station_id, registration.number, registration.office, registration.name
+    );
+    println!("public key {}", registration.public_key);
+    println!("registration file: {}", export.display());
+    match registration.qr_text() {
+        Ok(qr) => println!("{qr}"),
+        Err(e) => eprintln!("pishkhan: no QR code: {e}"),
+    }
+    if let Some(png) = qr_png {
+        if let Err(e) = registration.write_qr_png(png) {
+            return fail(e);
+        }
+        println!("QR code saved to {}", png.display());
+    }
+    println!(
+        "next: at the intake, pishkhan intake --dir DIR register --from {}; then start pishkhan to create the first supervisor",
+        export.file_name().map_or_else(
+            || export.display().to_string(),
+            |n| n.to_string_lossy().into_owned()
+        )
+    );
+    ExitCode::SUCCESS
 }
 
 fn fail(e: impl std::fmt::Display) -> ExitCode {
@@ -1051,18 +1198,29 @@ fn intake(dir: &std::path::Path, command: IntakeCommand) -> ExitCode {
             office,
         } => card_status(&intake, &tracking, stage, office.as_deref()),
         IntakeCommand::Register {
+            from,
             station_dir,
             station_id,
             key,
             name,
             office,
         } => {
-            let (id, key) = match (station_dir, station_id, key) {
-                (Some(dir), _, _) => match Station::open(&dir) {
+            let mut name = name;
+            let mut office = office;
+            let (id, key) = match (from, station_dir, station_id, key) {
+                (Some(file), _, _, _) => match pishkhan::provision::Registration::read(&file) {
+                    Ok((registration, key)) => {
+                        name.get_or_insert(registration.name);
+                        office.get_or_insert(registration.office);
+                        (registration.station_id, key)
+                    }
+                    Err(e) => return fail(format!("{}: {e}", file.display())),
+                },
+                (None, Some(dir), _, _) => match Station::open(&dir) {
                     Ok(station) => (station.id.to_string(), station.verifying_key()),
                     Err(e) => return fail(e),
                 },
-                (None, Some(id), Some(key)) => {
+                (None, None, Some(id), Some(key)) => {
                     let parsed = hex::decode(&key)
                         .ok()
                         .and_then(|b| <[u8; 32]>::try_from(b).ok())
@@ -1072,8 +1230,9 @@ fn intake(dir: &std::path::Path, command: IntakeCommand) -> ExitCode {
                         None => return fail(format!("{key:?} is not a hex Ed25519 public key")),
                     }
                 }
-                _ => return fail("give --station-dir, or --station-id with --key"),
+                _ => return fail("give --from, --station-dir, or --station-id with --key"),
             };
+            let name = name.unwrap_or_default();
             let registered = intake
                 .register(&id, &key, &name)
                 .and_then(|()| match &office {

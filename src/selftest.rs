@@ -97,12 +97,12 @@ pub fn capture(station: &Station, devices: &Devices) -> Result<(Session, Timings
     }
     lap("documents", &mut steps);
 
-    session.portrait = Some(portrait(&devices.camera, &station.config.portrait)?);
+    session.portrait = Some(portrait(&devices.camera, &station.live().portrait)?);
     lap("portrait", &mut steps);
 
     let scanner = &devices.scanner;
     let timeout = Duration::from_secs(station.config.devices.capture_timeout_s);
-    let policy = station.config.fingerprints.policy();
+    let policy = station.live().fingerprints.policy();
     let mut tenprint = TenPrint::new(Plan::for_scanner(scanner.info()), policy, timeout);
     // Captures with problems (a finger not placed, the wrong hand) are
     // retaken, but not forever.

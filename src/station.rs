@@ -19,7 +19,8 @@ use rusqlite::Connection;
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
-use crate::config::{Config, ConfigError};
+use crate::config::edit::{ConfigFile, EditError};
+use crate::config::{Config, ConfigError, FingerprintConfig, OutboxConfig, PortraitConfig};
 use crate::enrolment::{JalaliDate, Session, Step, TrackingCode, draft};
 use crate::packet::{self, PacketError, SealedFile, Sealer};
 use crate::receipts;
@@ -221,6 +222,8 @@ impl ApprovalError {
 /// An opened station.
 pub struct Station {
     pub data_dir: PathBuf,
+    /// The configuration as loaded at start. What the settings screen may
+    /// change while the station runs is read through [`Station::live`].
     pub config: Config,
     /// Warnings from loading (unknown configuration keys).
     pub warnings: Vec<String>,
@@ -233,6 +236,54 @@ pub struct Station {
     db: Mutex<Connection>,
     /// The background sync of the appointment list, once it runs.
     prereg_sync: std::sync::OnceLock<crate::prereg::sync::SyncHandle>,
+    /// The settings that apply without a restart, as last saved.
+    live: std::sync::RwLock<Live>,
+}
+
+/// The settings a supervisor may change while the station runs: the
+/// thresholds are read when an enrolment (fingerprints) or the portrait
+/// step starts, the packet size limit at sealing.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Live {
+    pub fingerprints: FingerprintConfig,
+    pub portrait: PortraitConfig,
+    pub outbox: OutboxConfig,
+}
+
+impl Live {
+    fn of(config: &Config) -> Self {
+        Self {
+            fingerprints: config.fingerprints,
+            portrait: config.portrait,
+            outbox: config.outbox,
+        }
+    }
+}
+
+/// The station's number inside tracking codes: the configured one, else
+/// one derived from the station id.
+pub fn station_number(id: Uuid, config: &crate::config::StationConfig) -> u16 {
+    config
+        .number
+        .unwrap_or_else(|| (id.as_u128() % 10_000) as u16)
+}
+
+/// An entry [`Station::save_config`] records with the change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub actor: String,
+    pub action: String,
+    pub subject: Option<String>,
+    pub detail: Option<String>,
+}
+
+/// Why [`Station::save_config`] wrote nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum SaveConfigError {
+    #[error(transparent)]
+    Edit(#[from] EditError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 impl std::fmt::Debug for Station {
@@ -392,11 +443,9 @@ impl Station {
                 )),
             )?;
         }
-        let number = config
-            .station
-            .number
-            .unwrap_or_else(|| (id.as_u128() % 10_000) as u16);
+        let number = station_number(id, &config.station);
         Ok(Self {
+            live: std::sync::RwLock::new(Live::of(&config)),
             data_dir: data_dir.to_owned(),
             config,
             warnings,
@@ -408,6 +457,50 @@ impl Station {
             db: Mutex::new(db),
             prereg_sync: std::sync::OnceLock::new(),
         })
+    }
+
+    /// The settings that apply without a restart, as last saved.
+    pub fn live(&self) -> Live {
+        *self
+            .live
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Writes the configuration file and records `entries` in the audit
+    /// log as one step: the entries are written in a transaction that
+    /// commits only once the file is in place (nothing is recorded when
+    /// the file cannot be written; nothing is written when the result
+    /// would not be a valid configuration). The settings that apply
+    /// without a restart take effect at once; returns the new
+    /// configuration.
+    pub fn save_config(
+        &self,
+        file: &ConfigFile,
+        entries: &[AuditEntry],
+    ) -> Result<Config, SaveConfigError> {
+        file.check()?;
+        let config = self.with_db(|db| -> Result<Config, SaveConfigError> {
+            let tx = db.unchecked_transaction().map_err(StoreError::from)?;
+            for e in entries {
+                audit::record(
+                    &tx,
+                    &self.key,
+                    &e.actor,
+                    &e.action,
+                    e.subject.as_deref(),
+                    e.detail.as_deref(),
+                )?;
+            }
+            let config = file.save()?;
+            tx.commit().map_err(StoreError::from)?;
+            Ok(config)
+        })?;
+        *self
+            .live
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Live::of(&config);
+        Ok(config)
     }
 
     pub fn verifying_key(&self) -> VerifyingKey {
@@ -816,13 +909,14 @@ impl Station {
     /// The size limit and the free disk space, before queueing.
     fn check_room(&self, file: &SealedFile) -> Result<(), SealError> {
         let size = file.ciphertext.len() as u64;
-        let limit = self.config.outbox.max_packet_bytes;
+        let outbox = self.live().outbox;
+        let limit = outbox.max_packet_bytes;
         if size > limit {
             return Err(SealError::TooLarge { size, limit });
         }
         let free = fs4::available_space(&self.data_dir).map_err(SealError::DiskSpace)?;
         // The WAL holds the packet once more until the checkpoint.
-        let needed = self.config.outbox.min_free_bytes + 2 * size;
+        let needed = outbox.min_free_bytes + 2 * size;
         if free < needed {
             return Err(SealError::DiskFull { free, needed });
         }

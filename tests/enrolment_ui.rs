@@ -50,6 +50,11 @@ mod dashboard;
 
 #[path = "enrolment_ui/receipt.rs"]
 mod receipt;
+#[path = "enrolment_ui/settings.rs"]
+mod settings;
+
+#[path = "enrolment_ui/provision.rs"]
+mod provision;
 
 struct Harness {
     app: App,

@@ -66,3 +66,6 @@ cargo test --quiet --test enrolment_ui -- --ignored write_portrait_screens
 # The applicant's receipt (Persian and English on one A5 page), rendered by
 # the receipt crate itself: docs/screens/receipt-fa-en.png
 cargo test --quiet -p pishkhan-receipt --test render -- --ignored write_receipt_screen
+# The provisioning form and the registration QR code, the settings screen.
+cargo test --quiet --test enrolment_ui -- --ignored write_provision_screens
+cargo test --quiet --test enrolment_ui -- --ignored write_settings_screens

@@ -8,7 +8,10 @@ use iced::widget::{button, column, container, text};
 use iced::{Element, Length, Subscription, Task, Theme};
 
 use super::widget::{self, row};
-use super::{accounts, dashboard, drafts, password, queue, reprint, setup, sign_in, wizard};
+use super::{
+    accounts, dashboard, drafts, password, provision, queue, reprint, settings, setup, sign_in,
+    wizard,
+};
 use crate::devices::Devices;
 use crate::enrolment::Step;
 use crate::i18n::{I18n, Lang};
@@ -36,6 +39,9 @@ pub struct Start {
 pub enum Screen {
     /// The station cannot start; shows why and where to fix it.
     NotConfigured(String),
+    /// First run of a station with the authority's key but no office:
+    /// provisioning, then its registration for the intake.
+    Provision(provision::Provision),
     /// First run: create the supervisor account.
     Setup(setup::Setup),
     SignIn(sign_in::SignIn),
@@ -64,6 +70,9 @@ pub enum Message {
     Input,
     /// Once a second while someone is signed in: sign out when idle.
     IdleCheck,
+    Provision(provision::Message),
+    Settings(settings::Message),
+    ShowSettings,
     /// Periodic refresh of the queue and the link state.
     Refresh,
     ToggleLanguage,
@@ -77,6 +86,7 @@ pub enum Overlay {
     Queue,
     Accounts(accounts::Accounts),
     Dashboard(dashboard::Dashboard),
+    Settings(settings::Settings),
 }
 
 pub struct App {
@@ -120,6 +130,9 @@ impl App {
                         step,
                         i18n.tr("ui-demo-operator"),
                     ))),
+                    (None, _) if crate::provision::needed(&station) => {
+                        Screen::Provision(provision::Provision::new(&station))
+                    }
                     (None, Ok(false)) => Screen::Setup(setup::Setup::default()),
                     (None, Ok(true)) => Screen::SignIn(sign_in::SignIn::default()),
                     (None, Err(e)) => Screen::NotConfigured(e.to_string()),
@@ -167,6 +180,11 @@ impl App {
                 .and_then(|(station, _)| station.with_db(outbox::list).ok())
                 .unwrap_or_default();
         }
+    }
+
+    /// The settings screen is open.
+    pub fn showing_settings(&self) -> bool {
+        matches!(self.overlay, Some(Overlay::Settings(_)))
     }
 
     fn progress(&self) -> Option<Progress> {
@@ -269,6 +287,46 @@ impl App {
                 self.i18n.set_lang(self.i18n.lang().other());
             }
             Message::SignOut => self.sign_out(None),
+            // --- provisioning and settings (branch `provision`) ---
+            Message::Provision(message) => {
+                let (Screen::Provision(screen), Some((station, _))) =
+                    (&mut self.screen, &mut self.station)
+                else {
+                    return Task::none();
+                };
+                match screen.update(message, station) {
+                    Some(provision::Event::Provisioned(reopened)) => *station = reopened,
+                    Some(provision::Event::Continue) => {
+                        self.screen = match station.has_accounts() {
+                            Ok(true) => Screen::SignIn(sign_in::SignIn::default()),
+                            _ => Screen::Setup(setup::Setup::default()),
+                        };
+                    }
+                    None => {}
+                }
+            }
+            Message::ShowSettings => {
+                if let (Some((station, _)), Some(user)) = (&self.station, &self.signed_in)
+                    && user.role == Role::Supervisor
+                {
+                    self.overlay = Some(Overlay::Settings(settings::Settings::new(station)));
+                }
+            }
+            Message::Settings(message) => {
+                let (Some(Overlay::Settings(screen)), Some((station, _)), Some(user)) =
+                    (&mut self.overlay, &self.station, &self.signed_in)
+                else {
+                    return Task::none();
+                };
+                match screen.update(message, station, &user.username) {
+                    Some(settings::Event::Saved {
+                        language: Some(lang),
+                    }) => self.i18n.set_lang(lang),
+                    Some(settings::Event::Closed) => self.overlay = None,
+                    Some(settings::Event::Saved { language: None }) | None => {}
+                }
+            }
+            // --- end provisioning and settings ---
             Message::Setup(message) => {
                 let (Screen::Setup(setup), Some((station, _))) = (&mut self.screen, &self.station)
                 else {
@@ -457,8 +515,10 @@ impl App {
                 Some((_, devices)) => screen
                     .view(i18n, devices, progress.as_ref())
                     .map(Message::Dashboard),
-                None => self.screen_view(),
+                Some(Overlay::Settings(settings)) => settings.view(i18n).map(Message::Settings),
+            None => self.screen_view(),
             },
+            Some(Overlay::Settings(settings)) => settings.view(i18n).map(Message::Settings),
             None => self.screen_view(),
         };
         let mut page = column![self.top_bar()];
@@ -484,6 +544,7 @@ impl App {
             .spacing(16)
             .padding(24)
             .into(),
+            Screen::Provision(screen) => screen.view(i18n).map(Message::Provision),
             Screen::Setup(setup) => setup.view(i18n).map(Message::Setup),
             Screen::SignIn(sign_in) => sign_in.view(i18n).map(Message::SignIn),
             Screen::ChangePassword(screen) => screen.view(i18n).map(Message::ChangePassword),
@@ -524,6 +585,14 @@ impl App {
             && !matches!(self.overlay, Some(Overlay::Accounts(_)))
         {
             items.push(small("ui-accounts", Message::ShowAccounts));
+        }
+        if self
+            .signed_in
+            .as_ref()
+            .is_some_and(|a| a.role == Role::Supervisor)
+            && !matches!(self.overlay, Some(Overlay::Settings(_)))
+        {
+            items.push(small("ui-settings", Message::ShowSettings));
         }
         if let Some(account) = &self.signed_in {
             items.push(text(account.full_name.clone()).size(14).into());

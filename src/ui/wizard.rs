@@ -111,7 +111,7 @@ impl Wizard {
         let timeout = Duration::from_secs(station.config.devices.capture_timeout_s);
         let fingerprints = fingerprints::State::new(
             Plan::for_scanner(devices.scanner.info()),
-            station.config.fingerprints.policy(),
+            station.live().fingerprints.policy(),
             timeout,
         );
         let mut applicant = applicant::State::default();
@@ -315,7 +315,7 @@ impl Wizard {
             Step::Portrait => self.portrait.enter(
                 &self.session,
                 &self.devices.camera,
-                &self.station.config.portrait,
+                &self.station.live().portrait,
             ),
             Step::Fingerprints => self
                 .fingerprints
