@@ -184,7 +184,15 @@ impl App {
 
     /// The settings screen is open.
     pub fn showing_settings(&self) -> bool {
-        matches!(self.overlay, Some(Overlay::Settings(_)))
+        self.settings_screen().is_some()
+    }
+
+    /// The settings screen, when it is open.
+    pub fn settings_screen(&self) -> Option<&settings::Settings> {
+        match &self.overlay {
+            Some(Overlay::Settings(screen)) => Some(screen),
+            _ => None,
+        }
     }
 
     fn progress(&self) -> Option<Progress> {
@@ -515,8 +523,7 @@ impl App {
                 Some((_, devices)) => screen
                     .view(i18n, devices, progress.as_ref())
                     .map(Message::Dashboard),
-                Some(Overlay::Settings(settings)) => settings.view(i18n).map(Message::Settings),
-            None => self.screen_view(),
+                None => self.screen_view(),
             },
             Some(Overlay::Settings(settings)) => settings.view(i18n).map(Message::Settings),
             None => self.screen_view(),

@@ -38,8 +38,7 @@ fn the_settings_screen_saves_the_threshold_and_the_language_and_audits_each_chan
     assert!(h.sees(&h.tr("ui-settings-title")));
     let shown = |h: &Harness| {
         h.app
-            .settings
-            .as_ref()
+            .settings_screen()
             .expect("open")
             .value("fingerprints.quality_threshold")
             .to_owned()
@@ -133,6 +132,12 @@ fn the_settings_screen_saves_the_threshold_and_the_language_and_audits_each_chan
 fn a_device_change_waits_for_a_restart_and_says_so() {
     let mut h = Harness::new();
     let _ = h.app.update(Message::ShowSettings);
+    assert!(
+        !h.app.showing_settings(),
+        "settings are for a signed-in supervisor only"
+    );
+    h.sign_up_and_in();
+    let _ = h.app.update(Message::ShowSettings);
     h.click(&h.tr("ui-settings-camera-synthetic-seated"));
     retype(&mut h, "devices.zfm_port", "");
     h.click(&h.tr("ui-settings-save"));
@@ -159,7 +164,7 @@ fn a_device_change_waits_for_a_restart_and_says_so() {
         .collect();
     assert_eq!(actors.len(), 2);
     assert!(
-        actors.iter().all(|a| a == "(nobody signed in)"),
+        actors.iter().all(|a| a == "sara"),
         "{actors:?}"
     );
 }
@@ -174,6 +179,7 @@ fn write_settings_screens() {
         if lang == "en" {
             h.click("English");
         }
+        h.sign_up_and_in();
         let _ = h.app.update(Message::ShowSettings);
         retype(
             &mut h,
