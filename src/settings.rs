@@ -42,12 +42,48 @@ pub enum Kind {
         min: f64,
         max: f64,
     },
-    /// Bytes in the file, mebibytes on the screen.
-    Mebibytes {
+    /// A whole number in the file (bytes, seconds), typed in a larger
+    /// unit on the screen (mebibytes, minutes).
+    Scaled {
+        unit: Unit,
         min: f64,
         max: f64,
     },
+    /// Amounts in rials, one a city class, separated by spaces.
+    Amounts {
+        max_count: usize,
+    },
 }
+
+/// The unit a [`Kind::Scaled`] setting is typed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    /// Stored in bytes.
+    Mebibytes,
+    /// Stored in seconds.
+    Minutes,
+}
+
+impl Unit {
+    /// How many stored units one typed unit is.
+    fn factor(self) -> f64 {
+        match self {
+            Unit::Mebibytes => MIB,
+            Unit::Minutes => 60.0,
+        }
+    }
+
+    /// The message when what was typed is out of range.
+    fn problem(self) -> &'static str {
+        match self {
+            Unit::Mebibytes => "err-settings-mebibytes",
+            Unit::Minutes => "err-settings-minutes",
+        }
+    }
+}
+
+/// The largest amount of rials a fee may be (a thousand billion).
+const MAX_RIALS: i64 = 1_000_000_000_000;
 
 /// One setting of the screen.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -154,7 +190,8 @@ pub const SETTINGS: &[Setting] = &[
     setting(
         "outbox.max_packet_bytes",
         "ui-settings-max-packet",
-        Kind::Mebibytes {
+        Kind::Scaled {
+            unit: Unit::Mebibytes,
             min: 0.0625,
             max: 1024.0,
         },
@@ -165,6 +202,59 @@ pub const SETTINGS: &[Setting] = &[
         "ui-settings-keep-days",
         Kind::Whole { min: 1, max: 3650 },
         Effect::Restart,
+    ),
+    setting(
+        "fees.city_class",
+        "ui-settings-city-class",
+        Kind::Whole { min: 0, max: 9 },
+        Effect::NextEnrolment,
+    ),
+    setting(
+        "fees.completion_rials",
+        "ui-settings-completion-rials",
+        Kind::Amounts { max_count: 9 },
+        Effect::NextEnrolment,
+    ),
+    setting(
+        "fees.delivery_rials",
+        "ui-settings-delivery-rials",
+        Kind::Whole {
+            min: 0,
+            max: MAX_RIALS,
+        },
+        Effect::NextEnrolment,
+    ),
+    setting(
+        "accounts.max_failed_sign_ins",
+        "ui-settings-max-failed-sign-ins",
+        Kind::Whole { min: 1, max: 20 },
+        Effect::Now,
+    ),
+    setting(
+        "accounts.lockout_seconds",
+        "ui-settings-lockout-minutes",
+        Kind::Scaled {
+            unit: Unit::Minutes,
+            min: 1.0,
+            max: 1440.0,
+        },
+        Effect::Now,
+    ),
+    setting(
+        "accounts.idle_logout_seconds",
+        "ui-settings-idle-minutes",
+        Kind::Scaled {
+            unit: Unit::Minutes,
+            min: 2.0,
+            max: 480.0,
+        },
+        Effect::Now,
+    ),
+    setting(
+        "accounts.min_password_length",
+        "ui-settings-min-password",
+        Kind::Whole { min: 6, max: 128 },
+        Effect::Now,
     ),
 ];
 
@@ -188,6 +278,9 @@ pub fn current(config: &Config, setting: &Setting) -> String {
     let f = &config.fingerprints;
     let p = &config.portrait;
     let o = &config.outbox;
+    let fees = &config.fees;
+    let a = &config.accounts;
+    let minutes = |seconds: u64| decimal(seconds as f64 / 60.0);
     match setting.key {
         "language" => match config.language {
             Lang::Fa => "fa".into(),
@@ -205,6 +298,18 @@ pub fn current(config: &Config, setting: &Setting) -> String {
         "portrait.min_eye_distance" => decimal(f64::from(p.min_eye_distance)),
         "outbox.max_packet_bytes" => decimal(o.max_packet_bytes as f64 / MIB),
         "outbox.keep_acknowledged_days" => o.keep_acknowledged_days.to_string(),
+        "fees.city_class" => fees.city_class.to_string(),
+        "fees.completion_rials" => fees
+            .completion_rials
+            .iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(" "),
+        "fees.delivery_rials" => fees.delivery_rials.to_string(),
+        "accounts.max_failed_sign_ins" => a.max_failed_sign_ins.to_string(),
+        "accounts.lockout_seconds" => minutes(a.lockout_seconds),
+        "accounts.idle_logout_seconds" => minutes(a.idle_logout_seconds),
+        "accounts.min_password_length" => a.min_password_length.to_string(),
         other => unreachable!("no setting {other}"),
     }
 }
@@ -264,7 +369,7 @@ pub fn parse(setting: &Setting, input: &str) -> Result<toml_edit::Value, Text> {
                 Ok(typed.into())
             }
         }
-        Kind::Whole { min, max } => match typed.parse::<i64>() {
+        Kind::Whole { min, max } => match number(input).parse::<i64>() {
             Ok(n) if (min..=max).contains(&n) => Ok(n.into()),
             _ => Err(number_problem(
                 "err-settings-whole",
@@ -280,17 +385,80 @@ pub fn parse(setting: &Setting, input: &str) -> Result<toml_edit::Value, Text> {
                 decimal(max),
             )),
         },
-        Kind::Mebibytes { min, max } => match number(input).parse::<f64>() {
+        Kind::Scaled { unit, min, max } => match number(input).parse::<f64>() {
             Ok(x) if x.is_finite() && (min..=max).contains(&x) => {
-                Ok(((x * MIB).round() as i64).into())
+                Ok(((x * unit.factor()).round() as i64).into())
             }
-            _ => Err(number_problem(
-                "err-settings-mebibytes",
-                decimal(min),
-                decimal(max),
-            )),
+            _ => Err(number_problem(unit.problem(), decimal(min), decimal(max))),
         },
+        Kind::Amounts { max_count } => amounts(input, max_count).map(Into::into),
     }
+}
+
+/// Amounts in rials as typed: whole numbers separated by spaces (or
+/// commas, semicolons, the Persian comma or semicolon), thousands
+/// separators `٬` dropped; empty for none.
+fn amounts(input: &str, max_count: usize) -> Result<toml_edit::Array, Text> {
+    let problem = || Text::new("err-settings-amounts").arg("count", max_count.to_string());
+    let typed = normalise(input).replace('\u{066C}', "");
+    let mut list = toml_edit::Array::new();
+    for word in typed
+        .split(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | '\u{060C}' | '\u{061B}'))
+        .filter(|w| !w.is_empty())
+    {
+        match word.parse::<i64>() {
+            Ok(n) if (0..=MAX_RIALS).contains(&n) => list.push(n),
+            _ => return Err(problem()),
+        }
+    }
+    if list.len() > max_count {
+        return Err(problem());
+    }
+    Ok(list)
+}
+
+/// Problems between settings that are each fine alone, found in the file
+/// as it would be written: a city class without its fee, an idle warning
+/// no shorter than the idle sign-out.
+fn across(text: &str) -> Vec<(&'static str, Text)> {
+    let Ok(table) = text.parse::<toml::Table>() else {
+        return Vec::new();
+    };
+    let get = |section: &str, key: &str| table.get(section).and_then(|s| s.get(key));
+    let whole = |section: &str, key: &str, default: u64| {
+        get(section, key)
+            .and_then(toml::Value::as_integer)
+            .map_or(default, |n| u64::try_from(n).unwrap_or(0))
+    };
+    let mut problems = Vec::new();
+    let classes = get("fees", "completion_rials")
+        .and_then(toml::Value::as_array)
+        .map_or(0, Vec::len) as u64;
+    let class = whole("fees", "city_class", 0);
+    if classes > 0 && !(1..=classes).contains(&class) {
+        problems.push((
+            "fees.city_class",
+            Text::new("err-settings-city-class").arg("count", classes.to_string()),
+        ));
+    }
+    let defaults = crate::config::AccountsConfig::default();
+    let logout = whole(
+        "accounts",
+        "idle_logout_seconds",
+        defaults.idle_logout_seconds,
+    );
+    let warning = whole(
+        "accounts",
+        "idle_warning_seconds",
+        defaults.idle_warning_seconds,
+    );
+    if logout != 0 && warning >= logout {
+        problems.push((
+            "accounts.idle_logout_seconds",
+            Text::new("err-settings-idle-warning").arg("seconds", warning.to_string()),
+        ));
+    }
+    problems
 }
 
 /// What [`save`] did.
@@ -348,6 +516,9 @@ pub fn save(
             Ok(value) => file.set(key, value),
             Err(problem) => problems.push((setting.key, problem)),
         }
+    }
+    if problems.is_empty() {
+        problems = across(&file.text());
     }
     if !problems.is_empty() {
         return Err(SaveError::Invalid(problems));
@@ -461,6 +632,64 @@ mod tests {
             parse(get("language"), "de").expect_err("no German").id,
             "err-settings-language"
         );
+    }
+
+    #[test]
+    fn minutes_are_stored_in_seconds_and_amounts_as_a_list() {
+        let lockout = get("accounts.lockout_seconds");
+        assert_eq!(parse(lockout, "۱۵").expect("15 min").to_string(), "900");
+        assert_eq!(current(&Config::default(), lockout), "15");
+        let e = parse(lockout, "0").expect_err("no lockout is no lockout");
+        assert_eq!(e.id, "err-settings-minutes");
+        assert!(parse(get("accounts.idle_logout_seconds"), "1").is_err());
+
+        let fees = get("fees.completion_rials");
+        let list = |typed: &str| parse(fees, typed).map(|v| v.to_string());
+        assert_eq!(
+            list("۳۰۰۰۰۰۰ ۲۵۰۰۰۰۰").expect("spaces"),
+            "[3000000, 2500000]"
+        );
+        assert_eq!(
+            list("3000000،2500000").expect("Persian comma"),
+            "[3000000, 2500000]"
+        );
+        assert_eq!(
+            list("۳٬۰۰۰٬۰۰۰").expect("thousands separators"),
+            "[3000000]"
+        );
+        assert_eq!(list("").expect("none"), "[]");
+        assert_eq!(
+            list("3000000 -5").expect_err("negative").id,
+            "err-settings-amounts"
+        );
+        assert!(
+            list("1 2 3 4 5 6 7 8 9 10").is_err(),
+            "at most nine classes"
+        );
+        assert_eq!(
+            parse(get("fees.delivery_rials"), "۵۰۰,۰۰۰")
+                .expect("thousands")
+                .to_string(),
+            "500000"
+        );
+    }
+
+    #[test]
+    fn settings_that_disagree_are_named_together() {
+        let problems = across("[fees]\ncity_class = 3\ncompletion_rials = [1, 2]\n");
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].0, "fees.city_class");
+        assert_eq!(problems[0].1.args, vec![("count", "2".into())]);
+        assert!(across("[fees]\ncity_class = 2\ncompletion_rials = [1, 2]\n").is_empty());
+        assert!(
+            across("[fees]\ndelivery_rials = 5\n").is_empty(),
+            "no class without fees"
+        );
+
+        let problems =
+            across("[accounts]\nidle_warning_seconds = 300\nidle_logout_seconds = 120\n");
+        assert_eq!(problems[0].0, "accounts.idle_logout_seconds");
+        assert!(across("").is_empty(), "the defaults agree");
     }
 
     #[test]

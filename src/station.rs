@@ -242,12 +242,16 @@ pub struct Station {
 
 /// The settings a supervisor may change while the station runs: the
 /// thresholds are read when an enrolment (fingerprints) or the portrait
-/// step starts, the packet size limit at sealing.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// step starts, the packet size limit at sealing, the fee schedule at
+/// review, the sign-in rules at the next sign-in, password change or idle
+/// check.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Live {
     pub fingerprints: FingerprintConfig,
     pub portrait: PortraitConfig,
     pub outbox: OutboxConfig,
+    pub fees: crate::config::FeesConfig,
+    pub accounts: crate::config::AccountsConfig,
 }
 
 impl Live {
@@ -256,6 +260,8 @@ impl Live {
             fingerprints: config.fingerprints,
             portrait: config.portrait,
             outbox: config.outbox,
+            fees: config.fees.clone(),
+            accounts: config.accounts,
         }
     }
 }
@@ -461,10 +467,10 @@ impl Station {
 
     /// The settings that apply without a restart, as last saved.
     pub fn live(&self) -> Live {
-        *self
-            .live
+        self.live
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     /// Writes the configuration file and records `entries` in the audit
@@ -567,7 +573,7 @@ impl Station {
 
     /// The lockout rules of `[accounts]`.
     pub fn account_policy(&self) -> accounts::Policy {
-        accounts::Policy::from(&self.config.accounts)
+        accounts::Policy::from(&self.live().accounts)
     }
 
     /// Appends to the audit log; a failure to audit is logged, not fatal

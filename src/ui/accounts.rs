@@ -92,7 +92,7 @@ impl Accounts {
     }
 
     pub fn update(&mut self, message: Message, station: &Station) -> Option<Event> {
-        let min = station.config.accounts.min_password_length;
+        let min = station.live().accounts.min_password_length;
         match message {
             Message::Close => return Some(Event::Close),
             Message::FullName(v) => self.full_name = v,

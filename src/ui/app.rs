@@ -444,7 +444,7 @@ impl App {
 
     fn idle_limits(&self) -> Option<(Duration, Duration)> {
         let (station, _) = self.station.as_ref()?;
-        let accounts = &station.config.accounts;
+        let accounts = station.live().accounts;
         (self.signed_in.is_some() && accounts.idle_logout_seconds > 0).then(|| {
             (
                 Duration::from_secs(accounts.idle_logout_seconds),

@@ -55,7 +55,7 @@ impl ChangePassword {
                 let current = std::mem::take(&mut self.current);
                 let new = std::mem::take(&mut self.new);
                 let repeat = std::mem::take(&mut self.repeat);
-                let min = station.config.accounts.min_password_length;
+                let min = station.live().accounts.min_password_length;
                 if let Err(problem) = accounts::check_new_password(&new, &repeat, min) {
                     self.problem = Some(problem);
                     return None;

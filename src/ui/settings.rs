@@ -77,7 +77,11 @@ fn localised(i18n: &I18n, message: &Text) -> Text {
 /// language.
 fn shown(i18n: &I18n, kind: Kind, value: &str) -> String {
     match kind {
-        Kind::Whole { .. } | Kind::Decimal { .. } | Kind::Mebibytes { .. } | Kind::Camera
+        Kind::Whole { .. }
+        | Kind::Decimal { .. }
+        | Kind::Scaled { .. }
+        | Kind::Amounts { .. }
+        | Kind::Camera
             if i18n.lang().is_rtl() =>
         {
             i18n.digits(value).replace('.', "\u{066B}")
@@ -299,7 +303,11 @@ impl Settings {
                     ),
                 ]
             }
-            Kind::Port | Kind::Whole { .. } | Kind::Decimal { .. } | Kind::Mebibytes { .. } => {
+            Kind::Port
+            | Kind::Whole { .. }
+            | Kind::Decimal { .. }
+            | Kind::Scaled { .. }
+            | Kind::Amounts { .. } => {
                 // The field carries its own label and its problem.
                 return widget::field(
                     i18n,
@@ -325,6 +333,8 @@ fn section_before(key: &str) -> Option<&'static str> {
         "fingerprints.quality_threshold" => Some("ui-settings-section-fingerprints"),
         "portrait.auto_capture_frames" => Some("ui-settings-section-portrait"),
         "outbox.max_packet_bytes" => Some("ui-settings-section-outbox"),
+        "fees.city_class" => Some("ui-settings-section-fees"),
+        "accounts.max_failed_sign_ins" => Some("ui-settings-section-accounts"),
         _ => None,
     }
 }

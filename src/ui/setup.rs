@@ -44,7 +44,7 @@ impl Setup {
             Message::Password(v) => self.password = v,
             Message::Repeat(v) => self.repeat = v,
             Message::Create => {
-                if let Err(problem) = check(self, station.config.accounts.min_password_length) {
+                if let Err(problem) = check(self, station.live().accounts.min_password_length) {
                     self.problem = Some(problem);
                     return None;
                 }

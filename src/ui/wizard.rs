@@ -397,7 +397,7 @@ impl Wizard {
                     return Task::none();
                 }
                 match crate::enrolment::fees::record(
-                    &self.station.config.fees,
+                    &self.station.live().fees,
                     &self.review.payment_reference,
                 ) {
                     Ok(payment) => self.session.payment = payment,
@@ -505,7 +505,7 @@ impl Wizard {
                     &self.session,
                     &self.portrait,
                     &self.fingerprints,
-                    &self.station.config.fees,
+                    &self.station.live().fees,
                     i18n,
                 )
                 .map(Message::Review),

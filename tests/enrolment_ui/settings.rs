@@ -15,7 +15,7 @@ fn retype(h: &mut Harness, id: &'static str, text: &str) {
         ui.click(selector::id(id))
             .unwrap_or_else(|e| panic!("no input {id}: {e}"));
         ui.tap_key(iced::keyboard::Key::Named(iced::keyboard::key::Named::End));
-        for _ in 0..12 {
+        for _ in 0..48 {
             ui.tap_key(iced::keyboard::Key::Named(
                 iced::keyboard::key::Named::Backspace,
             ));
@@ -163,9 +163,88 @@ fn a_device_change_waits_for_a_restart_and_says_so() {
         .map(|e| e.actor)
         .collect();
     assert_eq!(actors.len(), 2);
-    assert!(
-        actors.iter().all(|a| a == "sara"),
-        "{actors:?}"
+    assert!(actors.iter().all(|a| a == "sara"), "{actors:?}");
+}
+
+#[test]
+fn the_fee_schedule_and_the_sign_in_rules_are_set_on_the_screen_and_apply_at_once() {
+    let mut h = Harness::new();
+    h.sign_up_and_in();
+    let _ = h.app.update(Message::ShowSettings);
+    let before = config_text(&h);
+
+    // Two classes but class 3: refused under the class, nothing written.
+    retype(&mut h, "fees.completion_rials", "۳٬۰۰۰٬۰۰۰ ۲۵۰۰۰۰۰");
+    retype(&mut h, "fees.city_class", "۳");
+    h.click(&h.tr("ui-settings-save"));
+    let class = h
+        .app
+        .i18n
+        .text(&Text::new("err-settings-city-class").arg("count", "2"));
+    assert!(h.sees(&class), "{class}");
+    assert_eq!(config_text(&h), before, "nothing saved");
+    // A word that is no amount is named as such.
+    retype(&mut h, "fees.completion_rials", "3000000 rials");
+    h.click(&h.tr("ui-settings-save"));
+    let amounts = h
+        .app
+        .i18n
+        .text(&Text::new("err-settings-amounts").arg("count", "9"));
+    assert!(h.sees(&amounts), "{amounts}");
+
+    retype(&mut h, "fees.completion_rials", "۳۰۰۰۰۰۰، ۲۵۰۰۰۰۰");
+    retype(&mut h, "fees.city_class", "۲");
+    retype(&mut h, "fees.delivery_rials", "۵۰۰٬۰۰۰");
+    retype(&mut h, "accounts.lockout_seconds", "۳۰");
+    retype(&mut h, "accounts.max_failed_sign_ins", "۳");
+    h.click(&h.tr("ui-settings-save"));
+    assert!(h.sees(&h.tr("ui-settings-next")));
+
+    let (config, _) = pishkhan::config::Config::parse(&config_text(&h)).expect("valid");
+    assert_eq!(config.fees.completion_rials, vec![3_000_000, 2_500_000]);
+    assert_eq!(config.fees.city_class, 2);
+    assert_eq!(config.fees.delivery_rials, 500_000);
+    assert_eq!(
+        config.accounts.lockout_seconds,
+        30 * 60,
+        "minutes on the screen"
+    );
+    // The next enrolment charges the new schedule; the next sign-in
+    // counts against the new rules.
+    let fees = pishkhan::enrolment::fees::schedule(&h.station.live().fees);
+    let total: u64 = fees.iter().map(|f| f.amount_rials).sum();
+    assert_eq!(total, 3_000_000, "class 2's fee and the delivery fee");
+    let policy = h.station.account_policy();
+    assert_eq!(policy.max_failures, 3);
+    assert_eq!(policy.lockout, chrono::Duration::minutes(30));
+
+    let subjects: Vec<String> = h
+        .station
+        .with_db(audit::list)
+        .expect("audit")
+        .into_iter()
+        .filter(|e| e.action == "settings-changed" && e.actor == "sara")
+        .filter_map(|e| e.subject)
+        .collect();
+    for key in [
+        "fees.completion_rials",
+        "fees.city_class",
+        "fees.delivery_rials",
+        "accounts.lockout_seconds",
+        "accounts.max_failed_sign_ins",
+    ] {
+        assert!(subjects.iter().any(|s| s == key), "{key}: {subjects:?}");
+    }
+    // The field shows what was saved, in Persian digits.
+    let shown = h
+        .app
+        .settings_screen()
+        .expect("open")
+        .value("fees.completion_rials")
+        .to_owned();
+    assert_eq!(
+        pishkhan::enrolment::digits::to_ascii_digits(&shown),
+        "3000000 2500000"
     );
 }
 
@@ -186,7 +265,16 @@ fn write_settings_screens() {
             "portrait.max_roll",
             if lang == "fa" { "۰٫۲" } else { "0.2" },
         );
+        retype(
+            &mut h,
+            "fees.completion_rials",
+            if lang == "fa" {
+                "۳۰۰۰۰۰۰ ۲۵۰۰۰۰۰ ۲۰۰۰۰۰۰"
+            } else {
+                "3000000 2500000 2000000"
+            },
+        );
         h.click(&h.tr("ui-settings-save"));
-        h.screen(&format!("{lang}-8-settings"), 1500.0);
+        h.screen(&format!("{lang}-8-settings"), 2350.0);
     }
 }
