@@ -684,11 +684,11 @@ fn gui(cli: &Cli, data_dir: &std::path::Path) -> ExitCode {
             Err(e.to_string())
         }
     };
-    let uploads = match &station {
+    let background = match &station {
         Ok((station, _)) => match pishkhan::upload::start_background(station.clone()) {
             Ok(Some(background)) => {
                 tracing::info!(endpoint = %background.endpoint, "uploading in the background");
-                Some(background.progress)
+                Some(background)
             }
             Ok(None) => None,
             Err(e) => {
@@ -699,7 +699,8 @@ fn gui(cli: &Cli, data_dir: &std::path::Path) -> ExitCode {
         Err(_) => None,
     };
     let start = ui::app::Start {
-        uploads,
+        uploads: background.as_ref().map(|b| b.progress.clone()),
+        intake: background.map(|b| b.config),
         station,
         lang: cli.lang.map(|l| match l {
             LangArg::Fa => Lang::Fa,

@@ -53,6 +53,10 @@ mod receipt;
 #[path = "enrolment_ui/settings.rs"]
 mod settings;
 
+/// "Where is my card?" at the counter, asked of the demo intake.
+#[path = "enrolment_ui/card_status.rs"]
+mod card_status;
+
 #[path = "enrolment_ui/provision.rs"]
 mod provision;
 
@@ -96,11 +100,20 @@ impl Harness {
     fn open(dir: tempfile::TempDir) -> Self {
         let station = Arc::new(Station::open(dir.path()).expect("station opens"));
         let devices = Devices::from_config(&station.config);
+        // As `pishkhan` starts the window: card status and the clock are
+        // asked of the configured intake (no uploads run here).
+        let intake = station
+            .config
+            .upload
+            .url
+            .is_some()
+            .then(|| station.config.upload.clone());
         let app = App::new(Start {
             station: Ok((station.clone(), devices.clone())),
             lang: None,
             demo_step: None,
             uploads: None,
+            intake,
         });
         Self {
             app,
@@ -128,9 +141,33 @@ impl Harness {
         };
         let count = messages.len();
         for message in messages {
-            let _ = self.app.update(message);
+            self.run(message);
         }
         count
+    }
+
+    /// Gives `message` to the application and runs what it starts (a
+    /// request to the intake) to its end, feeding each result back, as the
+    /// window's runtime would.
+    fn run(&mut self, message: Message) {
+        use futures::StreamExt;
+        let Some(stream) = iced_runtime::task::into_stream(self.app.update(message)) else {
+            return;
+        };
+        let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+        let outputs: Vec<Message> = runtime.block_on(
+            stream
+                .filter_map(|action| async move {
+                    match action {
+                        iced_runtime::Action::Output(message) => Some(message),
+                        _ => None,
+                    }
+                })
+                .collect(),
+        );
+        for message in outputs {
+            self.run(message);
+        }
     }
 
     fn click(&mut self, label: &str) -> usize {
@@ -146,6 +183,23 @@ impl Harness {
         self.interact(|ui| {
             ui.click(selector::id(id))
                 .unwrap_or_else(|e| panic!("no input {id}: {e}"));
+            ui.typewrite(&text);
+        });
+    }
+
+    /// Replaces what the input `id` holds with `text`, as an operator
+    /// would: click, go to the end, erase, type.
+    fn retype(&mut self, id: &'static str, text: &str) {
+        let text = text.to_owned();
+        self.interact(|ui| {
+            ui.click(selector::id(id))
+                .unwrap_or_else(|e| panic!("no input {id}: {e}"));
+            ui.tap_key(iced::keyboard::Key::Named(iced::keyboard::key::Named::End));
+            for _ in 0..48 {
+                ui.tap_key(iced::keyboard::Key::Named(
+                    iced::keyboard::key::Named::Backspace,
+                ));
+            }
             ui.typewrite(&text);
         });
     }
@@ -792,6 +846,7 @@ fn a_broken_configuration_shows_the_not_configured_screen() {
         lang: Some(pishkhan::i18n::Lang::En),
         demo_step: None,
         uploads: None,
+        intake: None,
     });
     let mut ui = Simulator::with_settings(pishkhan::ui::settings(), app.view());
     assert!(ui.find("The station is not configured").is_ok());

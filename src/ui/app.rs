@@ -9,9 +9,10 @@ use iced::{Element, Length, Subscription, Task, Theme};
 
 use super::widget::{self, row};
 use super::{
-    accounts, dashboard, drafts, password, provision, queue, reprint, settings, setup, sign_in,
-    wizard,
+    accounts, card_status, dashboard, drafts, password, provision, queue, reprint, settings, setup,
+    sign_in, wizard,
 };
+use crate::config::UploadConfig;
 use crate::devices::Devices;
 use crate::enrolment::Step;
 use crate::i18n::{I18n, Lang};
@@ -34,6 +35,9 @@ pub struct Start {
     pub demo_step: Option<Step>,
     /// The background uploads' progress, when they run.
     pub uploads: Option<Arc<Mutex<Progress>>>,
+    /// The intake the uploads go to (`[upload]`, or the embedded demo
+    /// intake's): where card status and the clock are asked.
+    pub intake: Option<UploadConfig>,
 }
 
 pub enum Screen {
@@ -65,6 +69,8 @@ pub enum Message {
     ShowAccounts,
     Dashboard(dashboard::Message),
     ShowDashboard,
+    CardStatus(card_status::Message),
+    ShowCardStatus,
     ChangePassword(password::Message),
     /// Keyboard, mouse or touch input: the operator is at the station.
     Input,
@@ -87,6 +93,7 @@ pub enum Overlay {
     Accounts(accounts::Accounts),
     Dashboard(dashboard::Dashboard),
     Settings(settings::Settings),
+    CardStatus(card_status::CardStatus),
 }
 
 pub struct App {
@@ -96,6 +103,8 @@ pub struct App {
     /// Packets waiting for upload, refreshed after anything but a tick.
     queued: Option<u64>,
     uploads: Option<Arc<Mutex<Progress>>>,
+    /// Where card status and the clock are asked ([`Start::intake`]).
+    intake: Option<UploadConfig>,
     pub overlay: Option<Overlay>,
     queue_rows: Vec<outbox::Entry>,
     /// The queue screen's receipt reprint form.
@@ -115,6 +124,7 @@ impl App {
                 screen: Screen::NotConfigured(reason),
                 queued: None,
                 uploads: None,
+                intake: None,
                 overlay: None,
                 queue_rows: Vec::new(),
                 reprint: reprint::Reprint::default(),
@@ -143,6 +153,7 @@ impl App {
                     screen,
                     queued: None,
                     uploads: start.uploads,
+                    intake: start.intake,
                     overlay: None,
                     queue_rows: Vec::new(),
                     reprint: reprint::Reprint::default(),
@@ -246,12 +257,9 @@ impl App {
             }
             Message::ShowDashboard => {
                 if let Some((station, _)) = &self.station {
-                    let screen = dashboard::Dashboard::new(station);
-                    let check = screen.clock == dashboard::Clock::Checking;
+                    let screen = dashboard::Dashboard::new(station, self.intake.is_some());
                     self.overlay = Some(Overlay::Dashboard(screen));
-                    if check {
-                        return check_clock(station.clone());
-                    }
+                    return self.check_clock();
                 }
             }
             Message::Dashboard(message) => {
@@ -260,9 +268,24 @@ impl App {
                 {
                     match screen.update(message, station) {
                         Some(dashboard::Event::Close) => self.overlay = None,
-                        Some(dashboard::Event::CheckClock) => return check_clock(station.clone()),
+                        Some(dashboard::Event::CheckClock) => return self.check_clock(),
                         None => {}
                     }
+                }
+            }
+            Message::ShowCardStatus => {
+                if self.signed_in.is_some() {
+                    self.overlay = Some(Overlay::CardStatus(card_status::CardStatus::default()));
+                }
+            }
+            Message::CardStatus(message) => {
+                let Some(Overlay::CardStatus(screen)) = &mut self.overlay else {
+                    return Task::none();
+                };
+                match screen.update(message) {
+                    Some(card_status::Event::Ask(query)) => return self.ask_status(query),
+                    Some(card_status::Event::Close) => self.overlay = None,
+                    None => {}
                 }
             }
             Message::Input => {}
@@ -442,6 +465,41 @@ impl App {
         );
     }
 
+    /// Compares the station clock with the intake's, off the interface
+    /// thread (nothing to do without an intake).
+    fn check_clock(&self) -> Task<Message> {
+        let (Some((station, _)), Some(intake)) = (&self.station, &self.intake) else {
+            return Task::none();
+        };
+        let (station, intake) = (station.clone(), intake.clone());
+        Task::perform(
+            async move { crate::status::clock_skew(station, &intake).await },
+            |result| {
+                Message::Dashboard(dashboard::Message::Clock(
+                    result
+                        .map(crate::dashboard::Skew::from_intake_ahead)
+                        .map_err(|e| e.text()),
+                ))
+            },
+        )
+    }
+
+    /// Asks the intake where an applicant's card is, off the interface
+    /// thread.
+    fn ask_status(&self, query: crate::status::Query) -> Task<Message> {
+        let answer = |result: Result<_, crate::status::StatusError>| {
+            Message::CardStatus(card_status::Message::Answer(result.map_err(Into::into)))
+        };
+        let (Some((station, _)), Some(intake)) = (&self.station, &self.intake) else {
+            return Task::done(answer(Err(crate::status::StatusError::NotConfigured)));
+        };
+        let (station, intake) = (station.clone(), intake.clone());
+        Task::perform(
+            async move { crate::status::lookup(station, &intake, &query).await },
+            answer,
+        )
+    }
+
     fn idle_limits(&self) -> Option<(Duration, Duration)> {
         let (station, _) = self.station.as_ref()?;
         let accounts = station.live().accounts;
@@ -526,6 +584,7 @@ impl App {
                 None => self.screen_view(),
             },
             Some(Overlay::Settings(settings)) => settings.view(i18n).map(Message::Settings),
+            Some(Overlay::CardStatus(screen)) => screen.view(i18n).map(Message::CardStatus),
             None => self.screen_view(),
         };
         let mut page = column![self.top_bar()];
@@ -584,6 +643,9 @@ impl App {
         }
         if self.signed_in.is_some() && !matches!(self.overlay, Some(Overlay::Dashboard(_))) {
             items.push(small("ui-dashboard", Message::ShowDashboard));
+        }
+        if self.signed_in.is_some() && !matches!(self.overlay, Some(Overlay::CardStatus(_))) {
+            items.push(small("ui-card-status", Message::ShowCardStatus));
         }
         if self
             .signed_in
@@ -689,23 +751,6 @@ impl App {
             .style(container::rounded_box)
             .into()
     }
-}
-
-/// Compares the station clock with the intake's, off the interface thread.
-fn check_clock(station: Arc<Station>) -> Task<Message> {
-    Task::perform(
-        async move {
-            let config = station.config.upload.clone();
-            crate::status::clock_skew(station, &config).await
-        },
-        |result| {
-            Message::Dashboard(dashboard::Message::Clock(
-                result
-                    .map(crate::dashboard::Skew::from_intake_ahead)
-                    .map_err(|e| e.text()),
-            ))
-        },
-    )
 }
 
 /// Keyboard, mouse and touch input count as the operator being present.

@@ -45,11 +45,13 @@ pub enum Event {
 }
 
 impl Dashboard {
-    pub fn new(station: &Station) -> Self {
+    /// `has_intake`: the station sends to an intake (its own, or the
+    /// embedded demo intake), so there is a clock to compare with.
+    pub fn new(station: &Station, has_intake: bool) -> Self {
         let mut dashboard = Self {
             counts: Err(Text::new("ui-dashboard-loading")),
             disk: Err(Text::new("ui-dashboard-loading")),
-            clock: if station.config.upload.url.is_some() {
+            clock: if has_intake {
                 Clock::Checking
             } else {
                 Clock::NoIntake

@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod app;
 mod approval;
+pub mod card_status;
 pub mod dashboard;
 pub mod drafts;
 mod password;

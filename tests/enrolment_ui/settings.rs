@@ -7,23 +7,6 @@ use pishkhan::i18n::Lang;
 use pishkhan::store::audit;
 use pishkhan::text::Text;
 
-/// Replaces what the input `id` holds with `text`, as an operator would:
-/// click, go to the end, erase, type.
-fn retype(h: &mut Harness, id: &'static str, text: &str) {
-    let text = text.to_owned();
-    h.interact(|ui| {
-        ui.click(selector::id(id))
-            .unwrap_or_else(|e| panic!("no input {id}: {e}"));
-        ui.tap_key(iced::keyboard::Key::Named(iced::keyboard::key::Named::End));
-        for _ in 0..48 {
-            ui.tap_key(iced::keyboard::Key::Named(
-                iced::keyboard::key::Named::Backspace,
-            ));
-        }
-        ui.typewrite(&text);
-    });
-}
-
 fn config_text(h: &Harness) -> String {
     std::fs::read_to_string(h.dir.path().join("pishkhan.toml")).expect("config")
 }
@@ -46,7 +29,7 @@ fn the_settings_screen_saves_the_threshold_and_the_language_and_audits_each_chan
     assert_eq!(shown(&h), "40", "the threshold in use is shown");
 
     // Out of range: the message under the field, nothing written.
-    retype(&mut h, "fingerprints.quality_threshold", "۱۵۰");
+    h.retype("fingerprints.quality_threshold", "۱۵۰");
     h.click(&h.tr("ui-settings-save"));
     let range = h.app.i18n.text(
         &Text::new("err-settings-whole")
@@ -63,7 +46,7 @@ fn the_settings_screen_saves_the_threshold_and_the_language_and_audits_each_chan
     );
     assert_eq!(config_text(&h), before, "nothing saved");
 
-    retype(&mut h, "fingerprints.quality_threshold", "۵۵");
+    h.retype("fingerprints.quality_threshold", "۵۵");
     h.click(&h.tr("ui-settings-language-en"));
     h.click(&h.tr("ui-settings-save"));
     assert_eq!(
@@ -139,13 +122,13 @@ fn a_device_change_waits_for_a_restart_and_says_so() {
     h.sign_up_and_in();
     let _ = h.app.update(Message::ShowSettings);
     h.click(&h.tr("ui-settings-camera-synthetic-seated"));
-    retype(&mut h, "devices.zfm_port", "");
+    h.retype("devices.zfm_port", "");
     h.click(&h.tr("ui-settings-save"));
     assert!(
         h.sees(&h.tr("err-settings-port")),
         "an empty port is refused"
     );
-    retype(&mut h, "devices.zfm_port", "/dev/ttyUSB0");
+    h.retype("devices.zfm_port", "/dev/ttyUSB0");
     h.click(&h.tr("ui-settings-save"));
     assert!(h.sees(&h.tr("ui-settings-restart")));
     let (config, _) = pishkhan::config::Config::parse(&config_text(&h)).expect("valid");
@@ -174,8 +157,8 @@ fn the_fee_schedule_and_the_sign_in_rules_are_set_on_the_screen_and_apply_at_onc
     let before = config_text(&h);
 
     // Two classes but class 3: refused under the class, nothing written.
-    retype(&mut h, "fees.completion_rials", "۳٬۰۰۰٬۰۰۰ ۲۵۰۰۰۰۰");
-    retype(&mut h, "fees.city_class", "۳");
+    h.retype("fees.completion_rials", "۳٬۰۰۰٬۰۰۰ ۲۵۰۰۰۰۰");
+    h.retype("fees.city_class", "۳");
     h.click(&h.tr("ui-settings-save"));
     let class = h
         .app
@@ -184,7 +167,7 @@ fn the_fee_schedule_and_the_sign_in_rules_are_set_on_the_screen_and_apply_at_onc
     assert!(h.sees(&class), "{class}");
     assert_eq!(config_text(&h), before, "nothing saved");
     // A word that is no amount is named as such.
-    retype(&mut h, "fees.completion_rials", "3000000 rials");
+    h.retype("fees.completion_rials", "3000000 rials");
     h.click(&h.tr("ui-settings-save"));
     let amounts = h
         .app
@@ -192,11 +175,11 @@ fn the_fee_schedule_and_the_sign_in_rules_are_set_on_the_screen_and_apply_at_onc
         .text(&Text::new("err-settings-amounts").arg("count", "9"));
     assert!(h.sees(&amounts), "{amounts}");
 
-    retype(&mut h, "fees.completion_rials", "۳۰۰۰۰۰۰، ۲۵۰۰۰۰۰");
-    retype(&mut h, "fees.city_class", "۲");
-    retype(&mut h, "fees.delivery_rials", "۵۰۰٬۰۰۰");
-    retype(&mut h, "accounts.lockout_seconds", "۳۰");
-    retype(&mut h, "accounts.max_failed_sign_ins", "۳");
+    h.retype("fees.completion_rials", "۳۰۰۰۰۰۰، ۲۵۰۰۰۰۰");
+    h.retype("fees.city_class", "۲");
+    h.retype("fees.delivery_rials", "۵۰۰٬۰۰۰");
+    h.retype("accounts.lockout_seconds", "۳۰");
+    h.retype("accounts.max_failed_sign_ins", "۳");
     h.click(&h.tr("ui-settings-save"));
     assert!(h.sees(&h.tr("ui-settings-next")));
 
@@ -260,13 +243,11 @@ fn write_settings_screens() {
         }
         h.sign_up_and_in();
         let _ = h.app.update(Message::ShowSettings);
-        retype(
-            &mut h,
+        h.retype(
             "portrait.max_roll",
             if lang == "fa" { "۰٫۲" } else { "0.2" },
         );
-        retype(
-            &mut h,
+        h.retype(
             "fees.completion_rials",
             if lang == "fa" {
                 "۳۰۰۰۰۰۰ ۲۵۰۰۰۰۰ ۲۰۰۰۰۰۰"

@@ -3,8 +3,9 @@
 
 use super::*;
 
-#[test]
-fn in_demo_mode_an_enrolment_reaches_the_embedded_intake_and_shows_as_received() {
+/// A demo station as `pishkhan` starts it: uploading in the background to
+/// the intake it embeds on loopback, which also answers card status.
+pub(super) fn demo_uploading() -> Harness {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(
         dir.path().join("pishkhan.toml"),
@@ -23,14 +24,18 @@ fn in_demo_mode_an_enrolment_reaches_the_embedded_intake_and_shows_as_received()
         lang: None,
         demo_step: None,
         uploads: Some(background.progress.clone()),
+        intake: Some(background.config.clone()),
     });
-    let mut h = enrol_in(Harness {
+    Harness {
         app,
         station,
         devices,
         dir,
-    });
+    }
+}
 
+/// Waits until the intake has acknowledged the newest packet.
+pub(super) fn wait_acknowledged(h: &Harness) {
     let sealed = Instant::now();
     let deadline = sealed + Duration::from_secs(20);
     while h.outbox()[0].status != "acknowledged" {
@@ -42,6 +47,12 @@ fn in_demo_mode_an_enrolment_reaches_the_embedded_intake_and_shows_as_received()
         std::thread::sleep(Duration::from_millis(100));
     }
     eprintln!("acknowledged {:?} after sealing", sealed.elapsed());
+}
+
+#[test]
+fn in_demo_mode_an_enrolment_reaches_the_embedded_intake_and_shows_as_received() {
+    let mut h = enrol_in(demo_uploading());
+    wait_acknowledged(&h);
     let _ = h.app.update(Message::Refresh);
     assert!(
         h.sees(&h.tr("ui-link-online")),
@@ -121,6 +132,7 @@ fn write_queue_screens() {
             }),
             demo_step: None,
             uploads: Some(progress),
+            intake: None,
         });
         let _ = h.app.update(Message::ShowQueue);
         let theme = h.app.theme();
