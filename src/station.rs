@@ -625,11 +625,23 @@ impl Station {
         password: &str,
     ) -> Result<accounts::Account, ApprovalError> {
         let policy = self.account_policy();
-        match self.with_db(|db| accounts::verify(db, username, password, policy)) {
-            Ok(account) if account.role == accounts::Role::Supervisor => Ok(account),
-            Ok(account) => {
+        let checked = self.with_db(|db| accounts::verify(db, username, password, policy));
+        self.as_supervisor(username, checked, |account| account.role)
+    }
+
+    /// A password check for an approval: passes a supervisor's, audits a
+    /// refusal (a wrong password, a lockout, not a supervisor).
+    fn as_supervisor<T>(
+        &self,
+        username: &str,
+        checked: Result<T, accounts::AccountError>,
+        role: impl Fn(&T) -> accounts::Role,
+    ) -> Result<T, ApprovalError> {
+        match checked {
+            Ok(found) if role(&found) == accounts::Role::Supervisor => Ok(found),
+            Ok(_) => {
                 self.audit(username, "approval-refused", None, Some("not a supervisor"));
-                Err(ApprovalError::NotSupervisor(account.username))
+                Err(ApprovalError::NotSupervisor(username.to_owned()))
             }
             Err(e) => {
                 self.audit_refusal(username, "approval", &e);
@@ -863,23 +875,8 @@ impl Station {
         password: &str,
     ) -> Result<(receipts::ReceiptCopy, u32), ReprintError> {
         let policy = self.account_policy();
-        let (account, key) =
-            match self.with_db(|db| accounts::sign_in(db, supervisor, password, policy)) {
-                Ok(found) if found.0.role == accounts::Role::Supervisor => found,
-                Ok(_) => {
-                    self.audit(
-                        supervisor,
-                        "approval-refused",
-                        None,
-                        Some("not a supervisor"),
-                    );
-                    return Err(ApprovalError::NotSupervisor(supervisor.to_owned()).into());
-                }
-                Err(e) => {
-                    self.audit_refusal(supervisor, "approval", &e);
-                    return Err(ApprovalError::Account(e).into());
-                }
-            };
+        let checked = self.with_db(|db| accounts::sign_in(db, supervisor, password, policy));
+        let (account, key) = self.as_supervisor(supervisor, checked, |(account, _)| account.role)?;
         let kept = self.with_db(|db| receipts::find(db, &self.receipt_tag_key(), query))?;
         let newest = &kept[0];
         let copy = newest.open(key.identity())?;
