@@ -13,21 +13,28 @@ cd "$(dirname "$0")/.."
 build_pkgs=(build-essential pkg-config libclang-dev libudev-dev)
 run_pkgs=(libx11-6 libx11-xcb1 libxcursor1 libxi6 libxkbcommon0 libxkbcommon-x11-0 libwayland-client0)
 
-missing=()
-for pkg in "${build_pkgs[@]}" "${run_pkgs[@]}"; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-done
-if [ ${#missing[@]} -gt 0 ]; then
+# Installs those of the Debian packages "$@" that are missing (when run as
+# root), or says how to and stops. $1: what needs them.
+ensure_packages() {
+  local why="$1"
+  shift
+  local missing=()
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
   if [ "$(id -u)" = 0 ]; then
     echo "Installing: ${missing[*]}"
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   else
-    echo "Pishkhan needs these Debian packages. Install them with:" >&2
+    echo "$why needs these Debian packages. Install them with:" >&2
     echo "  sudo apt-get install -y ${missing[*]}" >&2
     exit 1
   fi
-fi
+}
+
+ensure_packages "Pishkhan" "${build_pkgs[@]}" "${run_pkgs[@]}"
 
 if ! command -v cargo >/dev/null; then
   [ -x "$HOME/.cargo/bin/cargo" ] || {
@@ -56,31 +63,11 @@ case "${1:-run}" in
     # WSQ codec and NFIQ 2, IDEMIA's ANSI/NIST-ITL reader), in a venv of their own.
     # The receipt tests render the PDF (poppler) and decode its QR code and
     # barcode (zbar), as a person checking a printed receipt would.
-    test_missing=()
-    for pkg in poppler-utils zbar-tools; do
-      dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || test_missing+=("$pkg")
-    done
-    if [ ${#test_missing[@]} -gt 0 ]; then
-      if [ "$(id -u)" = 0 ]; then
-        echo "Installing: ${test_missing[*]}"
-        apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${test_missing[@]}" >/dev/null
-      else
-        echo "The receipt tests need: sudo apt-get install -y ${test_missing[*]}" >&2
-        exit 1
-      fi
-    fi
+    ensure_packages "The receipt tests" poppler-utils zbar-tools
     venv="$PWD/target/reference-venv"
     if ! "$venv/bin/python" -c "import wsq, nbis, numpy, PIL, nistitl" 2>/dev/null; then
-      if ! python3 -c "import ensurepip, venv" 2>/dev/null; then
-        if [ "$(id -u)" = 0 ]; then
-          apt-get update -qq
-          DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv >/dev/null
-        else
-          echo "The tests need Python's venv: sudo apt-get install -y python3 python3-venv" >&2
-          exit 1
-        fi
-      fi
+      python3 -c "import ensurepip, venv" 2>/dev/null ||
+        ensure_packages "The tests' reference venv" python3 python3-venv
       echo "Setting up the reference venv (tests/reference/requirements.txt)…"
       rm -rf "$venv"
       python3 -m venv "$venv"

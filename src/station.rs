@@ -876,7 +876,8 @@ impl Station {
     ) -> Result<(receipts::ReceiptCopy, u32), ReprintError> {
         let policy = self.account_policy();
         let checked = self.with_db(|db| accounts::sign_in(db, supervisor, password, policy));
-        let (account, key) = self.as_supervisor(supervisor, checked, |(account, _)| account.role)?;
+        let (account, key) =
+            self.as_supervisor(supervisor, checked, |(account, _)| account.role)?;
         let kept = self.with_db(|db| receipts::find(db, &self.receipt_tag_key(), query))?;
         let newest = &kept[0];
         let copy = newest.open(key.identity())?;

@@ -16,14 +16,21 @@ fn shown_status(h: &Harness) -> &pishkhan::ui::card_status::CardStatus {
     }
 }
 
-#[test]
-fn the_counter_finds_the_card_by_tracking_code_and_by_the_applicants_details() {
-    let mut h = enrol_in(demo_uploading());
+/// One enrolment through the window, acknowledged by the demo intake, and
+/// its tracking code.
+fn enrolled_and_received() -> (Harness, String) {
+    let h = enrol_in(demo_uploading());
     wait_acknowledged(&h);
     let code = h.outbox()[0]
         .tracking_code
         .clone()
         .expect("a tracking code");
+    (h, code)
+}
+
+#[test]
+fn the_counter_finds_the_card_by_tracking_code_and_by_the_applicants_details() {
+    let (mut h, code) = enrolled_and_received();
 
     h.click(&h.tr("ui-card-status"));
     assert!(h.sees(&h.tr("ui-card-status-title")));
@@ -111,12 +118,7 @@ fn without_an_intake_the_counter_says_it_cannot_ask() {
 #[test]
 #[ignore = "writes documentation screenshots"]
 fn write_card_status_screens() {
-    let mut h = enrol_in(demo_uploading());
-    wait_acknowledged(&h);
-    let code = h.outbox()[0]
-        .tracking_code
-        .clone()
-        .expect("a tracking code");
+    let (mut h, code) = enrolled_and_received();
     for lang in ["fa", "en"] {
         if lang == "en" {
             h.click("English");
