@@ -71,10 +71,10 @@ impl From<StatusError> for AnswerError {
 /// The input that holds what `bad` is about.
 fn input_of(bad: &BadInput) -> Option<&'static str> {
     match bad {
-        BadInput::TrackingCode(_) => Some("status-tracking"),
-        BadInput::NationalCode(_) => Some("status-national-code"),
-        BadInput::Serial(_) => Some("status-serial"),
-        BadInput::BirthDate { .. } => Some("status-birth-date"),
+        BadInput::TrackingCode(_) => Some("lookup-tracking"),
+        BadInput::NationalCode(_) => Some("lookup-national-code"),
+        BadInput::Serial(_) => Some("lookup-serial"),
+        BadInput::BirthDate { .. } => Some("lookup-birth-date"),
         BadInput::Request(_) => None,
     }
 }
@@ -149,11 +149,11 @@ impl CardStatus {
             widget::line(i18n, i18n.tr("ui-card-status-by-tracking")),
             widget::field(
                 i18n,
-                "status-tracking",
+                "lookup-tracking",
                 "ui-card-status-tracking",
                 &self.tracking,
                 Message::Tracking,
-                self.problem("status-tracking"),
+                self.problem("lookup-tracking"),
             ),
             ask("ui-card-status-ask-tracking", Message::AskByTracking),
         ];
@@ -164,27 +164,27 @@ impl CardStatus {
             widget::line(i18n, i18n.tr("ui-card-status-by-applicant")),
             widget::field(
                 i18n,
-                "status-national-code",
+                "lookup-national-code",
                 "ui-national-code",
                 &self.national_code,
                 Message::NationalCode,
-                self.problem("status-national-code"),
+                self.problem("lookup-national-code"),
             ),
             widget::field(
                 i18n,
-                "status-serial",
+                "lookup-serial",
                 "ui-card-status-serial",
                 &self.serial,
                 Message::Serial,
-                self.problem("status-serial"),
+                self.problem("lookup-serial"),
             ),
             widget::field(
                 i18n,
-                "status-birth-date",
+                "lookup-birth-date",
                 "ui-card-status-birth-date",
                 &self.birth_date,
                 Message::BirthDate,
-                self.problem("status-birth-date"),
+                self.problem("lookup-birth-date"),
             ),
             ask("ui-card-status-ask-applicant", Message::AskByApplicant),
         ];

@@ -39,7 +39,7 @@ fn the_counter_finds_the_card_by_tracking_code_and_by_the_applicants_details() {
     let mut wrong = code.clone();
     let last = if wrong.ends_with('0') { '1' } else { '0' };
     wrong.replace_range(15.., &last.to_string());
-    h.type_into("status-tracking", &wrong);
+    h.type_into("lookup-tracking", &wrong);
     h.click(&h.tr("ui-card-status-ask-tracking"));
     assert!(h.sees(&h.tr("err-status-bad-tracking-code")));
     assert!(shown_status(&h).answer.is_none(), "nothing was asked");
@@ -50,7 +50,7 @@ fn the_counter_finds_the_card_by_tracking_code_and_by_the_applicants_details() {
             .expect("valid")
             .grouped(),
     );
-    h.retype("status-tracking", &printed);
+    h.retype("lookup-tracking", &printed);
     h.click(&h.tr("ui-card-status-ask-tracking"));
     let status = match &shown_status(&h).answer {
         Some(Ok(status)) => status.clone(),
@@ -63,16 +63,16 @@ fn the_counter_finds_the_card_by_tracking_code_and_by_the_applicants_details() {
 
     // The receipt is lost: national code, serial and birth date, typed in
     // Persian digits.
-    h.type_into("status-national-code", "۰۷۹۰۴۱۹۹۰۴");
-    h.type_into("status-serial", "۳۴۵۶۷۸");
-    h.type_into("status-birth-date", "۱۳۸۵/۰۶/۳۰");
+    h.type_into("lookup-national-code", "۰۷۹۰۴۱۹۹۰۴");
+    h.type_into("lookup-serial", "۳۴۵۶۷۸");
+    h.type_into("lookup-birth-date", "۱۳۸۵/۰۶/۳۰");
     let ask_second = |h: &mut Harness| {
         h.click(&h.tr("ui-card-status-ask-applicant"));
     };
     ask_second(&mut h);
     // A wrong birth date: the intake says only that nothing matches.
     assert!(h.sees(&h.tr("err-status-not-found")));
-    h.retype("status-birth-date", "۱۳۸۵/۰۶/۳۱");
+    h.retype("lookup-birth-date", "۱۳۸۵/۰۶/۳۱");
     ask_second(&mut h);
     match &shown_status(&h).answer {
         Some(Ok(found)) => assert_eq!(found.tracking_code.as_str(), code),
@@ -89,7 +89,7 @@ fn the_counter_finds_the_card_by_tracking_code_and_by_the_applicants_details() {
     assert!(h.sees(&line), "{line}");
 
     // A national code with a wrong check digit is named under its field.
-    h.retype("status-national-code", "0790419905");
+    h.retype("lookup-national-code", "0790419905");
     ask_second(&mut h);
     let problem = pishkhan::status::Query::applicant("0790419905", "345678", "1385/06/31")
         .expect_err("a wrong check digit")
@@ -108,7 +108,7 @@ fn without_an_intake_the_counter_says_it_cannot_ask() {
     h.sign_up_and_in();
     h.click(&h.tr("ui-card-status"));
     let code = pishkhan::enrolment::tracking::TrackingCode::new(1405, 42, 7);
-    h.type_into("status-tracking", code.as_str());
+    h.type_into("lookup-tracking", code.as_str());
     h.click(&h.tr("ui-card-status-ask-tracking"));
     assert!(h.sees(&h.tr("err-status-not-configured")));
 }
@@ -124,7 +124,7 @@ fn write_card_status_screens() {
             h.click("English");
         }
         h.click(&h.tr("ui-card-status"));
-        h.type_into("status-tracking", &h.app.i18n.digits(&code));
+        h.type_into("lookup-tracking", &h.app.i18n.digits(&code));
         h.click(&h.tr("ui-card-status-ask-tracking"));
         h.screen(&format!("{lang}-9-card-status"), 1100.0);
         h.click(&h.tr("ui-card-status-close"));
