@@ -290,6 +290,9 @@ pub struct StationConfig {
     /// What the office calls the station ("Counter 3"), as registered at
     /// the intake.
     pub name: Option<String>,
+    /// The mobile team whose kit this is: set, the station works in
+    /// mobile-team mode (the team's visit list, a record of each visit).
+    pub team: Option<String>,
 }
 
 impl Default for StationConfig {
@@ -298,6 +301,7 @@ impl Default for StationConfig {
             office: DEMO_OFFICE.into(),
             number: None,
             name: None,
+            team: None,
         }
     }
 }
@@ -463,6 +467,9 @@ office = "DEMO-OFFICE"
 # number = 42
 # What the office calls this station, as registered at the intake.
 # name = "Counter 3"
+# A mobile team's kit: the team's code turns on mobile-team mode (the
+# team's visit list is fetched before leaving and each visit is recorded).
+# team = "TEH-M1"
 
 [authority]
 # The authority's age X25519 public key. Without it the station runs in
@@ -688,6 +695,9 @@ impl Config {
             return Err("devices.capture_timeout_s must be at least 1".into());
         }
         self.accounts.validate()?;
+        if let Some(team) = &self.station.team {
+            crate::field::check_id("station.team", team)?;
+        }
         let fees = &self.fees;
         if !fees.completion_rials.is_empty()
             && !(1..=fees.completion_rials.len()).contains(&usize::from(fees.city_class))
@@ -770,7 +780,7 @@ fn strip_unknown(value: toml::Value, unknown: &mut Vec<String>) -> toml::Value {
                 "retry_max_ms",
             ],
         ),
-        ("station", &["office", "number", "name"]),
+        ("station", &["office", "number", "name", "team"]),
         ("authority", &["recipient", "recipients", "agency"]),
         (
             "outbox",

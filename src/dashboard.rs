@@ -40,7 +40,7 @@ fn on_day(rfc3339: &str, day: NaiveDate) -> bool {
 pub fn counts(conn: &Connection, today: NaiveDate) -> Result<Counts, StoreError> {
     let mut counts = Counts::default();
     let mut stmt = conn.prepare(
-        "SELECT status, is_test, origin, created_at, acknowledged_at, exported_at FROM outbox",
+        "SELECT status, is_test, origin, created_at, acknowledged_at, exported_at, kind FROM outbox",
     )?;
     let mut rows = stmt.query([])?;
     while let Some(r) = rows.next()? {
@@ -50,7 +50,10 @@ pub fn counts(conn: &Connection, today: NaiveDate) -> Result<Counts, StoreError>
         let created_at: String = r.get(3)?;
         let acknowledged_at: Option<String> = r.get(4)?;
         let exported_at: Option<String> = r.get(5)?;
-        if !test && origin == "local" && on_day(&created_at, today) {
+        let kind: Option<String> = r.get(6)?;
+        // Enrolments sealed here (a visit's record is not an enrolment).
+        if !test && origin == "local" && kind.as_deref() != Some("visit") && on_day(&created_at, today)
+        {
             counts.sealed_today += 1;
         }
         match status.as_str() {

@@ -201,6 +201,8 @@ mod tests {
                         "fee-",
                         "month-",
                         "portrait-",
+                        "need-",
+                        "visit-",
                     ]
                     .iter()
                     .any(|p| quoted.starts_with(p));

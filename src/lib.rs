@@ -12,6 +12,7 @@ pub mod dashboard;
 pub mod devices;
 pub mod enrolment;
 pub mod environment;
+pub mod field;
 pub mod i18n;
 pub mod intake;
 pub mod inventory;

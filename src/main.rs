@@ -167,6 +167,13 @@ enum Command {
         #[command(subcommand)]
         command: PreregCommand,
     },
+    /// A mobile team's visits ([station] team): the visit list from the
+    /// intake, kept encrypted for days offline, and a record of each visit,
+    /// queued like a packet.
+    Visits {
+        #[command(subcommand)]
+        command: VisitsCommand,
+    },
     /// Where an applicant's card is, asked of the intake (`[upload] url`):
     /// by the tracking code on the receipt, or by national code, birth
     /// certificate serial and birth date. Prints the stage in the
@@ -374,6 +381,64 @@ enum PreregCommand {
 }
 
 #[derive(Subcommand)]
+enum VisitsCommand {
+    /// Fetches the team's visit list from the intake (`[upload] url`).
+    Fetch,
+    /// Lists the cached visits (today's route first with --today), each
+    /// with what was recorded.
+    List {
+        /// Only today's route.
+        #[arg(long)]
+        today: bool,
+        /// One JSON document instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Records how a visit ended; the record is sealed and queued.
+    Record {
+        /// The visit's id on the list.
+        visit: String,
+        #[arg(value_enum)]
+        outcome: OutcomeArg,
+        /// The operator recording it.
+        #[arg(long)]
+        operator: String,
+        /// `enrolled`: the packet id of the enrolment.
+        #[arg(long)]
+        packet: Option<String>,
+        /// `rescheduled`: the new day, Jalali YYYY/MM/DD.
+        #[arg(long)]
+        day: Option<String>,
+        /// Where, typed: "latitude, longitude".
+        #[arg(long)]
+        location: Option<String>,
+        #[arg(long)]
+        note: Option<String>,
+    },
+}
+
+/// How a visit ended.
+#[derive(Clone, Copy, ValueEnum)]
+enum OutcomeArg {
+    Enrolled,
+    NotHome,
+    Refused,
+    Rescheduled,
+}
+
+#[derive(Subcommand)]
+enum VisitListsCommand {
+    /// Imports a team's visit list (JSON), replacing the team's previous
+    /// list; the file is checked first.
+    Import { file: PathBuf },
+    /// Prints the field records received (JSON lines), of one team or all.
+    Records {
+        #[arg(long)]
+        team: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
 enum AppointmentsCommand {
     /// Imports an office's appointment list (JSON), replacing the office's
     /// previous list; the file is checked first.
@@ -422,6 +487,12 @@ enum IntakeCommand {
     Appointments {
         #[command(subcommand)]
         command: AppointmentsCommand,
+    },
+    /// Mobile teams' visit lists served at `/v1/visits`, and the field
+    /// records received.
+    Visits {
+        #[command(subcommand)]
+        command: VisitListsCommand,
     },
     /// Sets the stage of a card, as the authority's back office does
     /// (stations show it at the counter): in-production, ready (where it
@@ -512,6 +583,7 @@ fn main() -> ExitCode {
         Some(Command::Upload { until_empty }) => upload(&data_dir, until_empty),
         Some(Command::Intake { dir, command }) => intake(&dir, command),
         Some(Command::Prereg { command }) => prereg(&data_dir, command),
+        Some(Command::Visits { command }) => visits(&data_dir, command),
         Some(Command::Status {
             tracking,
             national_code,
@@ -1193,6 +1265,7 @@ fn intake(dir: &std::path::Path, command: IntakeCommand) -> ExitCode {
             Err(e) => fail(e),
         },
         IntakeCommand::Appointments { command } => intake_appointments(&intake, command),
+        IntakeCommand::Visits { command } => intake_visits(&intake, command),
         IntakeCommand::CardStatus {
             tracking,
             stage,
@@ -1473,6 +1546,155 @@ fn request_type(kind: pishkhan::enrolment::RequestType) -> String {
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_default()
+}
+
+fn visits(data_dir: &std::path::Path, command: VisitsCommand) -> ExitCode {
+    use pishkhan::field::{Location, Outcome, VisitRecord};
+    let station = match open(data_dir) {
+        Ok(s) => Arc::new(s),
+        Err(code) => return code,
+    };
+    match command {
+        VisitsCommand::Fetch => {
+            let runtime = match runtime() {
+                Ok(r) => r,
+                Err(code) => return code,
+            };
+            let config = station.config.upload.clone();
+            match runtime.block_on(pishkhan::field::sync::fetch(station, &config)) {
+                Ok(list) => {
+                    println!("team {}: {} visit(s) fetched", list.team, list.visits.len());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(e),
+            }
+        }
+        VisitsCommand::List { today, json } => {
+            let (list, fetched_at) = match station.visit_list() {
+                Ok(Some(found)) => found,
+                Ok(None) => {
+                    return fail(pishkhan::field::station::FieldError::NoList(
+                        station.team().unwrap_or_default().to_owned(),
+                    ));
+                }
+                Err(e) => return fail(e),
+            };
+            let recorded = match station.recorded_visits() {
+                Ok(r) => r,
+                Err(e) => return fail(e),
+            };
+            let visits: Vec<&pishkhan::field::Visit> = if today {
+                list.route(pishkhan::enrolment::JalaliDate::today())
+            } else {
+                list.visits.iter().collect()
+            };
+            let outcomes = |id: &str| -> Vec<&'static str> {
+                recorded
+                    .iter()
+                    .filter(|r| r.visit_id == id)
+                    .map(|r| r.outcome.code())
+                    .collect()
+            };
+            if json {
+                let rows: Vec<serde_json::Value> = visits
+                    .iter()
+                    .map(|v| serde_json::json!({"visit": v, "recorded": outcomes(&v.id)}))
+                    .collect();
+                print_json(&serde_json::json!({
+                    "team": list.team,
+                    "fetched_at": fetched_at,
+                    "visits": rows,
+                }));
+            } else {
+                println!("team {} (list fetched at {fetched_at})", list.team);
+                for v in visits {
+                    let needs: Vec<&str> = v.needs.iter().map(|n| n.text_id()).collect();
+                    println!(
+                        "{}  {}  #{}  {}  {}  {}  [{}]  {}",
+                        v.id,
+                        v.day,
+                        v.order,
+                        v.name(),
+                        v.address,
+                        v.phone.as_deref().unwrap_or("-"),
+                        needs.join(" "),
+                        outcomes(&v.id).join(", ")
+                    );
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        VisitsCommand::Record {
+            visit,
+            outcome,
+            operator,
+            packet,
+            day,
+            location,
+            note,
+        } => {
+            let location = match location.as_deref().map(Location::parse_manual).transpose() {
+                Ok(l) => l,
+                Err(e) => return fail(format!("--location: {e}")),
+            };
+            let outcome = match outcome {
+                OutcomeArg::Enrolled => Outcome::Enrolled,
+                OutcomeArg::NotHome => Outcome::NotHome,
+                OutcomeArg::Refused => Outcome::Refused,
+                OutcomeArg::Rescheduled => Outcome::Rescheduled,
+            };
+            let record = VisitRecord {
+                visit_id: visit,
+                outcome,
+                note,
+                location,
+                packet_id: packet,
+                tracking_code: None,
+                rescheduled_to: day,
+            };
+            match station.record_visit(&operator, record, false) {
+                Ok(recorded) => {
+                    println!(
+                        "visit {} recorded as {}; record {} queued",
+                        recorded.visit_id,
+                        recorded.outcome.code(),
+                        recorded.record_id
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(e),
+            }
+        }
+    }
+}
+
+fn intake_visits(intake: &pishkhan::intake::Intake, command: VisitListsCommand) -> ExitCode {
+    match command {
+        VisitListsCommand::Import { file } => match intake.import_visits(&file) {
+            Ok(list) => {
+                println!(
+                    "team {} (office {}): {} visit(s) imported",
+                    list.team,
+                    list.office,
+                    list.visits.len()
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(e),
+        },
+        VisitListsCommand::Records { team } => match intake.field_records(team.as_deref()) {
+            Ok(records) => {
+                for r in records {
+                    match serde_json::to_string(&r) {
+                        Ok(line) => println!("{line}"),
+                        Err(e) => return fail(e),
+                    }
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(e),
+        },
+    }
 }
 
 fn prereg(data_dir: &std::path::Path, command: PreregCommand) -> ExitCode {

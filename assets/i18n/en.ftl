@@ -705,3 +705,25 @@ err-settings-scanner = Choose one of the scanners.
 err-settings-port = Enter the serial port (/dev/ttyUSB0, COM3) or virtual, without spaces.
 err-settings-language = Choose Persian or English.
 err-settings-failed = The settings could not be saved: { $detail }
+
+# Mobile teams: visits (src/field)
+need-seated = Seated (wheelchair, bed edge)
+need-lying-down = Lying down
+need-carer = A carer helps
+need-fingers = Fingers cannot be placed
+need-no-signature = Cannot sign
+visit-enrolled = Enrolled
+visit-handed-over = Card handed over
+visit-not-home = Not at home
+visit-refused = Declined
+visit-rescheduled = Rescheduled
+err-field-not-mobile = This station is not a mobile team's kit: set the team in the settings ([station] team).
+err-field-no-list = There is no visit list of team { $team } on this station. Fetch it while the link is up, before leaving.
+err-field-unknown-visit = Visit { $visit } is not on the team's list. Fetch the list again or check the visit number.
+err-field-invalid = The visit record is not complete: { $detail }
+err-field-unknown-packet = No enrolment { $packet } was sealed on this station.
+err-field-already-enrolled = Visit { $visit } is already recorded as enrolled.
+err-field-packet-used = This enrolment already belongs to visit { $visit }.
+err-visits-offline = The authority cannot be reached; the visit list on this station is used meanwhile.
+err-visits-refused = The authority refused to give the visit list (HTTP { $status }): is the station registered for this team's office?
+err-visits-bad-reply = The authority's visit list could not be read: { $detail }

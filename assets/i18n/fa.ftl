@@ -705,3 +705,25 @@ err-settings-scanner = یکی از اسکنرها را برگزینید.
 err-settings-port = درگاه سریال (/dev/ttyUSB0 یا COM3) یا virtual را بی‌فاصله وارد کنید.
 err-settings-language = فارسی یا انگلیسی را برگزینید.
 err-settings-failed = تنظیمات ذخیره نشد: { $detail }
+
+# Mobile teams: visits (src/field)
+need-seated = نشسته (ویلچر، لبهٔ تخت)
+need-lying-down = درازکش
+need-carer = همراه یاری می‌کند
+need-fingers = انگشت‌ها روی اسکنر قرار نمی‌گیرند
+need-no-signature = امضا ممکن نیست
+visit-enrolled = ثبت‌نام شد
+visit-handed-over = کارت تحویل شد
+visit-not-home = در خانه نبود
+visit-refused = نپذیرفت
+visit-rescheduled = زمان دیگری تعیین شد
+err-field-not-mobile = این ایستگاه کیف تیم سیار نیست: تیم را در تنظیمات وارد کنید ([station] team).
+err-field-no-list = فهرست بازدیدهای تیم { $team } روی این ایستگاه نیست. پیش از رفتن، وقتی ارتباط برقرار است، آن را بگیرید.
+err-field-unknown-visit = بازدید { $visit } در فهرست تیم نیست. فهرست را دوباره بگیرید یا شمارهٔ بازدید را بررسی کنید.
+err-field-invalid = گزارش بازدید کامل نیست: { $detail }
+err-field-unknown-packet = ثبت‌نام { $packet } روی این ایستگاه مهروموم نشده است.
+err-field-already-enrolled = بازدید { $visit } پیش‌تر «ثبت‌نام شد» ثبت شده است.
+err-field-packet-used = این ثبت‌نام پیش‌تر به بازدید { $visit } نسبت داده شده است.
+err-visits-offline = دسترسی به سازمان ممکن نیست؛ تا آن زمان فهرست بازدیدهای روی این ایستگاه به کار می‌رود.
+err-visits-refused = سازمان فهرست بازدیدها را نداد (HTTP { $status }): آیا ایستگاه برای دفتر این تیم ثبت شده است؟
+err-visits-bad-reply = فهرست بازدیدهای سازمان خوانده نشد: { $detail }

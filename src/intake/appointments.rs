@@ -60,7 +60,7 @@ fn list_path(dir: &Path, office: &str) -> PathBuf {
 
 /// Writes `bytes` to `path` so that a crash leaves the old file or the new
 /// one, never a mix: a temporary file, fsync, rename, fsync of the folder.
-fn write_durably(path: &Path, bytes: &[u8]) -> Result<(), IntakeError> {
+pub(super) fn write_durably(path: &Path, bytes: &[u8]) -> Result<(), IntakeError> {
     let folder = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(folder).map_err(|e| file_error(folder, e))?;
     let temporary = path.with_extension("json.tmp");

@@ -115,7 +115,10 @@ fn parse_key(hex_key: &str) -> Option<VerifyingKey> {
 #[derive(Debug, Clone)]
 pub struct Accepted {
     pub header: Header,
-    pub manifest: Manifest,
+    /// An enrolment's manifest (`None` for a field record).
+    pub manifest: Option<Manifest>,
+    /// A mobile team's field record ([`crate::field::record`]).
+    pub field: Option<crate::field::record::FieldRecord>,
     /// The tracking code of the pre-registration the enrolment was checked
     /// in from, when the manifest names a well-formed one.
     pub checked_in_from: Option<String>,
@@ -169,21 +172,37 @@ pub fn judge(
     file.verify(Some(&registered))
         .map_err(|e| refuse(Reason::Tampered, e.to_string()))?;
     let mut last = None;
-    let opened = identities
+    let contents = identities
         .iter()
-        .find_map(|identity| match packet::open(&file, identity) {
-            Ok(opened) => Some(opened),
-            Err(e) => {
-                last = Some(e);
-                None
-            }
-        })
+        .find_map(
+            |identity| match packet::open_contents(&file, identity) {
+                Ok(contents) => Some(contents),
+                Err(e) => {
+                    last = Some(e);
+                    None
+                }
+            },
+        )
         .ok_or_else(|| {
             refuse(
                 Reason::Undecryptable,
                 last.map_or_else(|| "no authority identity".into(), |e| e.to_string()),
             )
         })?;
+    let opened = match contents {
+        packet::Contents::Enrolment(opened) => *opened,
+        packet::Contents::Field { json, sig } => {
+            let record = crate::field::record::verify(&json, &sig, &file.header, &registered)
+                .map_err(|e| refuse(Reason::BadManifest, e.to_string()))?;
+            return Ok(Accepted {
+                header: file.header,
+                manifest: None,
+                field: Some(record),
+                checked_in_from: None,
+                enrolment: None,
+            });
+        }
+    };
     let enrolment = applicants::read_enrolment(&opened);
     opened.verify(&registered).map_err(|e| {
         let reason = match e {
@@ -203,7 +222,8 @@ pub fn judge(
         .filter(|code| crate::prereg::is_tracking_code(code));
     Ok(Accepted {
         header: file.header,
-        manifest: opened.manifest,
+        manifest: Some(opened.manifest),
+        field: None,
         checked_in_from,
         enrolment,
     })

@@ -12,7 +12,9 @@
 //! `GET /v1/status` reports counts and the intake's clock;
 //! `GET /v1/appointments?office=CODE` serves an office's pre-registrations
 //! to its stations ([`appointments`]); `/v1/applicants/…` answers where an
-//! applicant's card is ([`applicants`]).
+//! applicant's card is ([`applicants`]); `GET /v1/visits?team=CODE` serves
+//! a mobile team's visit list, and accepted field records are kept once
+//! each ([`visits`]).
 //!
 //! Data directory:
 //!
@@ -24,8 +26,9 @@
 //! tls-key.pem          replace both with the authority's own; 0600 key)
 //! stations.toml        the register: [[station]] id, key, name, office
 //! intake.db            uploads in progress, receipts, rejections,
-//!                      consumed appointments, applicant status
+//!                      consumed appointments, applicant status, field records
 //! appointments/<OFFICE>.json  each office's pre-registrations
+//! visits/<TEAM>.json   each mobile team's visit list
 //! uploads/<id>.part    bytes received so far
 //! objects/             accepted packets (the default object store)
 //! ```
@@ -36,6 +39,7 @@ pub mod auth;
 pub mod judge;
 pub mod receipt;
 mod store;
+pub mod visits;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
@@ -136,6 +140,15 @@ CREATE TABLE IF NOT EXISTS rejections (
     reason      TEXT,
     signed      TEXT NOT NULL,
     received_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS field_records (
+    record_id   TEXT PRIMARY KEY,
+    station_id  TEXT NOT NULL,
+    team        TEXT NOT NULL,
+    visit_id    TEXT NOT NULL,
+    outcome     TEXT NOT NULL,
+    recorded_at TEXT NOT NULL,
+    record      TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS consumed_appointments (
     tracking_code TEXT PRIMARY KEY,
@@ -384,6 +397,7 @@ impl Intake {
         let intake = self.clone();
         let lists = self.clone();
         let (by_code, by_details) = (self.clone(), self.clone());
+        let teams = self.clone();
         pishkhan_tus::server::router(self.store.clone(), tus)
             .route(
                 "/v1/status",
@@ -399,6 +413,10 @@ impl Intake {
             .route(
                 appointments::PATH,
                 get(move |uri, headers| appointments::handle(lists.clone(), uri, headers)),
+            )
+            .route(
+                visits::PATH,
+                get(move |uri, headers| visits::handle(teams.clone(), uri, headers)),
             )
             .route(
                 crate::status::STATUS_PATH,

@@ -233,6 +233,9 @@ impl IntakeStore {
                     )? == 1),
                     None => None,
                 };
+                if let Some(record) = verdict.as_ref().ok().and_then(|a| a.field.as_ref()) {
+                    super::visits::record(&tx, record)?;
+                }
                 applicant_status(&tx)?;
                 tx.commit()?;
                 Ok(first_use)

@@ -585,13 +585,58 @@ pub struct Opened {
     pub files: BTreeMap<String, Vec<u8>>,
 }
 
-/// Decrypts a sealed packet with an authority identity.
+/// What a sealed file holds: an enrolment, or a field record
+/// ([`crate::field::record`]; its manifest and signature, unchecked).
+#[derive(Debug, Clone)]
+pub enum Contents {
+    Enrolment(Box<Opened>),
+    Field { json: Vec<u8>, sig: Vec<u8> },
+}
+
+/// Decrypts a sealed file with an authority identity and tells by the
+/// manifest's `format` what it holds.
+pub fn open_contents(
+    sealed: &SealedFile,
+    identity: &age::x25519::Identity,
+) -> Result<Contents, PacketError> {
+    let decrypted = decrypt_archive(&sealed.ciphertext, identity)?;
+    #[derive(Deserialize)]
+    struct Format {
+        format: String,
+    }
+    let format: Format = serde_json::from_slice(&decrypted.manifest_json)?;
+    if format.format == crate::field::record::FORMAT {
+        if !decrypted.files.is_empty() {
+            return Err(PacketError::Layout(
+                "a field record holds only its manifest and signature".into(),
+            ));
+        }
+        return Ok(Contents::Field {
+            json: decrypted.manifest_json,
+            sig: decrypted.manifest_sig,
+        });
+    }
+    opened(sealed, decrypted).map(|o| Contents::Enrolment(Box::new(o)))
+}
+
+/// Decrypts a sealed enrolment packet with an authority identity.
 pub fn open(sealed: &SealedFile, identity: &age::x25519::Identity) -> Result<Opened, PacketError> {
+    match open_contents(sealed, identity)? {
+        Contents::Enrolment(opened) => Ok(*opened),
+        Contents::Field { .. } => Err(PacketError::Layout(format!(
+            "{} is a field record ({}), not an enrolment",
+            sealed.header.packet_id,
+            crate::field::record::FORMAT
+        ))),
+    }
+}
+
+fn opened(sealed: &SealedFile, decrypted: Decrypted) -> Result<Opened, PacketError> {
     let Decrypted {
         manifest_json,
         manifest_sig,
         files,
-    } = decrypt_archive(&sealed.ciphertext, identity)?;
+    } = decrypted;
     let manifest: Manifest = serde_json::from_slice(&manifest_json)?;
     if manifest.packet_id != sealed.header.packet_id {
         return Err(PacketError::Layout(format!(

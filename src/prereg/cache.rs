@@ -84,6 +84,31 @@ pub enum CacheError {
     Random(String),
 }
 
+/// Seals `plain` with `key` (the layout above), `aad` binding it to its
+/// place: a blob moved to another row does not open.
+pub(crate) fn seal_blob(key: &CacheKey, aad: &[u8], plain: &[u8]) -> Result<Vec<u8>, CacheError> {
+    let mut nonce = [0u8; NONCE_LEN];
+    getrandom::fill(&mut nonce).map_err(|e| CacheError::Random(e.to_string()))?;
+    let sealed = key
+        .cipher()
+        .encrypt(Nonce::from_slice(&nonce), Payload { msg: plain, aad })
+        .map_err(|e| CacheError::Encode(e.to_string()))?;
+    Ok([MAGIC.as_slice(), &nonce, &sealed].concat())
+}
+
+/// Opens a blob of [`seal_blob`]; `None` when it is damaged, sealed with
+/// another key or for another place.
+pub(crate) fn open_blob(key: &CacheKey, aad: &[u8], blob: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+    if blob.len() < MAGIC.len() + NONCE_LEN + TAG_LEN || !blob.starts_with(MAGIC) {
+        return None;
+    }
+    let (nonce, sealed) = blob[MAGIC.len()..].split_at(NONCE_LEN);
+    key.cipher()
+        .decrypt(Nonce::from_slice(nonce), Payload { msg: sealed, aad })
+        .ok()
+        .map(Zeroizing::new)
+}
+
 /// An appointment that a sealed packet has used.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Consumed {
@@ -136,19 +161,7 @@ pub fn save(
 ) -> Result<(), CacheError> {
     let plain =
         Zeroizing::new(serde_json::to_vec(list).map_err(|e| CacheError::Encode(e.to_string()))?);
-    let mut nonce = [0u8; NONCE_LEN];
-    getrandom::fill(&mut nonce).map_err(|e| CacheError::Random(e.to_string()))?;
-    let sealed = key
-        .cipher()
-        .encrypt(
-            Nonce::from_slice(&nonce),
-            Payload {
-                msg: &plain,
-                aad: list.office.as_bytes(),
-            },
-        )
-        .map_err(|e| CacheError::Encode(e.to_string()))?;
-    let blob = [MAGIC.as_slice(), &nonce, &sealed].concat();
+    let blob = seal_blob(key, list.office.as_bytes(), &plain)?;
     conn.execute(
         "INSERT INTO prereg_lists (office, sealed, fetched_at) VALUES (?1, ?2, ?3)
          ON CONFLICT (office) DO UPDATE SET sealed = excluded.sealed, fetched_at = excluded.fetched_at",
@@ -178,21 +191,7 @@ pub fn load(
     let damaged = || CacheError::Damaged {
         office: office.to_owned(),
     };
-    if blob.len() < MAGIC.len() + NONCE_LEN + TAG_LEN || !blob.starts_with(MAGIC) {
-        return Err(damaged());
-    }
-    let (nonce, sealed) = blob[MAGIC.len()..].split_at(NONCE_LEN);
-    let plain = Zeroizing::new(
-        key.cipher()
-            .decrypt(
-                Nonce::from_slice(nonce),
-                Payload {
-                    msg: sealed,
-                    aad: office.as_bytes(),
-                },
-            )
-            .map_err(|_| damaged())?,
-    );
+    let plain = open_blob(key, office.as_bytes(), &blob).ok_or_else(damaged)?;
     let list: AppointmentList = serde_json::from_slice(&plain).map_err(|_| damaged())?;
     if list.office != office {
         return Err(damaged());

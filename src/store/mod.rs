@@ -25,6 +25,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/005_audit_chain.sql"),
     include_str!("migrations/006_account_security.sql"),
     include_str!("migrations/007_receipts.sql"),
+    include_str!("migrations/008_field.sql"),
 ];
 
 pub const FILE_NAME: &str = "pishkhan.db";

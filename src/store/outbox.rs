@@ -39,11 +39,14 @@ pub struct Entry {
     pub acknowledged_at: Option<String>,
     /// The intake's reason code when it refused the packet.
     pub reject_reason: Option<String>,
+    /// `enrolment` or `visit` (a field record) when sealed here; `None`
+    /// for an imported packet.
+    pub kind: Option<String>,
 }
 
 const ENTRY_COLUMNS: &str = "id, tracking_code, format, origin, station_id, status, is_test, size, \
      sha256, created_at, attempts, next_attempt_at, last_error, exported_at, acknowledged_at, \
-     reject_reason";
+     reject_reason, kind";
 
 fn entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
     Ok(Entry {
@@ -63,6 +66,7 @@ fn entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
         exported_at: r.get(13)?,
         acknowledged_at: r.get(14)?,
         reject_reason: r.get(15)?,
+        kind: r.get(16)?,
     })
 }
 
@@ -71,6 +75,8 @@ fn entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
 pub enum Origin {
     /// Sealed here, with this station's sequence number and tracking code.
     Local { seq: u32 },
+    /// A field record sealed here (no sequence number, no tracking code).
+    Field,
     /// Taken in from removable media.
     Imported,
 }
@@ -138,14 +144,15 @@ pub fn insert(
             Err(OutboxError::Conflict(header.packet_id.clone()))
         };
     }
-    let (seq, origin) = match origin {
-        Origin::Local { seq } => (Some(seq), "local"),
-        Origin::Imported => (None, "imported"),
+    let (seq, origin, kind) = match origin {
+        Origin::Local { seq } => (Some(seq), "local", Some("enrolment")),
+        Origin::Field => (None, "local", Some("visit")),
+        Origin::Imported => (None, "imported", None),
     };
     conn.execute(
         "INSERT INTO outbox (id, seq, tracking_code, format, origin, station_id, is_test, size,
-                             sha256, signature, header, created_at, idempotency_key, payload)
-         VALUES (?1, ?2, ?3, 3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?1, ?12)",
+                             sha256, signature, header, created_at, idempotency_key, payload, kind)
+         VALUES (?1, ?2, ?3, 3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?1, ?12, ?13)",
         rusqlite::params![
             header.packet_id,
             seq,
@@ -159,6 +166,7 @@ pub fn insert(
             file.header_json,
             header.sealed_at,
             file.ciphertext,
+            kind,
         ],
     )?;
     Ok(Inserted::New)

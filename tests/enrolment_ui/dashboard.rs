@@ -34,7 +34,12 @@ fn expected(h: &Harness) -> Counts {
     let count = |f: &dyn Fn(&outbox::Entry) -> bool| rows.iter().filter(|e| f(e)).count() as u64;
     let drafts = h.station.with_db(drafts::list).expect("drafts");
     Counts {
-        sealed_today: count(&|e| !e.test && e.origin == "local" && on_today(&e.created_at)),
+        sealed_today: count(&|e| {
+            !e.test
+                && e.origin == "local"
+                && e.kind.as_deref() == Some("enrolment")
+                && on_today(&e.created_at)
+        }),
         waiting: count(&|e| matches!(e.status.as_str(), "pending" | "failed")),
         uploading: count(&|e| e.status == "uploading"),
         acknowledged_today: count(&|e| {

@@ -1,0 +1,200 @@
+//! Mobile teams at the intake: each team's visit list, served to the
+//! team's kit, and the field records accepted from it.
+//!
+//! ```text
+//! visits/<TEAM>.json   a VisitList (`pishkhan intake visits import`)
+//! intake.db            field_records: one row a record id (a record sent
+//!                      twice, over the link and on a USB stick, is kept once)
+//! ```
+//!
+//! `GET /v1/visits?team=CODE` is signed like every request: 401 for a
+//! missing, wrong or unregistered signature; 403 when the register ties
+//! the station to an office other than the list's; 404 when the team has
+//! no list.
+
+use std::path::{Path, PathBuf};
+
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use rusqlite::Connection;
+
+use super::appointments::write_durably;
+use super::{Intake, IntakeError, file_error};
+use crate::field::record::FieldRecord;
+use crate::field::{VisitList, check_id};
+
+/// The folder of the lists inside the intake directory.
+pub const DIR: &str = "visits";
+/// Where the lists are served.
+pub const PATH: &str = "/v1/visits";
+
+fn list_path(dir: &Path, team: &str) -> PathBuf {
+    dir.join(DIR).join(format!("{team}.json"))
+}
+
+/// Reads and checks a visit list file.
+pub fn read_list(file: &Path) -> Result<VisitList, String> {
+    let path = file.display();
+    let bytes = std::fs::read(file).map_err(|e| format!("{path}: {e}"))?;
+    let list: VisitList = serde_json::from_slice(&bytes)
+        .map_err(|e| format!("{path} is not a visit list (JSON): {e}"))?;
+    list.check().map_err(|e| format!("{path}: {e}"))?;
+    Ok(list)
+}
+
+/// Keeps an accepted field record (in the receipt's transaction); a record
+/// already kept is left as it is.
+pub(super) fn record(tx: &Connection, record: &FieldRecord) -> Result<(), rusqlite::Error> {
+    let visit = record.visit();
+    let json = serde_json::to_string(record)
+        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+    tx.execute(
+        "INSERT OR IGNORE INTO field_records
+             (record_id, station_id, team, visit_id, outcome, recorded_at, record)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        rusqlite::params![
+            record.record_id,
+            record.station_id,
+            record.team,
+            visit.visit_id,
+            visit.outcome.code(),
+            record.recorded_at,
+            json,
+        ],
+    )?;
+    Ok(())
+}
+
+impl Intake {
+    /// Imports `file` as its team's list, replacing the team's previous
+    /// one.
+    pub fn import_visits(&self, file: &Path) -> Result<VisitList, IntakeError> {
+        let list = read_list(file).map_err(|e| file_error(file, e))?;
+        self.store_visits(&list)?;
+        Ok(list)
+    }
+
+    /// Stores a checked list as its team's.
+    pub fn store_visits(&self, list: &VisitList) -> Result<(), IntakeError> {
+        let path = list_path(&self.dir, &list.team);
+        let json = serde_json::to_vec_pretty(list).map_err(|e| file_error(&path, e))?;
+        write_durably(&path, &json)?;
+        tracing::info!(team = %list.team, count = list.visits.len(), "visit list stored");
+        Ok(())
+    }
+
+    /// The stored list of `team`.
+    pub fn visits(&self, team: &str) -> Result<Option<VisitList>, IntakeError> {
+        if check_id("the team", team).is_err() {
+            return Ok(None);
+        }
+        let path = list_path(&self.dir, team);
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(file_error(&path, e)),
+        };
+        serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| file_error(&path, e))
+    }
+
+    /// Every field record kept, of one team or of all, oldest first.
+    pub fn field_records(&self, team: Option<&str>) -> Result<Vec<FieldRecord>, IntakeError> {
+        let db = self
+            .store
+            .db
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut stmt = db.prepare(
+            "SELECT record FROM field_records WHERE ?1 IS NULL OR team = ?1
+             ORDER BY recorded_at, record_id",
+        )?;
+        let rows = stmt.query_map([team], |r| r.get::<_, String>(0))?;
+        let mut out = Vec::new();
+        for json in rows {
+            let json: String = json?;
+            out.push(serde_json::from_str(&json).map_err(|e| {
+                IntakeError::Objects(format!("field record in intake.db: {e}"))
+            })?);
+        }
+        Ok(out)
+    }
+
+    fn answer_visits(&self, header: impl Fn(&str) -> Option<String>, path_and_query: &str) -> Response {
+        let station = match self.verify_station(header, "GET", path_and_query) {
+            Ok(station) => station,
+            Err(e) => {
+                return (
+                    StatusCode::UNAUTHORIZED,
+                    [(header::WWW_AUTHENTICATE, "Pishkhan-Signature")],
+                    format!("{}: {}", e.reason.code(), e.detail),
+                )
+                    .into_response();
+            }
+        };
+        let team = path_and_query
+            .split_once('?')
+            .and_then(|(_, query)| {
+                url::form_urlencoded::parse(query.as_bytes())
+                    .find(|(k, _)| k == "team")
+                    .map(|(_, v)| v.into_owned())
+            })
+            .unwrap_or_default();
+        if let Err(e) = check_id("the team", &team) {
+            return (StatusCode::BAD_REQUEST, format!("malformed: give ?team=CODE: {e}"))
+                .into_response();
+        }
+        let list = match self.visits(&team) {
+            Ok(Some(list)) => list,
+            Ok(None) => {
+                return (StatusCode::NOT_FOUND, format!("no visit list for team {team}"))
+                    .into_response();
+            }
+            Err(e) => {
+                tracing::error!("visit list of {team}: {e}");
+                return (StatusCode::INTERNAL_SERVER_ERROR, "the list cannot be read")
+                    .into_response();
+            }
+        };
+        let own = self
+            .store
+            .registry
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .office_of(&station)
+            .map(str::to_owned);
+        if let Some(own) = own.filter(|own| *own != list.office) {
+            tracing::warn!(station, team, own, "visit list of another office refused");
+            return (
+                StatusCode::FORBIDDEN,
+                format!(
+                    "wrong-office: station {station} works for office {own}, team {team} for {}",
+                    list.office
+                ),
+            )
+                .into_response();
+        }
+        tracing::info!(station, team, count = list.visits.len(), "visit list served");
+        axum::Json(list).into_response()
+    }
+}
+
+pub(super) async fn handle(
+    intake: std::sync::Arc<Intake>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+) -> Response {
+    let path_and_query = uri
+        .path_and_query()
+        .map_or_else(|| uri.path().to_owned(), |p| p.as_str().to_owned());
+    intake.answer_visits(
+        |name| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        },
+        &path_and_query,
+    )
+}
