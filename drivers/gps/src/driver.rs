@@ -230,9 +230,9 @@ impl<L: Link> Receiver<L> {
             .map(crate::virtual_receiver::VirtualReceiver::handle)
     }
 
-    /// Reads what has arrived (waiting at most the link's read timeout,
-    /// [`READ_TIMEOUT`] on serial ports) and returns the newest reading it
-    /// completed, if any.
+    /// Reads what has arrived and returns the newest reading it completed,
+    /// if any. When nothing has arrived it waits up to the link's read
+    /// timeout ([`READ_TIMEOUT`] on serial ports) for a first byte.
     ///
     /// Fails with [`GpsError::Silent`] or [`GpsError::Protocol`] once no
     /// valid sentence has arrived for [`Config::sentence_timeout`], and
@@ -464,6 +464,12 @@ fn open_virtual() -> Result<Receiver, GpsError> {
     })
 }
 
+// The station reads the receiver on a worker thread.
+const _: () = {
+    const fn send<T: Send>() {}
+    send::<Receiver>();
+};
+
 /// Whether an I/O error means "nothing to read yet" rather than "gone".
 pub(crate) fn is_transient(e: &io::Error) -> bool {
     matches!(
@@ -606,6 +612,7 @@ mod tests {
         ));
     }
 
+    #[cfg(unix)]
     #[test]
     fn a_file_that_is_no_tty_cannot_be_opened() {
         let err = Receiver::open("/dev/null", 9_600).expect_err("not a tty");

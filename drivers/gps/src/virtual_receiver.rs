@@ -21,10 +21,11 @@ use crate::proto::{
     self, FixQuality, FixType, Gga, Gsa, Gsv, Position, Rmc, SatelliteInView, Status, Talker,
 };
 
-/// Azadi Tower, Tehran: the default position.
+/// Central Tehran (the city's usual reference coordinates): the default
+/// position.
 pub const TEHRAN: (f64, f64) = (35.6892, 51.3890);
 
-/// Altitude of the default position, metres above sea level.
+/// Altitude of the default position, metres above sea level (nominal).
 pub const TEHRAN_ALTITUDE_M: f64 = 1190.0;
 
 /// The behaviour of the virtual receiver, adjustable while it runs.
