@@ -322,6 +322,7 @@ ui-queue-code = Tracking code
 ui-queue-status = Status
 ui-queue-attempts = Attempts
 ui-queue-imported = (taken in from removable media)
+ui-queue-visit-record = (a visit record of the mobile team)
 ui-link-off = Uploads: not configured
 ui-link-unknown = Link: checking…
 ui-link-online = Link: connected

@@ -322,6 +322,7 @@ ui-queue-code = کد رهگیری
 ui-queue-status = وضعیت
 ui-queue-attempts = دفعات تلاش
 ui-queue-imported = (دریافت‌شده از حافظهٔ جداشدنی)
+ui-queue-visit-record = (گزارش بازدید تیم سیار)
 ui-link-off = ارسال: پیکربندی نشده
 ui-link-unknown = اتصال: در حال بررسی…
 ui-link-online = اتصال: برقرار

@@ -488,6 +488,9 @@ mod tests {
         assert!(r.check().is_err(), "enrolled without its packet");
         r.packet_id = Some("0190f0b4-0000-7000-8000-000000000000".into());
         assert!(r.check().is_ok());
+        r.outcome = Outcome::NotHome;
+        assert!(r.check().is_err(), "only an enrolment names a packet");
+        r.packet_id = None;
         r.outcome = Outcome::Rescheduled;
         assert!(r.check().is_err(), "rescheduled without a day");
         r.rescheduled_to = Some("1405/09/10".into());

@@ -30,9 +30,10 @@ pub enum FieldEvent {
     Visit(VisitRecord),
 }
 
-/// The signed manifest of a field record.
+/// The signed manifest of a field record. (Unknown fields are not refused
+/// here: serde cannot with the flattened event; the visit record itself
+/// refuses them.)
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct FieldRecord {
     pub format: String,
     /// UUIDv7; the sealed file's packet id.

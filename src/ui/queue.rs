@@ -59,7 +59,10 @@ pub fn view<'a>(
             *reason = i18n.tr(reason);
         }
         let code = entry.tracking_code.as_deref().map_or_else(
-            || i18n.tr("ui-queue-imported"),
+            || match entry.kind.as_deref() {
+                Some("visit") => i18n.tr("ui-queue-visit-record"),
+                _ => i18n.tr("ui-queue-imported"),
+            },
             |c| {
                 crate::enrolment::TrackingCode::parse(c)
                     .map_or_else(|| i18n.digits(c), |t| i18n.digits(&t.grouped()))
@@ -122,6 +125,7 @@ mod tests {
             exported_at: None,
             acknowledged_at: None,
             reject_reason: reason.map(str::to_owned),
+            kind: Some("enrolment".into()),
         }
     }
 
