@@ -28,6 +28,7 @@ for tool in dpkg-deb dpkg-shlibdeps objdump gzip; do
 done
 
 version=$(deb_version)
+maintainer="The Pishkhan developers <pishkhan@example.invalid>"
 arch=$(dpkg --print-architecture)
 target=$(target_dir)
 deb=$(deb_path)
@@ -84,8 +85,13 @@ install -D -m 0644 "$installer/debian/copyright" "$doc/copyright"
 install -D -m 0644 "$installer/README.md" "$doc/README.Debian"
 install -D -m 0644 assets/fonts/OFL.txt "$doc/OFL.txt"
 # Debian compresses the changelog and the longer documents (gzip -9n: no
-# name or date inside, the same bytes every time).
-gzip -9nc CHANGELOG.md >"$doc/changelog.gz"
+# name or date inside, the same bytes every time). A native package's
+# changelog.gz is in Debian's format: one entry pointing to the project's.
+printf '%s\n' "pishkhan ($version) unstable; urgency=medium" "" \
+  "  * Pishkhan $version. What changed is in CHANGELOG.md.gz beside this file." "" \
+  " -- $maintainer  $(date -u -R -d "@$SOURCE_DATE_EPOCH")" |
+  gzip -9nc >"$doc/changelog.gz"
+gzip -9nc CHANGELOG.md >"$doc/CHANGELOG.md.gz"
 gzip -9nc README.md >"$doc/README.md.gz"
 gzip -9nc docs/operations.md >"$doc/operations.md.gz"
 chmod 0644 "$doc"/*.gz
@@ -99,7 +105,7 @@ cat >"$stage/DEBIAN/control" <<EOF
 Package: pishkhan
 Version: $version
 Architecture: $arch
-Maintainer: The Pishkhan developers <pishkhan@example.invalid>
+Maintainer: $maintainer
 Installed-Size: $installed_size
 Depends: $depends
 Recommends: $recommends
@@ -149,7 +155,7 @@ expect usr/share/icons/hicolor/scalable/apps/pishkhan.svg -rw-r--r--
 expect usr/lib/udev/rules.d/60-pishkhan.rules -rw-r--r--
 expect usr/lib/systemd/system/pishkhan-upload.service -rw-r--r--
 expect usr/lib/systemd/system/pishkhan-intake.service -rw-r--r--
-for f in copyright README.Debian OFL.txt changelog.gz README.md.gz operations.md.gz; do
+for f in copyright README.Debian OFL.txt changelog.gz CHANGELOG.md.gz README.md.gz operations.md.gz; do
   expect "usr/share/doc/pishkhan/$f" -rw-r--r--
 done
 [ "$(dpkg-deb --field "$deb" Version)" = "$version" ] || {
