@@ -3,7 +3,8 @@
 #   run   [ARGS…]  starts the station (demo mode with virtual devices when no
 #                  hardware is attached); ARGS go to `pishkhan`
 #   test           runs every check: formatting, clippy -D warnings, all tests
-# Usage (from anywhere): bash installer/dev.sh run | test
+#   setup          only sets up (installer/build-deb.sh starts with it)
+# Usage (from anywhere): bash installer/dev.sh run | test | setup
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -83,8 +84,9 @@ case "${1:-run}" in
       cargo test --locked --workspace --no-fail-fast
     fi
     ;;
+  setup) ;;
   *)
-    echo "usage: bash installer/dev.sh run [ARGS…] | test" >&2
+    echo "usage: bash installer/dev.sh run [ARGS…] | test | setup" >&2
     exit 2
     ;;
 esac
