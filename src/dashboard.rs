@@ -52,7 +52,10 @@ pub fn counts(conn: &Connection, today: NaiveDate) -> Result<Counts, StoreError>
         let exported_at: Option<String> = r.get(5)?;
         let kind: Option<String> = r.get(6)?;
         // Enrolments sealed here (a visit's record is not an enrolment).
-        if !test && origin == "local" && kind.as_deref() != Some("visit") && on_day(&created_at, today)
+        if !test
+            && origin == "local"
+            && kind.as_deref() != Some("visit")
+            && on_day(&created_at, today)
         {
             counts.sealed_today += 1;
         }

@@ -126,7 +126,11 @@ async fn a_week_offline_then_one_sync_delivers_every_packet_and_visit_exactly_on
     let list_file = intake_dir.path().join("list.json");
     std::fs::write(&list_file, serde_json::to_vec(&visit_list()).expect("json")).expect("write");
     assert_eq!(
-        intake.import_visits(&list_file).expect("imports").visits.len(),
+        intake
+            .import_visits(&list_file)
+            .expect("imports")
+            .visits
+            .len(),
         ENROLMENTS + 10
     );
     let station = Arc::new(Station::open(kit.path()).expect("station"));
@@ -148,7 +152,10 @@ async fn a_week_offline_then_one_sync_delivers_every_packet_and_visit_exactly_on
         "{offline:?}"
     );
     let (cached, _) = station.visit_list().expect("cache").expect("kept");
-    assert_eq!(cached.route(pishkhan::enrolment::JalaliDate::today()).len(), ENROLMENTS + 10);
+    assert_eq!(
+        cached.route(pishkhan::enrolment::JalaliDate::today()).len(),
+        ENROLMENTS + 10
+    );
 
     let working = station.clone();
     let enrolled: BTreeMap<String, String> = tokio::task::spawn_blocking(move || {
@@ -164,7 +171,11 @@ async fn a_week_offline_then_one_sync_delivers_every_packet_and_visit_exactly_on
             session.operator = "sara".into();
             let receipt = working.seal(&session).expect("seals");
             working
-                .record_visit("sara", record(&visit, Outcome::Enrolled, Some(receipt.packet_id.clone())), false)
+                .record_visit(
+                    "sara",
+                    record(&visit, Outcome::Enrolled, Some(receipt.packet_id.clone())),
+                    false,
+                )
                 .expect("recorded");
             enrolled.insert(visit, receipt.packet_id);
         }
@@ -186,10 +197,23 @@ async fn a_week_offline_then_one_sync_delivers_every_packet_and_visit_exactly_on
     let first = enrolled.values().next().expect("one").clone();
     let before = station.with_db(outbox::list).expect("list").len();
     for (r, expected) in [
-        (record("V0000", Outcome::Enrolled, Some(first.clone())), "already enrolled"),
+        (
+            record("V0000", Outcome::Enrolled, Some(first.clone())),
+            "already enrolled",
+        ),
         (record("V0400", Outcome::NotHome, None), "not on the list"),
-        (record("V0355", Outcome::Enrolled, Some(first)), "packet used"),
-        (record("V0356", Outcome::Enrolled, Some(uuid::Uuid::now_v7().to_string())), "unknown packet"),
+        (
+            record("V0355", Outcome::Enrolled, Some(first)),
+            "packet used",
+        ),
+        (
+            record(
+                "V0356",
+                Outcome::Enrolled,
+                Some(uuid::Uuid::now_v7().to_string()),
+            ),
+            "unknown packet",
+        ),
     ] {
         let e = station.record_visit("sara", r, false).expect_err(expected);
         let fits = match expected {
@@ -202,7 +226,11 @@ async fn a_week_offline_then_one_sync_delivers_every_packet_and_visit_exactly_on
     }
     let rows = station.with_db(outbox::list).expect("list");
     assert_eq!(rows.len(), before, "nothing queued by a refused record");
-    let kinds = |kind: &str| rows.iter().filter(|e| e.kind.as_deref() == Some(kind)).count();
+    let kinds = |kind: &str| {
+        rows.iter()
+            .filter(|e| e.kind.as_deref() == Some(kind))
+            .count()
+    };
     assert_eq!(kinds("enrolment"), ENROLMENTS);
     assert_eq!(kinds("visit"), ENROLMENTS + 10);
     assert!(rows.iter().all(|e| e.status == "pending"));
@@ -215,7 +243,8 @@ async fn a_week_offline_then_one_sync_delivers_every_packet_and_visit_exactly_on
 
     // Back at the office: one sync.
     let (addr, _server) = serve(&intake).await;
-    let uploader = Uploader::with_config(station.clone(), upload_to(addr, &intake)).expect("uploader");
+    let uploader =
+        Uploader::with_config(station.clone(), upload_to(addr, &intake)).expect("uploader");
     let sent = tokio::time::timeout(Duration::from_secs(600), uploader.drain())
         .await
         .expect("drains in time")
@@ -257,7 +286,10 @@ async fn a_week_offline_then_one_sync_delivers_every_packet_and_visit_exactly_on
     assert_eq!(records.len(), ENROLMENTS + 10);
     let ids: BTreeSet<&str> = records.iter().map(|r| r.record_id.as_str()).collect();
     assert_eq!(ids.len(), records.len(), "no record twice");
-    let visits: BTreeSet<&str> = records.iter().map(|r| r.visit().visit_id.as_str()).collect();
+    let visits: BTreeSet<&str> = records
+        .iter()
+        .map(|r| r.visit().visit_id.as_str())
+        .collect();
     assert_eq!(visits.len(), ENROLMENTS + 10, "every visit once");
     for r in &records {
         let v = r.visit();
@@ -266,7 +298,7 @@ async fn a_week_offline_then_one_sync_delivers_every_packet_and_visit_exactly_on
                 assert_eq!(v.packet_id.as_ref(), enrolled.get(&v.visit_id));
                 assert!(v.tracking_code.is_some(), "the receipt's code travels");
             }
-            other => assert!(enrolled.get(&v.visit_id).is_none(), "{other:?}"),
+            other => assert!(!enrolled.contains_key(&v.visit_id), "{other:?}"),
         }
         assert_eq!(r.operator, "sara");
         assert!(v.location.is_some());

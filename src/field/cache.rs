@@ -77,11 +77,7 @@ pub struct Recorded {
 }
 
 /// Notes a visit's record (in the transaction that queues it).
-pub fn note(
-    conn: &Connection,
-    team: &str,
-    recorded: &Recorded,
-) -> Result<(), rusqlite::Error> {
+pub fn note(conn: &Connection, team: &str, recorded: &Recorded) -> Result<(), rusqlite::Error> {
     conn.execute(
         "INSERT INTO visit_records (record_id, team, visit_id, outcome, packet_id, recorded_at,
                                     operator)

@@ -142,8 +142,7 @@ fn check_text(what: &str, text: &str, required: bool) -> Result<(), String> {
     if required && text.trim().is_empty() {
         return Err(format!("{what} is empty"));
     }
-    if text.chars().count() > MAX_TEXT_CHARS || text.chars().any(|c| c.is_control() && c != '\n')
-    {
+    if text.chars().count() > MAX_TEXT_CHARS || text.chars().any(|c| c.is_control() && c != '\n') {
         return Err(format!(
             "{what} is longer than {MAX_TEXT_CHARS} characters or holds control characters"
         ));
@@ -446,7 +445,11 @@ mod tests {
         let mut handover = visit("V4", 1);
         handover.kind = VisitKind::Handover;
         assert!(list(vec![handover.clone()]).check().is_err(), "no code");
-        handover.tracking_code = Some(crate::enrolment::TrackingCode::new(1405, 3, 9).as_str().into());
+        handover.tracking_code = Some(
+            crate::enrolment::TrackingCode::new(1405, 3, 9)
+                .as_str()
+                .into(),
+        );
         assert!(list(vec![handover]).check().is_ok());
         let mut bad = list(vec![visit("V5", 1)]);
         bad.team = "تیم".into();
@@ -469,7 +472,11 @@ mod tests {
         assert_eq!((l.latitude, l.longitude), (35.6892, 51.389));
         assert_eq!(l.source, LocationSource::Manual);
         assert!(Location::parse_manual("35.7 51.4").is_ok());
-        assert!(Location::parse_manual("95, 51").expect_err("range").contains("latitude"));
+        assert!(
+            Location::parse_manual("95, 51")
+                .expect_err("range")
+                .contains("latitude")
+        );
         assert!(Location::parse_manual("35.7").is_err());
         assert!(Location::parse_manual("north, east").is_err());
     }

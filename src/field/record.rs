@@ -186,8 +186,17 @@ mod tests {
                 ));
                 // Nor does the enrolment manifest's domain: a record signed
                 // as a manifest is refused.
-                let as_manifest = key.sign(&[b"pishkhan-packet/3 manifest\n".as_slice(), &json].concat());
-                assert!(verify(&json, &as_manifest.to_bytes(), &parsed.header, &key.verifying_key()).is_err());
+                let as_manifest =
+                    key.sign(&[b"pishkhan-packet/3 manifest\n".as_slice(), &json].concat());
+                assert!(
+                    verify(
+                        &json,
+                        &as_manifest.to_bytes(),
+                        &parsed.header,
+                        &key.verifying_key()
+                    )
+                    .is_err()
+                );
             }
             packet::Contents::Enrolment(_) => panic!("a field record opened as an enrolment"),
         }

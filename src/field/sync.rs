@@ -25,7 +25,9 @@ const MAX_LIST_BYTES: usize = 16 * 1024 * 1024;
 pub enum FetchError {
     #[error("this station is not a mobile team's kit ([station] team is not set)")]
     NotMobile,
-    #[error("the visit list cannot be fetched: the intake's address is not configured ([upload] url)")]
+    #[error(
+        "the visit list cannot be fetched: the intake's address is not configured ([upload] url)"
+    )]
     NotConfigured,
     #[error("the visit list cannot be fetched: {0}")]
     Config(String),

@@ -174,15 +174,13 @@ pub fn judge(
     let mut last = None;
     let contents = identities
         .iter()
-        .find_map(
-            |identity| match packet::open_contents(&file, identity) {
-                Ok(contents) => Some(contents),
-                Err(e) => {
-                    last = Some(e);
-                    None
-                }
-            },
-        )
+        .find_map(|identity| match packet::open_contents(&file, identity) {
+            Ok(contents) => Some(contents),
+            Err(e) => {
+                last = Some(e);
+                None
+            }
+        })
         .ok_or_else(|| {
             refuse(
                 Reason::Undecryptable,

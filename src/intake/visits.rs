@@ -114,14 +114,19 @@ impl Intake {
         let mut out = Vec::new();
         for json in rows {
             let json: String = json?;
-            out.push(serde_json::from_str(&json).map_err(|e| {
-                IntakeError::Objects(format!("field record in intake.db: {e}"))
-            })?);
+            out.push(
+                serde_json::from_str(&json)
+                    .map_err(|e| IntakeError::Objects(format!("field record in intake.db: {e}")))?,
+            );
         }
         Ok(out)
     }
 
-    fn answer_visits(&self, header: impl Fn(&str) -> Option<String>, path_and_query: &str) -> Response {
+    fn answer_visits(
+        &self,
+        header: impl Fn(&str) -> Option<String>,
+        path_and_query: &str,
+    ) -> Response {
         let station = match self.verify_station(header, "GET", path_and_query) {
             Ok(station) => station,
             Err(e) => {
@@ -142,13 +147,19 @@ impl Intake {
             })
             .unwrap_or_default();
         if let Err(e) = check_id("the team", &team) {
-            return (StatusCode::BAD_REQUEST, format!("malformed: give ?team=CODE: {e}"))
+            return (
+                StatusCode::BAD_REQUEST,
+                format!("malformed: give ?team=CODE: {e}"),
+            )
                 .into_response();
         }
         let list = match self.visits(&team) {
             Ok(Some(list)) => list,
             Ok(None) => {
-                return (StatusCode::NOT_FOUND, format!("no visit list for team {team}"))
+                return (
+                    StatusCode::NOT_FOUND,
+                    format!("no visit list for team {team}"),
+                )
                     .into_response();
             }
             Err(e) => {
@@ -175,7 +186,12 @@ impl Intake {
             )
                 .into_response();
         }
-        tracing::info!(station, team, count = list.visits.len(), "visit list served");
+        tracing::info!(
+            station,
+            team,
+            count = list.visits.len(),
+            "visit list served"
+        );
         axum::Json(list).into_response()
     }
 }

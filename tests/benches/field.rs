@@ -74,7 +74,9 @@ fn enqueue(station: &Station, template: &Session, n: usize) -> Duration {
         tracking_code: None,
         rescheduled_to: None,
     };
-    station.record_visit("sara", record, false).expect("recorded");
+    station
+        .record_visit("sara", record, false)
+        .expect("recorded");
     started.elapsed()
 }
 
