@@ -313,11 +313,7 @@ impl Intake {
             Ok(station) => station,
             Err(e) => return unauthenticated(e),
         };
-        let tracking = path_and_query.split_once('?').and_then(|(_, query)| {
-            url::form_urlencoded::parse(query.as_bytes())
-                .find(|(k, _)| k == "tracking")
-                .map(|(_, v)| v.into_owned())
-        });
+        let tracking = super::query_param(path_and_query, "tracking");
         let Some(tracking) = tracking else {
             return bad_input(&BadInput::Request(
                 "give ?tracking=<16 digits> (or POST the applicant's details to /v1/applicants/lookup)"
@@ -428,27 +424,13 @@ fn answer_found(
     }
 }
 
-fn path_and_query(uri: &axum::http::Uri) -> String {
-    uri.path_and_query()
-        .map_or_else(|| uri.path().to_owned(), |p| p.as_str().to_owned())
-}
-
-fn header_reader(headers: &HeaderMap) -> impl Fn(&str) -> Option<String> + '_ {
-    |name| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    }
-}
-
 /// The axum handler of [`crate::status::STATUS_PATH`].
 pub(super) async fn handle_status(
     intake: std::sync::Arc<Intake>,
     uri: axum::http::Uri,
     headers: HeaderMap,
 ) -> Response {
-    intake.answer_status(header_reader(&headers), &path_and_query(&uri))
+    intake.answer_status(super::header_reader(&headers), &super::path_and_query(&uri))
 }
 
 /// The axum handler of [`crate::status::LOOKUP_PATH`].
@@ -458,7 +440,11 @@ pub(super) async fn handle_lookup(
     headers: HeaderMap,
     body: bytes::Bytes,
 ) -> Response {
-    intake.answer_lookup(header_reader(&headers), &path_and_query(&uri), &body)
+    intake.answer_lookup(
+        super::header_reader(&headers),
+        &super::path_and_query(&uri),
+        &body,
+    )
 }
 
 #[cfg(test)]

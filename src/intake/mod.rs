@@ -368,6 +368,25 @@ impl Intake {
         )
     }
 
+    /// [`verify_station`](Self::verify_station) for the list endpoints:
+    /// the station id, or the plain-text 401 answer.
+    pub(crate) fn signed_get(
+        &self,
+        header: impl Fn(&str) -> Option<String>,
+        path_and_query: &str,
+    ) -> Result<String, axum::response::Response> {
+        use axum::response::IntoResponse;
+        self.verify_station(header, "GET", path_and_query)
+            .map_err(|e| {
+                (
+                    axum::http::StatusCode::UNAUTHORIZED,
+                    [(axum::http::header::WWW_AUTHENTICATE, "Pishkhan-Signature")],
+                    format!("{}: {}", e.reason.code(), e.detail),
+                )
+                    .into_response()
+            })
+    }
+
     /// Packets accepted, by the object store's listing (`packets/<station>/<id>.pkp`).
     pub async fn stored_packets(&self) -> Result<Vec<String>, IntakeError> {
         use futures::TryStreamExt;
@@ -522,4 +541,31 @@ pub struct IntakeStatus {
     /// The intake's clock when it answered (RFC 3339, UTC, milliseconds),
     /// for stations to measure their skew ([`crate::status::clock_skew`]).
     pub now: String,
+}
+
+/// A request's path and query, as signed.
+pub(crate) fn path_and_query(uri: &axum::http::Uri) -> String {
+    uri.path_and_query()
+        .map_or_else(|| uri.path().to_owned(), |p| p.as_str().to_owned())
+}
+
+/// Reads one request header by lower-case name.
+pub(crate) fn header_reader(
+    headers: &axum::http::HeaderMap,
+) -> impl Fn(&str) -> Option<String> + '_ {
+    |name| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    }
+}
+
+/// The first value of query parameter `name`.
+pub(crate) fn query_param(path_and_query: &str, name: &str) -> Option<String> {
+    path_and_query.split_once('?').and_then(|(_, query)| {
+        url::form_urlencoded::parse(query.as_bytes())
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    })
 }

@@ -14,7 +14,7 @@
 
 use std::path::{Path, PathBuf};
 
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use rusqlite::Connection;
 
@@ -127,25 +127,11 @@ impl Intake {
         header: impl Fn(&str) -> Option<String>,
         path_and_query: &str,
     ) -> Response {
-        let station = match self.verify_station(header, "GET", path_and_query) {
+        let station = match self.signed_get(header, path_and_query) {
             Ok(station) => station,
-            Err(e) => {
-                return (
-                    StatusCode::UNAUTHORIZED,
-                    [(header::WWW_AUTHENTICATE, "Pishkhan-Signature")],
-                    format!("{}: {}", e.reason.code(), e.detail),
-                )
-                    .into_response();
-            }
+            Err(answer) => return answer,
         };
-        let team = path_and_query
-            .split_once('?')
-            .and_then(|(_, query)| {
-                url::form_urlencoded::parse(query.as_bytes())
-                    .find(|(k, _)| k == "team")
-                    .map(|(_, v)| v.into_owned())
-            })
-            .unwrap_or_default();
+        let team = super::query_param(path_and_query, "team").unwrap_or_default();
         if let Err(e) = check_id("the team", &team) {
             return (
                 StatusCode::BAD_REQUEST,
@@ -201,16 +187,5 @@ pub(super) async fn handle(
     uri: axum::http::Uri,
     headers: HeaderMap,
 ) -> Response {
-    let path_and_query = uri
-        .path_and_query()
-        .map_or_else(|| uri.path().to_owned(), |p| p.as_str().to_owned());
-    intake.answer_visits(
-        |name| {
-            headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        },
-        &path_and_query,
-    )
+    intake.answer_visits(super::header_reader(&headers), &super::path_and_query(&uri))
 }

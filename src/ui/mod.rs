@@ -41,6 +41,23 @@ pub fn settings() -> iced::Settings {
 }
 
 /// Opens the station window.
+/// The window: its size, and on Linux the application id desktops match
+/// with `pishkhan.desktop` (taskbar icon and name).
+fn window_settings() -> iced::window::Settings {
+    #[cfg(target_os = "linux")]
+    let platform_specific = iced::window::settings::PlatformSpecific {
+        application_id: "pishkhan".into(),
+        ..Default::default()
+    };
+    #[cfg(not(target_os = "linux"))]
+    let platform_specific = iced::window::settings::PlatformSpecific::default();
+    iced::window::Settings {
+        size: iced::Size::new(1280.0, 860.0),
+        platform_specific,
+        ..Default::default()
+    }
+}
+
 pub fn run(start: app::Start) -> iced::Result {
     iced::application(move || App::new(start.clone()), App::update, App::view)
         .title(App::title)
@@ -49,6 +66,6 @@ pub fn run(start: app::Start) -> iced::Result {
         .font(VAZIRMATN)
         .font(VAZIRMATN_BOLD)
         .default_font(FONT)
-        .window_size((1280.0, 860.0))
+        .window(window_settings())
         .run()
 }
