@@ -400,7 +400,7 @@ impl VisitRecord {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     pub(crate) fn visit(id: &str, order: u32) -> Visit {

@@ -198,7 +198,7 @@ impl Intake {
     ) -> Response {
         let station = match self.signed_get(header, path_and_query) {
             Ok(station) => station,
-            Err(answer) => return answer,
+            Err(answer) => return *answer,
         };
         let office = super::query_param(path_and_query, "office").unwrap_or_default();
         if !is_office_code(&office) {
@@ -271,7 +271,7 @@ pub(super) async fn handle(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::sync::Arc;
 
     use ed25519_dalek::SigningKey;
@@ -380,7 +380,7 @@ mod tests {
         assert!(!intake.seed_demo_appointments("DEMO-OFFICE").expect("seed"));
     }
 
-    fn request_headers(
+    pub(crate) fn request_headers(
         station: &str,
         key: &SigningKey,
         path: &str,
@@ -394,7 +394,7 @@ mod tests {
         }
     }
 
-    async fn body(response: Response) -> String {
+    pub(crate) async fn body(response: Response) -> String {
         let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
             .await
             .expect("body");
@@ -432,7 +432,11 @@ mod tests {
 
         let unsigned = intake.answer_appointments(|_| None, path);
         assert_eq!(unsigned.status(), StatusCode::UNAUTHORIZED);
-        assert!(unsigned.headers().contains_key(header::WWW_AUTHENTICATE));
+        assert!(
+            unsigned
+                .headers()
+                .contains_key(axum::http::header::WWW_AUTHENTICATE)
+        );
         let stranger = SigningKey::from_bytes(&[7; 32]);
         let unregistered =
             intake.answer_appointments(request_headers("st-9", &stranger, path), path);

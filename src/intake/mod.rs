@@ -374,16 +374,18 @@ impl Intake {
         &self,
         header: impl Fn(&str) -> Option<String>,
         path_and_query: &str,
-    ) -> Result<String, axum::response::Response> {
+    ) -> Result<String, Box<axum::response::Response>> {
         use axum::response::IntoResponse;
         self.verify_station(header, "GET", path_and_query)
             .map_err(|e| {
-                (
-                    axum::http::StatusCode::UNAUTHORIZED,
-                    [(axum::http::header::WWW_AUTHENTICATE, "Pishkhan-Signature")],
-                    format!("{}: {}", e.reason.code(), e.detail),
+                Box::new(
+                    (
+                        axum::http::StatusCode::UNAUTHORIZED,
+                        [(axum::http::header::WWW_AUTHENTICATE, "Pishkhan-Signature")],
+                        format!("{}: {}", e.reason.code(), e.detail),
+                    )
+                        .into_response(),
                 )
-                    .into_response()
             })
     }
 

@@ -129,7 +129,7 @@ impl Intake {
     ) -> Response {
         let station = match self.signed_get(header, path_and_query) {
             Ok(station) => station,
-            Err(answer) => return answer,
+            Err(answer) => return *answer,
         };
         let team = super::query_param(path_and_query, "team").unwrap_or_default();
         if let Err(e) = check_id("the team", &team) {
@@ -188,4 +188,79 @@ pub(super) async fn handle(
     headers: HeaderMap,
 ) -> Response {
     intake.answer_visits(super::header_reader(&headers), &super::path_and_query(&uri))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use ed25519_dalek::SigningKey;
+
+    use super::*;
+    use crate::intake::appointments::tests::{body, request_headers};
+
+    fn import(intake: &Intake, dir: &Path, team: &str, office: &str) {
+        let list = VisitList {
+            team: team.into(),
+            office: office.into(),
+            generated_at: "2026-11-22T06:00:00Z".into(),
+            visits: vec![
+                crate::field::tests::visit("V1", 1),
+                crate::field::tests::visit("V2", 2),
+            ],
+        };
+        let file = dir.join(format!("{team}.json"));
+        std::fs::write(&file, serde_json::to_vec(&list).expect("json")).expect("write");
+        assert_eq!(intake.import_visits(&file).expect("imports"), list);
+    }
+
+    #[tokio::test]
+    async fn a_teams_list_goes_only_to_signed_stations_of_its_office() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let intake = Arc::new(Intake::open(&dir.path().join("intake")).expect("intake"));
+        let key = SigningKey::from_bytes(&[5; 32]);
+        intake
+            .register("kit-1", &key.verifying_key(), "kit")
+            .expect("register");
+        intake.set_office("kit-1", Some("TEH-12")).expect("office");
+        import(&intake, dir.path(), "TEH-M1", "TEH-12");
+        import(&intake, dir.path(), "ISF-M1", "ISF-03");
+
+        let path = "/v1/visits?team=TEH-M1";
+        let unsigned = intake.answer_visits(|_| None, path);
+        assert_eq!(unsigned.status(), StatusCode::UNAUTHORIZED);
+        let served = intake.answer_visits(request_headers("kit-1", &key, path), path);
+        assert_eq!(served.status(), StatusCode::OK);
+        let list: VisitList = serde_json::from_str(&body(served).await).expect("JSON");
+        assert_eq!((list.team.as_str(), list.visits.len()), ("TEH-M1", 2));
+
+        let other = "/v1/visits?team=ISF-M1";
+        let refused = intake.answer_visits(request_headers("kit-1", &key, other), other);
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+        assert!(body(refused).await.contains("office TEH-12"));
+        let none = "/v1/visits?team=NOBODY";
+        let missing = intake.answer_visits(request_headers("kit-1", &key, none), none);
+        assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+        let bad = "/v1/visits?team=..%2Fx";
+        let malformed = intake.answer_visits(request_headers("kit-1", &key, bad), bad);
+        assert_eq!(malformed.status(), StatusCode::BAD_REQUEST);
+    }
+
+    #[test]
+    fn a_bad_list_file_is_refused_with_the_reason() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let intake = Intake::open(&dir.path().join("intake")).expect("intake");
+        let file = dir.path().join("bad.json");
+        std::fs::write(
+            &file,
+            r#"{"team": "T", "office": "X", "generated_at": "now", "visits": []}"#,
+        )
+        .expect("write");
+        let e = intake.import_visits(&file).expect_err("a bad date");
+        assert!(e.to_string().contains("generated_at"), "{e}");
+        assert!(
+            intake.visits("T").expect("read").is_none(),
+            "nothing stored"
+        );
+    }
 }
