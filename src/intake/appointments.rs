@@ -77,6 +77,21 @@ pub(super) fn write_durably(path: &Path, bytes: &[u8]) -> Result<(), IntakeError
     Ok(())
 }
 
+/// A stored JSON document (a list written by [`write_durably`]); `None`
+/// when there is none.
+pub(super) fn read_stored<T: serde::de::DeserializeOwned>(
+    path: &Path,
+) -> Result<Option<T>, IntakeError> {
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(file_error(path, e)),
+    };
+    serde_json::from_slice(&bytes)
+        .map(Some)
+        .map_err(|e| file_error(path, e))
+}
+
 /// Reads and checks a list (see [`AppointmentList::validate`]).
 pub fn read_list(file: &Path) -> Result<AppointmentList, ImportError> {
     let path = file.display().to_string();
@@ -120,15 +135,7 @@ impl Intake {
         if !is_office_code(office) {
             return Ok(None);
         }
-        let path = list_path(&self.dir, office);
-        let bytes = match std::fs::read(&path) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(file_error(&path, e)),
-        };
-        serde_json::from_slice(&bytes)
-            .map(Some)
-            .map_err(|e| file_error(&path, e))
+        read_stored(&list_path(&self.dir, office))
     }
 
     /// The offices that have a list, sorted.

@@ -18,7 +18,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use rusqlite::Connection;
 
-use super::appointments::write_durably;
+use super::appointments::{read_stored, write_durably};
 use super::{Intake, IntakeError, file_error};
 use crate::field::record::FieldRecord;
 use crate::field::{VisitList, check_id};
@@ -88,15 +88,7 @@ impl Intake {
         if check_id("the team", team).is_err() {
             return Ok(None);
         }
-        let path = list_path(&self.dir, team);
-        let bytes = match std::fs::read(&path) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(file_error(&path, e)),
-        };
-        serde_json::from_slice(&bytes)
-            .map(Some)
-            .map_err(|e| file_error(&path, e))
+        read_stored(&list_path(&self.dir, team))
     }
 
     /// Every field record kept, of one team or of all, oldest first.
