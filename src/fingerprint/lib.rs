@@ -8,12 +8,15 @@
 //!   count and hand checks;
 //! - [`minutiae`] and [`matcher`]: ridge endings and bifurcations, and a
 //!   score for "same finger", for the duplicate and sequence checks;
+//! - [`iso19794`]: ISO/IEC 19794-2:2005 finger minutiae records, to hand
+//!   templates to other systems and read them back;
 //! - [`wsq`]: the FBI Wavelet Scalar Quantization codec (encoder and
 //!   decoder) in pure Rust.
 //!
 //! Images are 8-bit grey, row-major, 255 = white background, 500 ppi.
 
 pub mod gray;
+pub mod iso19794;
 pub mod matcher;
 pub mod minutiae;
 pub mod quality;
