@@ -203,6 +203,7 @@ mod tests {
                         "portrait-",
                         "need-",
                         "visit-",
+                        "handover-",
                     ]
                     .iter()
                     .any(|p| quoted.starts_with(p));

@@ -60,6 +60,10 @@ mod card_status;
 #[path = "enrolment_ui/provision.rs"]
 mod provision;
 
+/// A mobile team's route and card handover.
+#[path = "enrolment_ui/handover.rs"]
+mod handover;
+
 struct Harness {
     app: App,
     station: Arc<Station>,

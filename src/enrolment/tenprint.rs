@@ -28,6 +28,7 @@ use pishkhan_scanner::{
     CaptureRequest, DeviceInfo, Finger, Impression, Preview, ScanError, ScanEvent,
 };
 
+pub(crate) use assess::at_500_ppi;
 pub use assess::{Assessed, Attempt, Policy, Problem};
 pub use record::{CapturedFinger, ExceptionKind, FingerException, SlapRecord, slap_position};
 

@@ -15,6 +15,7 @@
 //! No UI here.
 
 pub mod cache;
+pub mod handover;
 pub mod record;
 pub mod station;
 pub mod sync;
@@ -103,6 +104,12 @@ pub struct Visit {
     /// handed over.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tracking_code: Option<String>,
+    /// For a handover: the applicant's enrolled fingerprint templates,
+    /// added by the intake when it serves the list (never in the
+    /// authority's file; `None` while the enrolment has not reached the
+    /// intake).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enrolled: Option<handover::EnrolledPrints>,
 }
 
 /// The list the intake serves for one team.
@@ -138,7 +145,7 @@ pub fn check_id(what: &str, id: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn check_text(what: &str, text: &str, required: bool) -> Result<(), String> {
+pub(crate) fn check_text(what: &str, text: &str, required: bool) -> Result<(), String> {
     if required && text.trim().is_empty() {
         return Err(format!("{what} is empty"));
     }
@@ -419,6 +426,7 @@ pub(crate) mod tests {
             note: None,
             request_type: Some(RequestType::FirstCard),
             tracking_code: None,
+            enrolled: None,
         }
     }
 

@@ -15,7 +15,8 @@
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use serde::{Deserialize, Serialize};
 
-use super::VisitRecord;
+use super::handover::HandoverRecord;
+use super::{Outcome, VisitRecord};
 use crate::packet::{self, Header, PacketError, SealedFile};
 
 /// The manifest format of a field record.
@@ -28,6 +29,8 @@ const DOMAIN: &[u8] = b"pishkhan-field/1 record\n";
 pub enum FieldEvent {
     /// A visit of the team's list ended.
     Visit(VisitRecord),
+    /// A card was handed over ([`super::handover`]).
+    Handover(HandoverRecord),
 }
 
 /// The signed manifest of a field record. (Unknown fields are not refused
@@ -50,10 +53,20 @@ pub struct FieldRecord {
 }
 
 impl FieldRecord {
-    /// The visit this record is about.
-    pub fn visit(&self) -> &VisitRecord {
+    /// The visit this record is about (`None` for a handover at an
+    /// office).
+    pub fn visit_id(&self) -> Option<&str> {
         match &self.event {
-            FieldEvent::Visit(v) => v,
+            FieldEvent::Visit(v) => Some(&v.visit_id),
+            FieldEvent::Handover(h) => h.visit_id.as_deref(),
+        }
+    }
+
+    /// How the visit ended.
+    pub fn outcome(&self) -> Outcome {
+        match &self.event {
+            FieldEvent::Visit(v) => v.outcome,
+            FieldEvent::Handover(_) => Outcome::HandedOver,
         }
     }
 
@@ -69,6 +82,7 @@ impl FieldRecord {
             .map_err(|e| format!("recorded_at {:?}: {e}", self.recorded_at))?;
         match &self.event {
             FieldEvent::Visit(visit) => visit.check(),
+            FieldEvent::Handover(handover) => handover.check(),
         }
     }
 }

@@ -16,12 +16,13 @@ use std::path::{Path, PathBuf};
 
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 
 use super::appointments::{read_stored, write_durably};
 use super::{Intake, IntakeError, file_error};
-use crate::field::record::FieldRecord;
-use crate::field::{VisitList, check_id};
+use crate::field::handover::EnrolledPrints;
+use crate::field::record::{FieldEvent, FieldRecord};
+use crate::field::{VisitKind, VisitList, check_id};
 
 /// The folder of the lists inside the intake directory.
 pub const DIR: &str = "visits";
@@ -45,7 +46,6 @@ pub fn read_list(file: &Path) -> Result<VisitList, String> {
 /// Keeps an accepted field record (in the receipt's transaction); a record
 /// already kept is left as it is.
 pub(super) fn record(tx: &Connection, record: &FieldRecord) -> Result<(), rusqlite::Error> {
-    let visit = record.visit();
     let json = serde_json::to_string(record)
         .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
     tx.execute(
@@ -56,12 +56,28 @@ pub(super) fn record(tx: &Connection, record: &FieldRecord) -> Result<(), rusqli
             record.record_id,
             record.station_id,
             record.team,
-            visit.visit_id,
-            visit.outcome.code(),
+            record.visit_id().unwrap_or_default(),
+            record.outcome().code(),
             record.recorded_at,
             json,
         ],
     )?;
+    if let FieldEvent::Handover(handover) = &record.event {
+        // The applicant has the card: its stage follows, as when the back
+        // office sets it (a rejected packet has no card to hand over).
+        let changed = tx.execute(
+            "UPDATE applicant_status SET stage = 'handed-over', updated_at = ?2
+             WHERE tracking_code = ?1 AND stage != 'rejected'",
+            rusqlite::params![handover.tracking_code, super::applicants::timestamp()],
+        )?;
+        if changed == 0 {
+            tracing::warn!(
+                tracking = %handover.tracking_code,
+                record = %record.record_id,
+                "a handover of a card the intake has no accepted enrolment for"
+            );
+        }
+    }
     Ok(())
 }
 
@@ -114,7 +130,80 @@ impl Intake {
         Ok(out)
     }
 
-    fn answer_visits(
+    /// The enrolled templates of the card with `tracking_code`, made from
+    /// its accepted packet; `None` while no accepted packet has that code.
+    pub async fn enrolled_prints(
+        &self,
+        tracking_code: &str,
+    ) -> Result<Option<EnrolledPrints>, IntakeError> {
+        let found: Option<(String, String)> = {
+            let db = self
+                .store
+                .db
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            db.query_row(
+                "SELECT a.packet_id, r.station_id FROM applicant_status a
+                 JOIN receipts r ON r.packet_id = a.packet_id
+                 WHERE a.tracking_code = ?1 AND a.stage != 'rejected'",
+                [tracking_code],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?
+        };
+        let Some((packet_id, station)) = found else {
+            return Ok(None);
+        };
+        let path = object_store::path::Path::from(format!("packets/{station}/{packet_id}.pkp"));
+        let bytes = self
+            .store
+            .objects
+            .get(&path)
+            .await
+            .map_err(|e| IntakeError::Objects(format!("{path}: {e}")))?
+            .bytes()
+            .await
+            .map_err(|e| IntakeError::Objects(format!("{path}: {e}")))?;
+        let objects = |e: String| IntakeError::Objects(format!("{path}: {e}"));
+        let sealed = crate::packet::SealedFile::parse(&bytes).map_err(|e| objects(e.to_string()))?;
+        let opened = self
+            .store
+            .identities
+            .iter()
+            .find_map(|identity| crate::packet::open(&sealed, identity).ok())
+            .ok_or_else(|| objects("no authority identity opens it".into()))?;
+        let transaction = opened
+            .files
+            .get(crate::packet::TRANSACTION_PATH)
+            .ok_or_else(|| objects("no ANSI/NIST transaction".into()))?;
+        let transaction =
+            pishkhan_an2k::decode(transaction).map_err(|e| objects(e.to_string()))?;
+        EnrolledPrints::from_transaction(&packet_id, &transaction)
+            .map(Some)
+            .map_err(|e| objects(e.to_string()))
+    }
+
+    /// `list` with the enrolled templates of each handover visit whose
+    /// enrolment was accepted (the others are served without, and the kit
+    /// shows that their card cannot be checked yet).
+    async fn with_templates(&self, mut list: VisitList) -> VisitList {
+        for visit in &mut list.visits {
+            let Some(code) = visit
+                .tracking_code
+                .as_deref()
+                .filter(|_| visit.kind == VisitKind::Handover)
+            else {
+                continue;
+            };
+            match self.enrolled_prints(code).await {
+                Ok(prints) => visit.enrolled = prints,
+                Err(e) => tracing::error!(visit = %visit.id, "enrolled templates: {e}"),
+            }
+        }
+        list
+    }
+
+    async fn answer_visits(
         &self,
         header: impl Fn(&str) -> Option<String>,
         path_and_query: &str,
@@ -164,10 +253,12 @@ impl Intake {
             )
                 .into_response();
         }
+        let list = self.with_templates(list).await;
         tracing::info!(
             station,
             team,
             count = list.visits.len(),
+            handovers = list.visits.iter().filter(|v| v.enrolled.is_some()).count(),
             "visit list served"
         );
         axum::Json(list).into_response()
@@ -179,7 +270,9 @@ pub(super) async fn handle(
     uri: axum::http::Uri,
     headers: HeaderMap,
 ) -> Response {
-    intake.answer_visits(super::header_reader(&headers), &super::path_and_query(&uri))
+    intake
+        .answer_visits(super::header_reader(&headers), &super::path_and_query(&uri))
+        .await
 }
 
 #[cfg(test)]
@@ -219,22 +312,22 @@ mod tests {
         import(&intake, dir.path(), "ISF-M1", "ISF-03");
 
         let path = "/v1/visits?team=TEH-M1";
-        let unsigned = intake.answer_visits(|_| None, path);
+        let unsigned = intake.answer_visits(|_| None, path).await;
         assert_eq!(unsigned.status(), StatusCode::UNAUTHORIZED);
-        let served = intake.answer_visits(request_headers("kit-1", &key, path), path);
+        let served = intake.answer_visits(request_headers("kit-1", &key, path), path).await;
         assert_eq!(served.status(), StatusCode::OK);
         let list: VisitList = serde_json::from_str(&body(served).await).expect("JSON");
         assert_eq!((list.team.as_str(), list.visits.len()), ("TEH-M1", 2));
 
         let other = "/v1/visits?team=ISF-M1";
-        let refused = intake.answer_visits(request_headers("kit-1", &key, other), other);
+        let refused = intake.answer_visits(request_headers("kit-1", &key, other), other).await;
         assert_eq!(refused.status(), StatusCode::FORBIDDEN);
         assert!(body(refused).await.contains("office TEH-12"));
         let none = "/v1/visits?team=NOBODY";
-        let missing = intake.answer_visits(request_headers("kit-1", &key, none), none);
+        let missing = intake.answer_visits(request_headers("kit-1", &key, none), none).await;
         assert_eq!(missing.status(), StatusCode::NOT_FOUND);
         let bad = "/v1/visits?team=..%2Fx";
-        let malformed = intake.answer_visits(request_headers("kit-1", &key, bad), bad);
+        let malformed = intake.answer_visits(request_headers("kit-1", &key, bad), bad).await;
         assert_eq!(malformed.status(), StatusCode::BAD_REQUEST);
     }
 

@@ -9,8 +9,8 @@ use iced::{Element, Length, Subscription, Task, Theme};
 
 use super::widget::{self, row};
 use super::{
-    accounts, card_status, dashboard, drafts, password, provision, queue, reprint, settings, setup,
-    sign_in, wizard,
+    accounts, card_status, dashboard, drafts, handover, password, provision, queue, reprint, route,
+    settings, setup, sign_in, wizard,
 };
 use crate::config::UploadConfig;
 use crate::devices::Devices;
@@ -71,6 +71,10 @@ pub enum Message {
     ShowDashboard,
     CardStatus(card_status::Message),
     ShowCardStatus,
+    /// A mobile team's route (visit list) and its handovers.
+    Route(route::Message),
+    ShowRoute,
+    Handover(handover::Message),
     ChangePassword(password::Message),
     /// Keyboard, mouse or touch input: the operator is at the station.
     Input,
@@ -94,6 +98,8 @@ pub enum Overlay {
     Dashboard(dashboard::Dashboard),
     Settings(settings::Settings),
     CardStatus(card_status::CardStatus),
+    Route,
+    Handover(Box<handover::Handover>),
 }
 
 pub struct App {
@@ -113,6 +119,9 @@ pub struct App {
     pub signed_in: Option<Account>,
     /// The last keyboard, mouse or touch input.
     last_input: std::time::Instant,
+    /// A mobile team's route screen, kept while the window is open (with
+    /// the team's last location).
+    pub route: Option<route::Route>,
 }
 
 impl App {
@@ -130,6 +139,7 @@ impl App {
                 reprint: reprint::Reprint::default(),
                 signed_in: None,
                 last_input: std::time::Instant::now(),
+                route: None,
             },
             Ok((station, devices)) => {
                 let i18n = I18n::new(start.lang.unwrap_or(station.config.language));
@@ -159,6 +169,7 @@ impl App {
                     reprint: reprint::Reprint::default(),
                     signed_in: None,
                     last_input: std::time::Instant::now(),
+                    route: None,
                 };
                 app.refresh_queue();
                 app
@@ -286,6 +297,33 @@ impl App {
                     Some(card_status::Event::Ask(query)) => return self.ask_status(query),
                     Some(card_status::Event::Close) => self.overlay = None,
                     None => {}
+                }
+            }
+            Message::ShowRoute => {
+                if let (Some((station, _)), Some(_)) = (&self.station, &self.signed_in)
+                    && station.team().is_some()
+                {
+                    match &mut self.route {
+                        Some(route) => route.reload(station),
+                        None => self.route = Some(route::Route::new(station)),
+                    }
+                    self.overlay = Some(Overlay::Route);
+                }
+            }
+            Message::Route(message) => return self.route_message(message),
+            Message::Handover(message) => {
+                let (Some(Overlay::Handover(screen)), Some((station, devices)), Some(user)) =
+                    (&mut self.overlay, &self.station, &self.signed_in)
+                else {
+                    return Task::none();
+                };
+                let location = self.route.as_ref().and_then(|r| r.location.clone());
+                let event = screen.update(message, station, &devices.scanner, &user.username, location);
+                if let Some(handover::Event::Close) = event {
+                    if let Some(route) = &mut self.route {
+                        route.reload(station);
+                    }
+                    self.overlay = Some(Overlay::Route);
                 }
             }
             Message::Input => {}
@@ -420,6 +458,14 @@ impl App {
                 }
             }
             Message::Tick => {
+                // The handover listens to the scanner while it is open;
+                // the wizard's step waits.
+                if let (Some(Overlay::Handover(screen)), Some((_, devices))) =
+                    (&mut self.overlay, &self.station)
+                {
+                    screen.tick(&devices.scanner);
+                    return Task::none();
+                }
                 if let Screen::Wizard(wizard) = &mut self.screen {
                     return wizard.update(wizard::Message::Tick).map(Message::Wizard);
                 }
@@ -463,6 +509,78 @@ impl App {
         self.screen = Screen::SignIn(
             notice.map_or_else(sign_in::SignIn::default, sign_in::SignIn::with_notice),
         );
+    }
+
+    /// The route screen's messages, and what they start.
+    fn route_message(&mut self, message: route::Message) -> Task<Message> {
+        let (Some(route), Some((station, devices)), Some(user)) =
+            (&mut self.route, &self.station, &self.signed_in)
+        else {
+            return Task::none();
+        };
+        match route.update(message, station, &user.username) {
+            None => {}
+            Some(route::Event::Close) => self.overlay = None,
+            Some(route::Event::Fetch) => {
+                let Some(intake) = self.intake.clone() else {
+                    return Task::done(Message::Route(route::Message::Fetched(Err(Text::new(
+                        "ui-route-no-intake",
+                    )))));
+                };
+                let station = station.clone();
+                return Task::perform(
+                    async move { crate::field::sync::fetch(station, &intake).await },
+                    |result| {
+                        Message::Route(route::Message::Fetched(
+                            result.map(|list| list.visits.len()).map_err(|e| e.text()),
+                        ))
+                    },
+                );
+            }
+            Some(route::Event::Locate) => {
+                let station = station.clone();
+                return Task::perform(
+                    async move {
+                        tokio::task::spawn_blocking(move || {
+                            station
+                                .gps_fix(std::time::Duration::from_secs(60))
+                                .map_err(|e| e.text())
+                        })
+                        .await
+                        .unwrap_or_else(|e| {
+                            Err(Text::new("err-internal").arg("detail", e.to_string()))
+                        })
+                    },
+                    |result| Message::Route(route::Message::Located(result)),
+                );
+            }
+            Some(route::Event::Handover(visit)) => match handover::Handover::open(station, &visit) {
+                Ok(screen) => self.overlay = Some(Overlay::Handover(Box::new(screen))),
+                Err(problem) => route.show(Err(problem)),
+            },
+            Some(route::Event::Enrol(visit)) => {
+                let idle = match &self.screen {
+                    Screen::Wizard(wizard) => wizard.is_idle(),
+                    _ => true,
+                };
+                if !idle {
+                    route.show(Err(Text::new("ui-route-finish-current")));
+                    return Task::none();
+                }
+                if let Screen::Wizard(wizard) = &mut self.screen {
+                    wizard.leave();
+                }
+                self.screen = Screen::Wizard(Box::new(wizard::Wizard::for_visit(
+                    station.clone(),
+                    devices.clone(),
+                    user.username.clone(),
+                    user.full_name.clone(),
+                    &visit,
+                )));
+                self.overlay = None;
+            }
+        }
+        Task::none()
     }
 
     /// Compares the station clock with the intake's, off the interface
@@ -549,6 +667,13 @@ impl App {
     }
 
     fn screen_subscription(&self) -> Subscription<Message> {
+        if let Some(Overlay::Handover(screen)) = &self.overlay {
+            return if screen.needs_ticks() {
+                iced::time::every(Duration::from_millis(20)).map(|_| Message::Tick)
+            } else {
+                Subscription::none()
+            };
+        }
         match &self.screen {
             Screen::Wizard(wizard) => {
                 let ticks = if wizard.needs_ticks() {
@@ -585,6 +710,13 @@ impl App {
             },
             Some(Overlay::Settings(settings)) => settings.view(i18n).map(Message::Settings),
             Some(Overlay::CardStatus(screen)) => screen.view(i18n).map(Message::CardStatus),
+            Some(Overlay::Route) => match (&self.route, &self.station) {
+                (Some(route), Some((station, _))) => route
+                    .view(i18n, station.team().unwrap_or_default())
+                    .map(Message::Route),
+                _ => self.screen_view(),
+            },
+            Some(Overlay::Handover(screen)) => screen.view(i18n).map(Message::Handover),
             None => self.screen_view(),
         };
         let mut page = column![self.top_bar()];
@@ -646,6 +778,12 @@ impl App {
         }
         if self.signed_in.is_some() && !matches!(self.overlay, Some(Overlay::CardStatus(_))) {
             items.push(small("ui-card-status", Message::ShowCardStatus));
+        }
+        if self.signed_in.is_some()
+            && self.station.as_ref().is_some_and(|(s, _)| s.team().is_some())
+            && !matches!(self.overlay, Some(Overlay::Route | Overlay::Handover(_)))
+        {
+            items.push(small("ui-route", Message::ShowRoute));
         }
         if self
             .signed_in

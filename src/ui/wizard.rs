@@ -99,6 +99,11 @@ pub struct Wizard {
     receipt_outcome: Option<done::Outcome>,
     /// Why the last draft could not be saved.
     draft_problem: Option<Text>,
+    /// The mobile team's visit this enrolment is for: recorded as
+    /// enrolled when the packet is sealed.
+    visit: Option<String>,
+    /// The visit's record once sealed, or why it was not recorded.
+    visit_recorded: Option<Result<(), Text>>,
 }
 
 impl Wizard {
@@ -130,7 +135,41 @@ impl Wizard {
             receipt: None,
             receipt_outcome: None,
             draft_problem: None,
+            visit: None,
+            visit_recorded: None,
         }
+    }
+
+    /// A new enrolment for a visit of the team's list: what the list says
+    /// of the applicant is filled in (the operator still checks it against
+    /// the documents), and sealing records the visit as enrolled.
+    pub fn for_visit(
+        station: Arc<Station>,
+        devices: Devices,
+        username: String,
+        full_name: String,
+        visit: &crate::field::Visit,
+    ) -> Self {
+        let mut wizard = Self::new(station, devices, username, full_name);
+        let form = &mut wizard.applicant.form;
+        form.first_name = visit.first_name.clone();
+        form.last_name = visit.last_name.clone();
+        form.national_code = visit.national_code.clone();
+        form.birth_date = visit.birth_date.clone();
+        form.address = visit.address.clone();
+        form.request_type = visit.request_type;
+        wizard.applicant.walk_in = true;
+        wizard.visit = Some(visit.id.clone());
+        wizard
+    }
+
+    /// Nothing would be lost by replacing this wizard: sealed, or nothing
+    /// typed yet.
+    pub fn is_idle(&self) -> bool {
+        self.receipt.is_some()
+            || (self.step == Step::Applicant
+                && self.session.applicant.is_none()
+                && self.applicant.form == crate::enrolment::ApplicantForm::default())
     }
 
     /// A wizard at `step` with the built-in test applicant, for screenshots
@@ -300,7 +339,7 @@ impl Wizard {
         }
     }
 
-    fn leave(&mut self) {
+    pub fn leave(&mut self) {
         match self.step {
             Step::Documents => self.documents.leave(),
             Step::Portrait => self.portrait.leave(),
@@ -408,6 +447,23 @@ impl Wizard {
                 }
                 match self.station.seal(&self.session) {
                     Ok(receipt) => {
+                        if let Some(visit) = &self.visit {
+                            let record = crate::field::VisitRecord {
+                                visit_id: visit.clone(),
+                                outcome: crate::field::Outcome::Enrolled,
+                                note: None,
+                                location: None,
+                                packet_id: Some(receipt.packet_id.clone()),
+                                tracking_code: None,
+                                rescheduled_to: None,
+                            };
+                            self.visit_recorded = Some(
+                                self.station
+                                    .record_visit(&self.session.operator, record, self.session.test)
+                                    .map(|_| ())
+                                    .map_err(|e| e.text()),
+                            );
+                        }
                         self.receipt = Some(receipt);
                         self.review.problem = None;
                         self.go_to(Step::Done);
@@ -509,8 +565,22 @@ impl Wizard {
                     i18n,
                 )
                 .map(Message::Review),
-            Step::Done => done::view(self.receipt.as_ref(), self.receipt_outcome.as_ref(), i18n)
-                .map(Message::Done),
+            Step::Done => {
+                let done = done::view(self.receipt.as_ref(), self.receipt_outcome.as_ref(), i18n)
+                    .map(Message::Done);
+                match &self.visit_recorded {
+                    None => done,
+                    Some(Ok(())) => column![
+                        widget::line(i18n, i18n.tr("ui-visit-recorded-enrolled")),
+                        done
+                    ]
+                    .spacing(12)
+                    .into(),
+                    Some(Err(problem)) => column![widget::error(i18n, problem), done]
+                        .spacing(12)
+                        .into(),
+                }
+            }
         };
         column![
             self.header(i18n),

@@ -43,6 +43,7 @@ fn kit() -> (tempfile::TempDir, Station) {
             note: None,
             request_type: None,
             tracking_code: None,
+            enrolled: None,
         })
         .collect();
     let list = VisitList {

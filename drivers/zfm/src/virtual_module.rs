@@ -55,6 +55,10 @@ pub struct Knobs {
     /// know which finger is on the glass; in demo mode the station tells
     /// the virtual applicant what the operator's screen asks for.
     pub finger: Option<Finger>,
+    /// Whose fingers are placed: a synthetic person's identity seed
+    /// ([`SyntheticFinger::DEFAULT_IDENTITY`] unless changed, e.g. to
+    /// somebody else at a card handover).
+    pub applicant: u64,
 }
 
 impl Default for Knobs {
@@ -72,6 +76,7 @@ impl Default for Knobs {
             baud: None,
             poor_captures: 0,
             finger: None,
+            applicant: SyntheticFinger::DEFAULT_IDENTITY,
         }
     }
 }
@@ -148,8 +153,8 @@ pub struct VirtualModule {
 }
 
 impl VirtualModule {
-    /// Starts a module with `knobs`. Its applicant is the default synthetic
-    /// person ([`SyntheticFinger::DEFAULT_IDENTITY`], as
+    /// Starts a module with `knobs`. Its applicant is the synthetic person
+    /// [`Knobs::applicant`] (by default the one
     /// [`pishkhan_scanner::ridge_pattern`] draws); `identity_seed` is the
     /// capture seed of every image it takes.
     pub fn start(identity_seed: u64, knobs: Knobs) -> io::Result<Self> {
@@ -387,10 +392,10 @@ impl Server {
                     } else {
                         Condition::Normal
                     };
-                    // The applicant is the default synthetic person; the
-                    // module's seed picks the capture, and each placing of
-                    // the same finger again another one.
-                    let grey = SyntheticFinger::new(SyntheticFinger::DEFAULT_IDENTITY, finger)
+                    // The applicant is a synthetic person; the module's
+                    // seed picks the capture, and each placing of the same
+                    // finger again another one.
+                    let grey = SyntheticFinger::new(knobs.applicant, finger)
                         .capture_in(
                             self.seed.wrapping_add(self.placed[index]),
                             proto::IMAGE_WIDTH,

@@ -103,7 +103,7 @@ pub fn assess_image(image: FingerImage) -> Result<Assessed, Problem> {
 }
 
 /// Scales a crop to 500 ppi, where the matcher works.
-fn at_500_ppi(crop: &Gray, ppi: u16) -> Gray {
+pub(crate) fn at_500_ppi(crop: &Gray, ppi: u16) -> Gray {
     if ppi == 500 || ppi == 0 {
         return crop.clone();
     }

@@ -1,0 +1,239 @@
+//! A mobile team's card handover through the window: two cards enrolled
+//! earlier reached the demo intake; the kit fetches its route, whose
+//! handover visits carry the enrolled templates. The right applicant's
+//! finger matches and the card goes over; somebody else's finger fails
+//! three times, and only a supervisor's approval (birth certificate
+//! checked) lets that card go, recorded as a fallback.
+
+use pishkhan::field::handover::{CheckStatus, FallbackReason};
+use pishkhan::field::record::{FieldEvent, FieldRecord};
+use pishkhan::field::{Outcome, Visit, VisitKind, VisitList};
+use pishkhan::ui::app::Overlay;
+
+use super::*;
+
+const TEAM: &str = "TEH-M1";
+/// Somebody else than the enrolled applicant, at the scanner.
+const STRANGER: u64 = 0x0BAD_5EED;
+
+/// A demo kit of team [`TEAM`], uploading to its embedded intake, with the
+/// virtual ZhianTec module (whose applicant can be changed).
+fn kit_uploading() -> (Harness, String) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("pishkhan.toml"),
+        format!(
+            "[station]\nteam = \"{TEAM}\"\n[devices]\ncamera = \"synthetic\"\nscanner = \"zfm\"\n\
+             zfm_port = \"virtual\"\nvirtual_scanner_delay_ms = 10\n"
+        ),
+    )
+    .expect("config");
+    let station = Arc::new(Station::open(dir.path()).expect("station"));
+    let background = pishkhan::upload::start_background(station.clone())
+        .expect("uploads start")
+        .expect("demo mode embeds an intake");
+    let devices = Devices::from_config(&station.config);
+    let app = App::new(Start {
+        station: Ok((station.clone(), devices.clone())),
+        lang: None,
+        demo_step: None,
+        uploads: Some(background.progress.clone()),
+        intake: Some(background.config.clone()),
+    });
+    let intake_dir = dir.path().join(pishkhan::upload::DEMO_INTAKE_DIR);
+    let h = Harness {
+        app,
+        station,
+        devices,
+        dir,
+    };
+    (h, intake_dir.display().to_string())
+}
+
+/// Seals an enrolment of the built-in applicant through the real scanner
+/// driver and returns its tracking code.
+fn enrolled_card(h: &Harness) -> String {
+    let (session, _) = (0..5)
+        .find_map(|_| pishkhan::selftest::capture(&h.station, &h.devices).ok())
+        .expect("captures");
+    let receipt = h.station.seal(&session).expect("seals");
+    receipt.tracking_code.as_str().to_owned()
+}
+
+fn handover_visit(id: &str, order: u32, card: &str, name: &str) -> Visit {
+    Visit {
+        id: id.into(),
+        kind: VisitKind::Handover,
+        day: pishkhan::enrolment::JalaliDate::today().to_ascii(),
+        order,
+        first_name: name.into(),
+        last_name: "کریمی".into(),
+        national_code: NATIONAL_CODE.into(),
+        birth_date: "1380/01/01".into(),
+        address: "تهران، خیابان آزادی، پلاک ۱۲".into(),
+        phone: Some("02166001234".into()),
+        needs: vec![pishkhan::field::Need::LyingDown],
+        note: Some("زنگ دوم را بزنید".into()),
+        request_type: None,
+        tracking_code: Some(card.into()),
+        enrolled: None,
+    }
+}
+
+fn all_acknowledged(h: &Harness) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while h.outbox().iter().any(|e| e.status != "acknowledged") {
+        assert!(Instant::now() < deadline, "not acknowledged: {:?}", h.outbox());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn handover_screen(h: &Harness) -> &pishkhan::ui::handover::Handover {
+    match &h.app.overlay {
+        Some(Overlay::Handover(screen)) => screen,
+        _ => panic!("the handover screen is not open"),
+    }
+}
+
+/// Checks the suggested finger once and waits for the comparison.
+fn check_finger(h: &mut Harness) {
+    h.click(&h.tr("ui-handover-capture"));
+    h.tick_until("the finger comparison", |h| {
+        let checks = handover_screen(h).checks.as_ref().expect("templates");
+        !checks.capturing()
+    });
+    let status = &handover_screen(h).checks.as_ref().expect("templates").status;
+    assert!(matches!(status, CheckStatus::Compared(_)), "{status:?}");
+}
+
+/// The sealed field record of `visit`, opened with the demo identity.
+fn field_record(h: &Harness, visit: &str) -> FieldRecord {
+    let recorded = h
+        .station
+        .recorded_visits()
+        .expect("records")
+        .into_iter()
+        .find(|r| r.visit_id == visit)
+        .expect("recorded");
+    let sealed = sealed_file(h, &recorded.record_id);
+    let identity = station::demo_identity(h.dir.path()).expect("identity");
+    match packet::open_contents(&sealed, &identity).expect("opens") {
+        packet::Contents::Field { json, .. } => serde_json::from_slice(&json).expect("a record"),
+        packet::Contents::Enrolment(_) => panic!("an enrolment, not a field record"),
+    }
+}
+
+/// The kit signed in on its route, fetched with two handover visits: H1
+/// for the first card, H2 for the second.
+fn kit_on_route() -> (Harness, [String; 2]) {
+    let (mut h, intake_dir) = kit_uploading();
+    let cards = [enrolled_card(&h), enrolled_card(&h)];
+    all_acknowledged(&h);
+    let list = VisitList {
+        team: TEAM.into(),
+        office: h.station.config.station.office.clone(),
+        generated_at: chrono::Utc::now().to_rfc3339(),
+        visits: vec![
+            handover_visit("H1", 1, &cards[0], "مریم"),
+            handover_visit("H2", 2, &cards[1], "زهرا"),
+        ],
+    };
+    let lists = Path::new(&intake_dir).join(pishkhan::intake::visits::DIR);
+    std::fs::create_dir_all(&lists).expect("visits dir");
+    std::fs::write(
+        lists.join(format!("{TEAM}.json")),
+        serde_json::to_vec(&list).expect("json"),
+    )
+    .expect("the authority's list");
+
+    h.sign_up_and_in();
+    h.click(&h.tr("ui-route"));
+    assert!(h.sees(&h.tr("ui-route-no-list")));
+    h.click(&h.tr("ui-route-fetch"));
+    assert!(h.sees("مریم کریمی"), "the route shows the visits");
+    (h, cards)
+}
+
+#[test]
+fn a_card_goes_to_its_holder_on_a_match_and_to_somebody_else_only_with_a_supervisor() {
+    let (mut h, cards) = kit_on_route();
+
+    // The holder: the suggested finger matches, the card goes over.
+    h.click(&h.tr("ui-route-handover"));
+    assert_eq!(handover_screen(&h).visit.id, "H1");
+    check_finger(&mut h);
+    assert!(handover_screen(&h).checks.as_ref().expect("templates").matched());
+    h.click(&h.tr("ui-handover-hand-over"));
+    assert!(h.sees(&h.tr("ui-handover-recorded")));
+    h.click(&h.tr("ui-handover-close"));
+    assert!(matches!(h.app.overlay, Some(Overlay::Route)));
+    let record = field_record(&h, "H1");
+    let FieldEvent::Handover(handover) = &record.event else {
+        panic!("not a handover: {record:?}");
+    };
+    assert!(handover.verified() && handover.fallback.is_none());
+    assert_eq!(handover.tracking_code, cards[0]);
+
+    // Somebody else at the second door: three misses, no card.
+    h.devices
+        .virtual_zfm_control()
+        .expect("the virtual module")
+        .update(|k| k.applicant = STRANGER);
+    h.click(&h.tr("ui-route-handover"));
+    assert_eq!(handover_screen(&h).visit.id, "H2");
+    for _ in 0..pishkhan::field::handover::MAX_ATTEMPTS {
+        check_finger(&mut h);
+    }
+    let checks = handover_screen(&h).checks.as_ref().expect("templates");
+    assert!(checks.exhausted() && !checks.matched(), "{:?}", checks.checks());
+    assert!(h.sees(&h.tr("ui-handover-exhausted")));
+    assert!(
+        !h.sees(&h.tr("ui-handover-hand-over")),
+        "no handover without a match"
+    );
+
+    // The fallback: the supervisor checks the birth certificate and
+    // approves, with the reason the misses give.
+    h.click(&h.tr("ui-handover-fallback"));
+    h.type_into("supervisor-username", "sara");
+    h.type_into("supervisor-password", "wrong password");
+    h.click(&h.tr("ui-handover-approve"));
+    assert!(!h.sees(&h.tr("ui-handover-recorded")), "a wrong password approves nothing");
+    h.type_into("supervisor-password", PASSWORD);
+    h.click(&h.tr("ui-handover-approve"));
+    assert!(h.sees(&h.tr("ui-handover-recorded")));
+    let record = field_record(&h, "H2");
+    let FieldEvent::Handover(handover) = &record.event else {
+        panic!("not a handover: {record:?}");
+    };
+    assert!(!handover.verified());
+    assert_eq!(handover.checks.len(), pishkhan::field::handover::MAX_ATTEMPTS);
+    let fallback = handover.fallback.as_ref().expect("a fallback");
+    assert_eq!(fallback.reason, FallbackReason::NoMatch);
+    assert_eq!(fallback.supervisor, "sara");
+    h.click(&h.tr("ui-handover-close"));
+    let outcomes: Vec<Outcome> = h
+        .station
+        .recorded_visits()
+        .expect("records")
+        .iter()
+        .map(|r| r.outcome)
+        .collect();
+    assert_eq!(outcomes, vec![Outcome::HandedOver, Outcome::HandedOver]);
+}
+
+/// Writes docs/screens/{fa,en}-10-route and -11-handover (run with
+/// `--ignored` after changing these screens).
+#[test]
+#[ignore = "writes documentation screenshots"]
+fn write_route_and_handover_screens() {
+    let (mut h, _) = kit_on_route();
+    h.screen("fa-10-route", 1100.0);
+    h.click("English");
+    h.screen("en-10-route", 1100.0);
+    h.click(&h.tr("ui-route-handover"));
+    check_finger(&mut h);
+    h.screen("en-11-handover", 900.0);
+    h.click("فارسی");
+    h.screen("fa-11-handover", 900.0);
+}
