@@ -15,6 +15,7 @@
 //! No UI here.
 
 pub mod cache;
+pub mod locate;
 pub mod record;
 pub mod station;
 pub mod sync;
