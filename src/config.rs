@@ -374,7 +374,17 @@ pub struct DeviceConfig {
     pub virtual_scanner_delay_ms: u64,
     /// How long to wait for a finger before reporting a timeout.
     pub capture_timeout_s: u64,
+    /// The GPS receiver of a mobile team's kit: "off", "virtual" (the
+    /// virtual NMEA receiver on a pseudo-terminal; demo stations only) or
+    /// the receiver's serial port ("/dev/ttyACM0", "COM4").
+    pub gps: String,
+    /// Baud rate of the GPS receiver's serial port.
+    pub gps_baud: u32,
 }
+
+/// Baud rates accepted for `devices.gps_baud`: those NMEA 0183 receivers
+/// use (4800 is the standard's, USB receivers often 9600 or more).
+pub const GPS_BAUD_RATES: [u32; 6] = [4_800, 9_600, 19_200, 38_400, 57_600, 115_200];
 
 impl Default for DeviceConfig {
     fn default() -> Self {
@@ -388,6 +398,8 @@ impl Default for DeviceConfig {
             sbi_trusted_cas: Vec::new(),
             virtual_scanner_delay_ms: 300,
             capture_timeout_s: 30,
+            gps: "off".into(),
+            gps_baud: 4_800,
         }
     }
 }
@@ -498,6 +510,12 @@ sbi_trusted_keys = []
 sbi_trusted_cas = []
 virtual_scanner_delay_ms = 300
 capture_timeout_s = 30
+# GPS receiver of a mobile team's kit, for the position of visit records:
+# "off", "virtual" (a simulated receiver in Tehran; demo stations only) or
+# the receiver's serial port, e.g. "/dev/ttyACM0" or "COM4".
+gps = "off"
+# 4800 (NMEA 0183), 9600, 19200, 38400, 57600 or 115200.
+gps_baud = 4800
 
 [fingerprints]
 # Lowest acceptable quality per finger, 0-100 (the station's own score,
@@ -694,6 +712,18 @@ impl Config {
         if self.devices.capture_timeout_s == 0 {
             return Err("devices.capture_timeout_s must be at least 1".into());
         }
+        let gps = &self.devices.gps;
+        if gps.trim().is_empty() || gps.trim() != gps {
+            return Err(format!(
+                "devices.gps must be \"off\", \"virtual\" or a serial port such as \"/dev/ttyACM0\", not {gps:?}"
+            ));
+        }
+        if !GPS_BAUD_RATES.contains(&self.devices.gps_baud) {
+            return Err(format!(
+                "devices.gps_baud must be one of 4800, 9600, 19200, 38400, 57600 or 115200, not {}",
+                self.devices.gps_baud
+            ));
+        }
         self.accounts.validate()?;
         if let Some(team) = &self.station.team {
             crate::field::check_id("station.team", team)?;
@@ -802,6 +832,8 @@ fn strip_unknown(value: toml::Value, unknown: &mut Vec<String>) -> toml::Value {
                 "sbi_trusted_cas",
                 "virtual_scanner_delay_ms",
                 "capture_timeout_s",
+                "gps",
+                "gps_baud",
             ],
         ),
         (
@@ -886,6 +918,35 @@ mod tests {
         assert!(err.contains("portrait.auto_capture_frames"), "{err}");
         let err = Config::parse("[portrait]\nmax_yaw = 90.0\n").expect_err("yaw");
         assert!(err.contains("portrait.max_yaw"), "{err}");
+    }
+
+    #[test]
+    fn gps_settings_are_read_and_checked() {
+        let (config, unknown) = Config::parse("").expect("empty is valid");
+        assert!(unknown.is_empty());
+        assert_eq!(
+            (config.devices.gps.as_str(), config.devices.gps_baud),
+            ("off", 4800)
+        );
+        for source in ["virtual", "/dev/ttyACM0", "COM4"] {
+            let (config, unknown) =
+                Config::parse(&format!("[devices]\ngps = {source:?}\ngps_baud = 9600\n"))
+                    .expect("valid");
+            assert!(unknown.is_empty(), "{unknown:?}");
+            assert_eq!(config.devices.gps, source);
+            assert_eq!(config.devices.gps_baud, 9600);
+        }
+        for bad in ["", " ", " /dev/ttyACM0"] {
+            let err = Config::parse(&format!("[devices]\ngps = {bad:?}\n")).expect_err("bad gps");
+            assert!(err.contains("devices.gps must be"), "{err}");
+        }
+        let err = Config::parse("[devices]\ngps_baud = 1200\n").expect_err("bad baud");
+        assert!(
+            err.contains("devices.gps_baud") && err.contains("1200"),
+            "{err}"
+        );
+        let err = Config::parse("[devices]\ngps = 1\n").expect_err("not a string");
+        assert!(err.contains("gps"), "{err}");
     }
 
     #[test]

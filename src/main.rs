@@ -174,6 +174,11 @@ enum Command {
         #[command(subcommand)]
         command: VisitsCommand,
     },
+    /// The kit's GPS receiver (`[devices] gps`).
+    Gps {
+        #[command(subcommand)]
+        command: GpsCommand,
+    },
     /// Where an applicant's card is, asked of the intake (`[upload] url`):
     /// by the tracking code on the receipt, or by national code, birth
     /// certificate serial and birth date. Prints the stage in the
@@ -410,10 +415,28 @@ enum VisitsCommand {
         #[arg(long)]
         day: Option<String>,
         /// Where, typed: "latitude, longitude".
-        #[arg(long)]
+        #[arg(long, conflicts_with = "gps")]
         location: Option<String>,
+        /// Where, from the GPS receiver (`[devices] gps`): waits up to 60 s
+        /// for a fix; without one nothing is recorded.
+        #[arg(long)]
+        gps: bool,
         #[arg(long)]
         note: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum GpsCommand {
+    /// Takes a fix from the receiver and prints the position, or why
+    /// there is none (exit 1).
+    Fix {
+        /// Longest wait for a fix, seconds.
+        #[arg(long, value_name = "SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=600))]
+        timeout: u64,
+        /// One JSON document instead of text.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -584,6 +607,7 @@ fn main() -> ExitCode {
         Some(Command::Intake { dir, command }) => intake(&dir, command),
         Some(Command::Prereg { command }) => prereg(&data_dir, command),
         Some(Command::Visits { command }) => visits(&data_dir, command),
+        Some(Command::Gps { command }) => gps(&data_dir, command),
         Some(Command::Status {
             tracking,
             national_code,
@@ -1631,11 +1655,19 @@ fn visits(data_dir: &std::path::Path, command: VisitsCommand) -> ExitCode {
             packet,
             day,
             location,
+            gps,
             note,
         } => {
-            let location = match location.as_deref().map(Location::parse_manual).transpose() {
-                Ok(l) => l,
-                Err(e) => return fail(format!("--location: {e}")),
+            let location = if gps {
+                match station.gps_fix(VISIT_GPS_TIMEOUT) {
+                    Ok(l) => Some(l),
+                    Err(e) => return fail_located(&station, &e),
+                }
+            } else {
+                match location.as_deref().map(Location::parse_manual).transpose() {
+                    Ok(l) => l,
+                    Err(e) => return fail(format!("--location: {e}")),
+                }
             };
             let outcome = match outcome {
                 OutcomeArg::Enrolled => Outcome::Enrolled,
@@ -1664,6 +1696,54 @@ fn visits(data_dir: &std::path::Path, command: VisitsCommand) -> ExitCode {
                 }
                 Err(e) => fail(e),
             }
+        }
+    }
+}
+
+/// The longest `visits record --gps` waits for a fix.
+const VISIT_GPS_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Why no position was taken, in the station's language with the English
+/// detail after it; exit 1.
+fn fail_located(station: &Station, e: &pishkhan::field::locate::LocateError) -> ExitCode {
+    let text = I18n::new(station.config.language).text(&e.text());
+    eprintln!("pishkhan: {text}\n  ({e})");
+    ExitCode::FAILURE
+}
+
+fn gps(data_dir: &std::path::Path, command: GpsCommand) -> ExitCode {
+    let station = match open(data_dir) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    match command {
+        GpsCommand::Fix { timeout, json } => {
+            let location = match station.gps_fix(std::time::Duration::from_secs(timeout)) {
+                Ok(l) => l,
+                Err(e) => return fail_located(&station, &e),
+            };
+            if json {
+                return print_json(&location);
+            }
+            let pishkhan::field::LocationSource::Gps {
+                satellites,
+                hdop,
+                fixed_at,
+            } = &location.source
+            else {
+                return fail("the GPS receiver gave a position that is not a GPS fix");
+            };
+            let hemisphere = |v: f64, pos: char, neg: char| {
+                format!("{:.6} {}", v.abs(), if v < 0.0 { neg } else { pos })
+            };
+            println!(
+                "{} {}  satellites {}  HDOP {}  at {fixed_at}",
+                hemisphere(location.latitude, 'N', 'S'),
+                hemisphere(location.longitude, 'E', 'W'),
+                satellites.map_or("-".into(), |n| n.to_string()),
+                hdop.map_or("-".into(), |h| format!("{h:.1}")),
+            );
+            ExitCode::SUCCESS
         }
     }
 }

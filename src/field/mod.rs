@@ -16,6 +16,7 @@
 
 pub mod cache;
 pub mod handover;
+pub mod locate;
 pub mod record;
 pub mod station;
 pub mod sync;
