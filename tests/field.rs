@@ -178,8 +178,11 @@ async fn a_week_offline_then_one_sync_delivers_every_packet_and_visit_exactly_on
     assert_eq!(earlier.len(), HANDOVERS);
 
     let list_file = intake_dir.path().join("list.json");
-    std::fs::write(&list_file, serde_json::to_vec(&visit_list(&cards)).expect("json"))
-        .expect("write");
+    std::fs::write(
+        &list_file,
+        serde_json::to_vec(&visit_list(&cards)).expect("json"),
+    )
+    .expect("write");
     assert_eq!(
         intake
             .import_visits(&list_file)
@@ -229,7 +232,7 @@ async fn a_week_offline_then_one_sync_delivers_every_packet_and_visit_exactly_on
             // Now and then a virtual finger stays below the threshold
             // after every retake: the applicant is asked again.
             let (mut session, _) = (0..5)
-                .find_map(|_| pishkhan::selftest::capture(&working, &devices).ok())
+                .find_map(|_| pishkhan::selftest::capture(&working, devices).ok())
                 .expect("captures");
             session.operator = "sara".into();
             let receipt = working.seal(&session).expect("seals");
@@ -384,7 +387,11 @@ async fn a_week_offline_then_one_sync_delivers_every_packet_and_visit_exactly_on
     let ids: BTreeSet<&str> = records.iter().map(|r| r.record_id.as_str()).collect();
     assert_eq!(ids.len(), records.len(), "no record twice");
     let visits: BTreeSet<&str> = records.iter().filter_map(|r| r.visit_id()).collect();
-    assert_eq!(visits.len(), ENROLMENTS + 10 + HANDOVERS, "every visit once");
+    assert_eq!(
+        visits.len(),
+        ENROLMENTS + 10 + HANDOVERS,
+        "every visit once"
+    );
     for r in &records {
         assert_eq!(r.operator, "sara");
         match &r.event {

@@ -91,12 +91,13 @@ impl EnrolledPrints {
     ) -> Result<EnrolledPrints, TemplateError> {
         let mut views: BTreeMap<u8, FingerView> = BTreeMap::new();
         for record in transaction.records.iter().filter(|r| r.kind == 14) {
-            let finger = pishkhan_an2k::records::FingerRecord::from_record(record).map_err(|e| {
-                TemplateError::Image {
-                    fgp: 0,
-                    detail: e.to_string(),
-                }
-            })?;
+            let finger =
+                pishkhan_an2k::records::FingerRecord::from_record(record).map_err(|e| {
+                    TemplateError::Image {
+                        fgp: 0,
+                        detail: e.to_string(),
+                    }
+                })?;
             let Some(image) = &finger.image else {
                 continue;
             };
@@ -125,14 +126,15 @@ impl EnrolledPrints {
                     .collect()
             };
             for (fgp, crop) in crops {
-                let upright =
-                    crate::enrolment::tenprint::at_500_ppi(&crop, image.ppi);
+                let upright = crate::enrolment::tenprint::at_500_ppi(&crop, image.ppi);
                 let template = minutiae::extract(upright.view());
-                let quality = finger
-                    .fqm
-                    .iter()
-                    .find(|q| q.fgp == fgp)
-                    .map_or(0, |q| if q.score.value <= 100 { q.score.value } else { 0 });
+                let quality = finger.fqm.iter().find(|q| q.fgp == fgp).map_or(0, |q| {
+                    if q.score.value <= 100 {
+                        q.score.value
+                    } else {
+                        0
+                    }
+                });
                 // A single-finger record beats a slap's crop of the same
                 // finger (it was taken on its own, flat and centred).
                 let single = (1..=10).contains(&finger.fgp);
@@ -171,7 +173,10 @@ fn decode_image(
         Compression::None => GrayRef::new(image.width as usize, image.height as usize, &image.data)
             .map(|g| g.to_owned())
             .map_err(|e| bad(e.to_string())),
-        other => Err(bad(format!("images compressed as {} are not read", other.code()))),
+        other => Err(bad(format!(
+            "images compressed as {} are not read",
+            other.code()
+        ))),
     }
 }
 
@@ -398,7 +403,10 @@ impl FingerChecks {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             if left.is_zero() {
                 self.stop(worker);
-                return Err(CheckStatus::Failed(finger, ScanError::NoAnswer(self.timeout)));
+                return Err(CheckStatus::Failed(
+                    finger,
+                    ScanError::NoAnswer(self.timeout),
+                ));
             }
             if let Some((stamp, event)) = worker.wait(left.min(Duration::from_millis(200))) {
                 self.handle(stamp, event);
@@ -521,7 +529,10 @@ impl HandoverRecord {
             .iter()
             .find(|c| !(1..=10).contains(&c.finger) || !c.score.is_finite())
         {
-            return Err(format!("a finger check of finger {} is not valid", c.finger));
+            return Err(format!(
+                "a finger check of finger {} is not valid",
+                c.finger
+            ));
         }
         if self.checks.iter().rev().skip(1).any(|c| c.matched) {
             return Err("the checks go on after a match".into());
@@ -591,10 +602,12 @@ mod tests {
 
     #[test]
     fn the_same_finger_matches_and_another_persons_does_not() {
-        let verifier =
-            Verifier::open(&prints_of(PERSON, &[Finger::RightIndex, Finger::LeftIndex]))
-                .expect("opens");
-        assert_eq!(verifier.fingers(), vec![Finger::RightIndex, Finger::LeftIndex]);
+        let verifier = Verifier::open(&prints_of(PERSON, &[Finger::RightIndex, Finger::LeftIndex]))
+            .expect("opens");
+        assert_eq!(
+            verifier.fingers(),
+            vec![Finger::RightIndex, Finger::LeftIndex]
+        );
         let genuine = verifier
             .check(&capture(PERSON, Finger::RightIndex, 7))
             .expect("has a template");
@@ -604,20 +617,32 @@ mod tests {
             .expect("has a template");
         assert!(!impostor.matched, "{impostor:?}");
         assert!(impostor.score < genuine.score);
-        assert_eq!(verifier.check(&capture(PERSON, Finger::RightThumb, 7)), None);
+        assert_eq!(
+            verifier.check(&capture(PERSON, Finger::RightThumb, 7)),
+            None
+        );
     }
 
     #[test]
     fn bad_templates_are_named() {
         let mut prints = prints_of(PERSON, &[Finger::RightIndex]);
         prints.format = "ansi-378".into();
-        assert!(matches!(Verifier::open(&prints), Err(TemplateError::Format(_))));
+        assert!(matches!(
+            Verifier::open(&prints),
+            Err(TemplateError::Format(_))
+        ));
         let mut prints = prints_of(PERSON, &[Finger::RightIndex]);
         prints.record = "not base64!".into();
-        assert!(matches!(Verifier::open(&prints), Err(TemplateError::Base64(_))));
+        assert!(matches!(
+            Verifier::open(&prints),
+            Err(TemplateError::Base64(_))
+        ));
         let mut prints = prints_of(PERSON, &[Finger::RightIndex]);
         prints.record = base64::engine::general_purpose::STANDARD.encode(b"FMR\0 20\0junk");
-        assert!(matches!(Verifier::open(&prints), Err(TemplateError::Record(_))));
+        assert!(matches!(
+            Verifier::open(&prints),
+            Err(TemplateError::Record(_))
+        ));
     }
 
     /// A scanner worker over the in-process virtual sensor presenting
@@ -632,9 +657,8 @@ mod tests {
 
     #[test]
     fn the_holders_finger_ends_the_checks_through_the_scanner() {
-        let verifier =
-            Verifier::open(&prints_of(PERSON, &[Finger::RightIndex, Finger::LeftIndex]))
-                .expect("opens");
+        let verifier = Verifier::open(&prints_of(PERSON, &[Finger::RightIndex, Finger::LeftIndex]))
+            .expect("opens");
         let mut checks = FingerChecks::new(verifier, Duration::from_secs(5));
         assert_eq!(checks.suggested(), Some(Finger::RightIndex));
         let worker = worker(PERSON);
@@ -655,9 +679,8 @@ mod tests {
 
     #[test]
     fn somebody_elses_fingers_use_up_the_attempts() {
-        let verifier =
-            Verifier::open(&prints_of(PERSON, &[Finger::RightIndex, Finger::LeftIndex]))
-                .expect("opens");
+        let verifier = Verifier::open(&prints_of(PERSON, &[Finger::RightIndex, Finger::LeftIndex]))
+            .expect("opens");
         let mut checks = FingerChecks::new(verifier, Duration::from_secs(5));
         let worker = worker(STRANGER);
         // A finger without a template is named, not captured.
@@ -692,7 +715,9 @@ mod tests {
 
     fn record(checks: Vec<FingerCheck>, fallback: Option<Fallback>) -> HandoverRecord {
         HandoverRecord {
-            tracking_code: crate::enrolment::TrackingCode::new(1405, 3, 9).as_str().to_owned(),
+            tracking_code: crate::enrolment::TrackingCode::new(1405, 3, 9)
+                .as_str()
+                .to_owned(),
             visit_id: Some("V1".into()),
             checks,
             fallback,

@@ -4,8 +4,8 @@
 use rusqlite::OptionalExtension;
 
 use super::cache::{self, Recorded};
-use super::record::{self, FieldEvent, FieldRecord, FieldSealer};
 use super::handover::{HandoverRecord, TemplateError, Verifier};
+use super::record::{self, FieldEvent, FieldRecord, FieldSealer};
 use super::{Outcome, Visit, VisitKind, VisitList, VisitRecord};
 use crate::prereg::cache::CacheError;
 use crate::station::Station;
@@ -417,7 +417,12 @@ mod tests {
             station.record_visit("sara", handed_over, false),
             Err(FieldError::HandoverNeedsCheck)
         ));
-        assert!(station.with_db(crate::store::outbox::list).expect("list").is_empty());
+        assert!(
+            station
+                .with_db(crate::store::outbox::list)
+                .expect("list")
+                .is_empty()
+        );
 
         let recorded = station
             .record_handover("sara", approved(&card, "H1"), false)

@@ -165,7 +165,8 @@ impl Intake {
             .await
             .map_err(|e| IntakeError::Objects(format!("{path}: {e}")))?;
         let objects = |e: String| IntakeError::Objects(format!("{path}: {e}"));
-        let sealed = crate::packet::SealedFile::parse(&bytes).map_err(|e| objects(e.to_string()))?;
+        let sealed =
+            crate::packet::SealedFile::parse(&bytes).map_err(|e| objects(e.to_string()))?;
         let opened = self
             .store
             .identities
@@ -176,8 +177,7 @@ impl Intake {
             .files
             .get(crate::packet::TRANSACTION_PATH)
             .ok_or_else(|| objects("no ANSI/NIST transaction".into()))?;
-        let transaction =
-            pishkhan_an2k::decode(transaction).map_err(|e| objects(e.to_string()))?;
+        let transaction = pishkhan_an2k::decode(transaction).map_err(|e| objects(e.to_string()))?;
         EnrolledPrints::from_transaction(&packet_id, &transaction)
             .map(Some)
             .map_err(|e| objects(e.to_string()))
@@ -314,20 +314,28 @@ mod tests {
         let path = "/v1/visits?team=TEH-M1";
         let unsigned = intake.answer_visits(|_| None, path).await;
         assert_eq!(unsigned.status(), StatusCode::UNAUTHORIZED);
-        let served = intake.answer_visits(request_headers("kit-1", &key, path), path).await;
+        let served = intake
+            .answer_visits(request_headers("kit-1", &key, path), path)
+            .await;
         assert_eq!(served.status(), StatusCode::OK);
         let list: VisitList = serde_json::from_str(&body(served).await).expect("JSON");
         assert_eq!((list.team.as_str(), list.visits.len()), ("TEH-M1", 2));
 
         let other = "/v1/visits?team=ISF-M1";
-        let refused = intake.answer_visits(request_headers("kit-1", &key, other), other).await;
+        let refused = intake
+            .answer_visits(request_headers("kit-1", &key, other), other)
+            .await;
         assert_eq!(refused.status(), StatusCode::FORBIDDEN);
         assert!(body(refused).await.contains("office TEH-12"));
         let none = "/v1/visits?team=NOBODY";
-        let missing = intake.answer_visits(request_headers("kit-1", &key, none), none).await;
+        let missing = intake
+            .answer_visits(request_headers("kit-1", &key, none), none)
+            .await;
         assert_eq!(missing.status(), StatusCode::NOT_FOUND);
         let bad = "/v1/visits?team=..%2Fx";
-        let malformed = intake.answer_visits(request_headers("kit-1", &key, bad), bad).await;
+        let malformed = intake
+            .answer_visits(request_headers("kit-1", &key, bad), bad)
+            .await;
         assert_eq!(malformed.status(), StatusCode::BAD_REQUEST);
     }
 

@@ -318,7 +318,8 @@ impl App {
                     return Task::none();
                 };
                 let location = self.route.as_ref().and_then(|r| r.location.clone());
-                let event = screen.update(message, station, &devices.scanner, &user.username, location);
+                let event =
+                    screen.update(message, station, &devices.scanner, &user.username, location);
                 if let Some(handover::Event::Close) = event {
                     if let Some(route) = &mut self.route {
                         route.reload(station);
@@ -554,10 +555,12 @@ impl App {
                     |result| Message::Route(route::Message::Located(result)),
                 );
             }
-            Some(route::Event::Handover(visit)) => match handover::Handover::open(station, &visit) {
-                Ok(screen) => self.overlay = Some(Overlay::Handover(Box::new(screen))),
-                Err(problem) => route.show(Err(problem)),
-            },
+            Some(route::Event::Handover(visit)) => {
+                match handover::Handover::open(station, &visit) {
+                    Ok(screen) => self.overlay = Some(Overlay::Handover(Box::new(screen))),
+                    Err(problem) => route.show(Err(problem)),
+                }
+            }
             Some(route::Event::Enrol(visit)) => {
                 let idle = match &self.screen {
                     Screen::Wizard(wizard) => wizard.is_idle(),
@@ -780,7 +783,10 @@ impl App {
             items.push(small("ui-card-status", Message::ShowCardStatus));
         }
         if self.signed_in.is_some()
-            && self.station.as_ref().is_some_and(|(s, _)| s.team().is_some())
+            && self
+                .station
+                .as_ref()
+                .is_some_and(|(s, _)| s.team().is_some())
             && !matches!(self.overlay, Some(Overlay::Route | Overlay::Handover(_)))
         {
             items.push(small("ui-route", Message::ShowRoute));

@@ -135,7 +135,11 @@ impl Handover {
                 if let Some(checks) = self.checks.as_ref().filter(|c| c.matched()) {
                     let mut record = checks.record(self.card(), Some(&self.visit.id), None);
                     record.location = location;
-                    self.done = Some(station.record_handover(operator, record, false).map_err(|e| e.text()));
+                    self.done = Some(
+                        station
+                            .record_handover(operator, record, false)
+                            .map_err(|e| e.text()),
+                    );
                 }
             }
             Message::OpenFallback => {
@@ -194,7 +198,12 @@ impl Handover {
             .collect()
     }
 
-    fn approve(&mut self, station: &Station, operator: &str, location: Option<crate::field::Location>) {
+    fn approve(
+        &mut self,
+        station: &Station,
+        operator: &str,
+        location: Option<crate::field::Location>,
+    ) {
         let Some(form) = &mut self.fallback else {
             return;
         };
@@ -285,7 +294,11 @@ impl Handover {
         page(items)
     }
 
-    fn checks_view<'a>(&'a self, i18n: &I18n, checks: &'a FingerChecks) -> Vec<Element<'a, Message>> {
+    fn checks_view<'a>(
+        &'a self,
+        i18n: &I18n,
+        checks: &'a FingerChecks,
+    ) -> Vec<Element<'a, Message>> {
         let mut items = Vec::new();
         if !checks.matched() && !checks.exhausted() {
             let fingers: Vec<Element<'a, Message>> = checks
@@ -339,8 +352,10 @@ impl Handover {
             None => {}
         }
         for (n, check) in checks.checks().iter().enumerate() {
-            let finger = Finger::from_position(check.finger)
-                .map_or_else(|| check.finger.to_string(), |f| i18n.tr(&format!("finger-{}", f.key())));
+            let finger = Finger::from_position(check.finger).map_or_else(
+                || check.finger.to_string(),
+                |f| i18n.tr(&format!("finger-{}", f.key())),
+            );
             let line = Text::new(if check.matched {
                 "ui-handover-check-match"
             } else {
@@ -374,7 +389,11 @@ impl Handover {
         items
     }
 
-    fn fallback_view<'a>(&'a self, i18n: &I18n, form: &'a FallbackForm) -> Vec<Element<'a, Message>> {
+    fn fallback_view<'a>(
+        &'a self,
+        i18n: &I18n,
+        form: &'a FallbackForm,
+    ) -> Vec<Element<'a, Message>> {
         let mut items = vec![
             widget::heading(i18n, i18n.tr("ui-handover-fallback-title")),
             widget::line(i18n, i18n.tr("ui-handover-fallback-help")),

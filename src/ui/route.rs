@@ -113,9 +113,8 @@ impl Route {
             Message::Fetch => {}
             Message::Fetched(result) => {
                 self.fetching = false;
-                self.notice = Some(result.map(|n| {
-                    Text::new("ui-route-fetched").arg("count", n.to_string())
-                }));
+                self.notice =
+                    Some(result.map(|n| Text::new("ui-route-fetched").arg("count", n.to_string())));
                 self.reload(station);
             }
             Message::AllDays(all) => self.all_days = all,
@@ -155,9 +154,8 @@ impl Route {
                     self.notice = None;
                 }
                 Err(detail) => {
-                    self.notice = Some(Err(
-                        Text::new("ui-route-bad-location").arg("detail", detail)
-                    ));
+                    self.notice =
+                        Some(Err(Text::new("ui-route-bad-location").arg("detail", detail)));
                 }
             },
             Message::TakeGpsFix if !self.locating => {
@@ -206,12 +204,10 @@ impl Route {
     }
 
     pub fn view(&self, i18n: &I18n, team: &str) -> Element<'_, Message> {
-        let mut items: Vec<Element<'_, Message>> = vec![
-            widget::heading(
-                i18n,
-                i18n.text(&Text::new("ui-route-title").arg("team", team.to_owned())),
-            ),
-        ];
+        let mut items: Vec<Element<'_, Message>> = vec![widget::heading(
+            i18n,
+            i18n.text(&Text::new("ui-route-title").arg("team", team.to_owned())),
+        )];
         let fetch = button(text(i18n.tr(if self.fetching {
             "ui-route-fetching"
         } else {
@@ -300,13 +296,14 @@ impl Route {
         .padding([8, 16])
         .style(button::secondary)
         .on_press_maybe((!self.locating).then_some(Message::TakeGpsFix));
-        let typed = iced::widget::text_input(&i18n.tr("ui-route-location-hint"), &self.location_input)
-            .id("route-location")
-            .on_input(Message::LocationInput)
-            .on_submit(Message::UseTypedLocation)
-            .padding(8)
-            .width(Length::Fixed(260.0))
-            .align_x(widget::start(i18n));
+        let typed =
+            iced::widget::text_input(&i18n.tr("ui-route-location-hint"), &self.location_input)
+                .id("route-location")
+                .on_input(Message::LocationInput)
+                .on_submit(Message::UseTypedLocation)
+                .padding(8)
+                .width(Length::Fixed(260.0))
+                .align_x(widget::start(i18n));
         let use_typed = button(text(i18n.tr("ui-route-use-location")))
             .padding([8, 16])
             .style(button::secondary)
@@ -322,7 +319,12 @@ impl Route {
         .into()
     }
 
-    fn visit_view<'a>(&'a self, i18n: &I18n, visit: &'a Visit, today: JalaliDate) -> Element<'a, Message> {
+    fn visit_view<'a>(
+        &'a self,
+        i18n: &I18n,
+        visit: &'a Visit,
+        today: JalaliDate,
+    ) -> Element<'a, Message> {
         let kind = match visit.kind {
             VisitKind::Enrolment => "ui-route-kind-enrolment",
             VisitKind::Handover => "ui-route-kind-handover",
@@ -410,8 +412,7 @@ impl Route {
                     ],
                 ),
             ));
-            if let Some((_, typed)) = self.rescheduling.as_ref().filter(|(id, _)| *id == visit.id)
-            {
+            if let Some((_, typed)) = self.rescheduling.as_ref().filter(|(id, _)| *id == visit.id) {
                 let day = iced::widget::text_input(&i18n.tr("ui-route-new-day"), typed)
                     .id("route-new-day")
                     .on_input(Message::RescheduleDay)

@@ -83,7 +83,11 @@ fn handover_visit(id: &str, order: u32, card: &str, name: &str) -> Visit {
 fn all_acknowledged(h: &Harness) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while h.outbox().iter().any(|e| e.status != "acknowledged") {
-        assert!(Instant::now() < deadline, "not acknowledged: {:?}", h.outbox());
+        assert!(
+            Instant::now() < deadline,
+            "not acknowledged: {:?}",
+            h.outbox()
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -102,7 +106,11 @@ fn check_finger(h: &mut Harness) {
         let checks = handover_screen(h).checks.as_ref().expect("templates");
         !checks.capturing()
     });
-    let status = &handover_screen(h).checks.as_ref().expect("templates").status;
+    let status = &handover_screen(h)
+        .checks
+        .as_ref()
+        .expect("templates")
+        .status;
     assert!(matches!(status, CheckStatus::Compared(_)), "{status:?}");
 }
 
@@ -162,7 +170,13 @@ fn a_card_goes_to_its_holder_on_a_match_and_to_somebody_else_only_with_a_supervi
     h.click(&h.tr("ui-route-handover"));
     assert_eq!(handover_screen(&h).visit.id, "H1");
     check_finger(&mut h);
-    assert!(handover_screen(&h).checks.as_ref().expect("templates").matched());
+    assert!(
+        handover_screen(&h)
+            .checks
+            .as_ref()
+            .expect("templates")
+            .matched()
+    );
     h.click(&h.tr("ui-handover-hand-over"));
     assert!(h.sees(&h.tr("ui-handover-recorded")));
     h.click(&h.tr("ui-handover-close"));
@@ -185,7 +199,11 @@ fn a_card_goes_to_its_holder_on_a_match_and_to_somebody_else_only_with_a_supervi
         check_finger(&mut h);
     }
     let checks = handover_screen(&h).checks.as_ref().expect("templates");
-    assert!(checks.exhausted() && !checks.matched(), "{:?}", checks.checks());
+    assert!(
+        checks.exhausted() && !checks.matched(),
+        "{:?}",
+        checks.checks()
+    );
     assert!(h.sees(&h.tr("ui-handover-exhausted")));
     assert!(
         !h.sees(&h.tr("ui-handover-hand-over")),
@@ -198,7 +216,10 @@ fn a_card_goes_to_its_holder_on_a_match_and_to_somebody_else_only_with_a_supervi
     h.type_into("supervisor-username", "sara");
     h.type_into("supervisor-password", "wrong password");
     h.click(&h.tr("ui-handover-approve"));
-    assert!(!h.sees(&h.tr("ui-handover-recorded")), "a wrong password approves nothing");
+    assert!(
+        !h.sees(&h.tr("ui-handover-recorded")),
+        "a wrong password approves nothing"
+    );
     h.type_into("supervisor-password", PASSWORD);
     h.click(&h.tr("ui-handover-approve"));
     assert!(h.sees(&h.tr("ui-handover-recorded")));
@@ -207,7 +228,10 @@ fn a_card_goes_to_its_holder_on_a_match_and_to_somebody_else_only_with_a_supervi
         panic!("not a handover: {record:?}");
     };
     assert!(!handover.verified());
-    assert_eq!(handover.checks.len(), pishkhan::field::handover::MAX_ATTEMPTS);
+    assert_eq!(
+        handover.checks.len(),
+        pishkhan::field::handover::MAX_ATTEMPTS
+    );
     let fallback = handover.fallback.as_ref().expect("a fallback");
     assert_eq!(fallback.reason, FallbackReason::NoMatch);
     assert_eq!(fallback.supervisor, "sara");

@@ -395,13 +395,12 @@ impl Server {
                     // The applicant is a synthetic person; the module's
                     // seed picks the capture, and each placing of the same
                     // finger again another one.
-                    let grey = SyntheticFinger::new(knobs.applicant, finger)
-                        .capture_in(
-                            self.seed.wrapping_add(self.placed[index]),
-                            proto::IMAGE_WIDTH,
-                            proto::IMAGE_HEIGHT,
-                            condition,
-                        );
+                    let grey = SyntheticFinger::new(knobs.applicant, finger).capture_in(
+                        self.seed.wrapping_add(self.placed[index]),
+                        proto::IMAGE_WIDTH,
+                        proto::IMAGE_HEIGHT,
+                        condition,
+                    );
                     self.image = Some(proto::pack_4bit(&grey));
                     self.image_poor = condition == Condition::Poor;
                     self.shared.images_taken.fetch_add(1, Ordering::SeqCst);
