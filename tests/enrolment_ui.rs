@@ -60,6 +60,9 @@ mod card_status;
 #[path = "enrolment_ui/provision.rs"]
 mod provision;
 
+#[path = "enrolment_ui/accommodations.rs"]
+mod accommodations;
+
 struct Harness {
     app: App,
     station: Arc<Station>,
@@ -218,6 +221,27 @@ impl Harness {
         let mut ui = Simulator::with_size(
             pishkhan::ui::settings(),
             Size::new(1280.0, height),
+            self.app.view(),
+        );
+        let snapshot = ui.snapshot(&theme).expect("render");
+        for old in std::fs::read_dir(&out).expect("docs/screens").flatten() {
+            if old.file_name().to_string_lossy().starts_with(name) {
+                std::fs::remove_file(old.path()).expect("remove the old screen");
+            }
+        }
+        assert!(snapshot.matches_image(out.join(name)).expect("written"));
+    }
+
+    /// [`Harness::screen`] as the window draws it at the application's
+    /// scale factor (high contrast draws everything larger): the same
+    /// 1280 pixels wide hold fewer logical pixels.
+    fn screen_scaled(&self, name: &str, height: f32) {
+        let scale = self.app.scale_factor();
+        let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/screens");
+        let theme = self.app.theme();
+        let mut ui = Simulator::with_size(
+            pishkhan::ui::settings(),
+            Size::new(1280.0 / scale, height / scale),
             self.app.view(),
         );
         let snapshot = ui.snapshot(&theme).expect("render");

@@ -728,3 +728,19 @@ err-field-packet-used = This enrolment already belongs to visit { $visit }.
 err-visits-offline = The authority cannot be reached; the visit list on this station is used meanwhile.
 err-visits-refused = The authority refused to give the visit list (HTTP { $status }): is the station registered for this team's office?
 err-visits-bad-reply = The authority's visit list could not be read: { $detail }
+
+# Accommodations in capture (mobile teams, applicants with mobility disabilities)
+accommodations-title = Accommodations (one click each; recorded in the packet)
+ui-accommodations = Accommodations
+accommodation-seated = Seated portrait
+accommodation-lying = Lying portrait
+accommodation-carer = Carer present
+accommodation-fingers = Fingers cannot be placed
+accommodation-no-signature = Signature not possible
+portrait-override-prefilled = Filled in from the accommodations: check it, then ask the supervisor to approve. The failed checks, the reason, the posture and the approving supervisor go into the enrolment packet.
+ui-unplaceable-title = Fingers that cannot be placed: pick them, then declare one exception for all of them.
+ui-unplaceable-declare = Declare an exception for the chosen fingers
+ui-unplaceable-reason = Cannot be placed on the scanner (mobility disability)
+ui-high-contrast = High contrast
+ui-normal-contrast = Normal contrast
+err-display-save = The display setting could not be saved: { $detail }

@@ -728,3 +728,19 @@ err-field-packet-used = این ثبت‌نام پیش‌تر به بازدید {
 err-visits-offline = دسترسی به سازمان ممکن نیست؛ تا آن زمان فهرست بازدیدهای روی این ایستگاه به کار می‌رود.
 err-visits-refused = سازمان فهرست بازدیدها را نداد (HTTP { $status }): آیا ایستگاه برای دفتر این تیم ثبت شده است؟
 err-visits-bad-reply = فهرست بازدیدهای سازمان خوانده نشد: { $detail }
+
+# ملاحظات دسترس‌پذیری در ثبت (تیم‌های سیار، متقاضیان دارای معلولیت حرکتی)
+accommodations-title = ملاحظات ویژه (هر کدام با یک کلیک؛ در بسته ثبت می‌شود)
+ui-accommodations = ملاحظات ویژه
+accommodation-seated = عکس در حالت نشسته
+accommodation-lying = عکس در حالت درازکش
+accommodation-carer = همراه حاضر است
+accommodation-fingers = انگشت‌ها روی اسکنر قرار نمی‌گیرند
+accommodation-no-signature = امضا ممکن نیست
+portrait-override-prefilled = از روی ملاحظات ویژه پر شده است: بررسی کنید و سپس تأیید سرپرست را بخواهید. شرایط برقرارنشده، دلیل، وضعیت بدن و سرپرست تأییدکننده در بستهٔ ثبت‌نام می‌آید.
+ui-unplaceable-title = انگشت‌هایی که روی اسکنر قرار نمی‌گیرند: آن‌ها را برگزینید و سپس برای همه یک استثنا ثبت کنید.
+ui-unplaceable-declare = ثبت استثنا برای انگشت‌های برگزیده
+ui-unplaceable-reason = قرار دادن روی اسکنر ممکن نیست (معلولیت حرکتی)
+ui-high-contrast = کنتراست بالا
+ui-normal-contrast = کنتراست عادی
+err-display-save = تنظیم نمایش ذخیره نشد: { $detail }

@@ -82,6 +82,9 @@ pub enum Message {
     /// Periodic refresh of the queue and the link state.
     Refresh,
     ToggleLanguage,
+    /// High contrast and larger targets on or off (kept in the
+    /// configuration).
+    ToggleContrast,
     SignOut,
     /// Periodic poll of devices while a step shows live device output.
     Tick,
@@ -113,6 +116,10 @@ pub struct App {
     pub signed_in: Option<Account>,
     /// The last keyboard, mouse or touch input.
     last_input: std::time::Instant,
+    /// High contrast with larger text and targets (`[display]`).
+    pub high_contrast: bool,
+    /// Why the display setting could not be written.
+    display_problem: Option<Text>,
 }
 
 impl App {
@@ -130,6 +137,8 @@ impl App {
                 reprint: reprint::Reprint::default(),
                 signed_in: None,
                 last_input: std::time::Instant::now(),
+                high_contrast: false,
+                display_problem: None,
             },
             Ok((station, devices)) => {
                 let i18n = I18n::new(start.lang.unwrap_or(station.config.language));
@@ -147,6 +156,7 @@ impl App {
                     (None, Ok(true)) => Screen::SignIn(sign_in::SignIn::default()),
                     (None, Err(e)) => Screen::NotConfigured(e.to_string()),
                 };
+                let high_contrast = station.config.display.high_contrast;
                 let mut app = Self {
                     i18n,
                     station: Some((station, devices)),
@@ -159,6 +169,8 @@ impl App {
                     reprint: reprint::Reprint::default(),
                     signed_in: None,
                     last_input: std::time::Instant::now(),
+                    high_contrast,
+                    display_problem: None,
                 };
                 app.refresh_queue();
                 app
@@ -171,7 +183,53 @@ impl App {
     }
 
     pub fn theme(&self) -> Theme {
-        Theme::Light
+        widget::theme(self.high_contrast)
+    }
+
+    /// Larger text and touch targets in high contrast.
+    pub fn scale_factor(&self) -> f32 {
+        widget::scale_factor(self.high_contrast)
+    }
+
+    /// Switches high contrast and writes it to `[display] high_contrast`
+    /// (audited as a settings change by whoever is at the station), so the
+    /// kit starts in it next time.
+    fn toggle_contrast(&mut self) {
+        self.high_contrast = !self.high_contrast;
+        let Some((station, _)) = &self.station else {
+            return;
+        };
+        let actor = match (&self.signed_in, &self.screen) {
+            (Some(account), _) => account.username.clone(),
+            (None, Screen::Wizard(wizard)) => wizard.session.operator.clone(),
+            _ => "station".to_owned(),
+        };
+        let saved = crate::config::edit::ConfigFile::open(&station.data_dir)
+            .map_err(|e| e.to_string())
+            .and_then(|mut file| {
+                file.set("display.high_contrast", self.high_contrast);
+                let entries: Vec<crate::station::AuditEntry> = file
+                    .changes()
+                    .iter()
+                    .map(|c| crate::station::AuditEntry {
+                        actor: actor.clone(),
+                        action: crate::settings::ACTION.to_owned(),
+                        subject: Some(c.key.clone()),
+                        detail: Some(c.detail()),
+                    })
+                    .collect();
+                station
+                    .save_config(&file, &entries)
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            });
+        self.display_problem = match saved {
+            Ok(()) => None,
+            Err(e) => {
+                tracing::error!("saving the display setting failed: {e}");
+                Some(Text::new("err-display-save").arg("detail", e))
+            }
+        };
     }
 
     /// The queue screen is open.
@@ -317,6 +375,7 @@ impl App {
             Message::ToggleLanguage => {
                 self.i18n.set_lang(self.i18n.lang().other());
             }
+            Message::ToggleContrast => self.toggle_contrast(),
             Message::SignOut => self.sign_out(None),
             // --- provisioning and settings (branch `provision`) ---
             Message::Provision(message) => {
@@ -670,6 +729,26 @@ impl App {
             items.push(text(wizard.operator_name().to_owned()).size(14).into());
             items.push(small("ui-sign-out", Message::SignOut));
         }
+        if let Some(problem) = &self.display_problem {
+            items.push(text(i18n.text(problem)).size(14).style(text::danger).into());
+        }
+        items.push(
+            button(
+                text(i18n.tr(if self.high_contrast {
+                    "ui-normal-contrast"
+                } else {
+                    "ui-high-contrast"
+                }))
+                .size(14),
+            )
+            .style(if self.high_contrast {
+                button::primary
+            } else {
+                button::secondary
+            })
+            .on_press(Message::ToggleContrast)
+            .into(),
+        );
         items.push(
             button(text(i18n.tr("ui-other-language")).size(14))
                 .style(button::secondary)
