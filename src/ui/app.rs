@@ -680,31 +680,39 @@ impl App {
 
     fn top_bar(&self) -> Element<'_, Message> {
         let i18n = &self.i18n;
-        let mut items: Vec<Element<'_, Message>> =
-            vec![text(i18n.tr("ui-app-title")).size(22).into()];
+        // The title takes what the buttons leave and wraps there (a narrow
+        // window, the larger high-contrast scale), and the demo badge
+        // wraps at a fixed width: the buttons never leave the screen.
+        let mut items: Vec<Element<'_, Message>> = vec![
+            container(text(i18n.tr("ui-app-title")).size(22))
+                .width(Length::Fill)
+                .align_x(widget::start(i18n))
+                .into(),
+        ];
         if self.station.as_ref().is_some_and(|(s, _)| s.demo) {
             items.push(
                 container(text(i18n.tr("ui-demo-badge")).size(14))
                     .padding([2, 10])
+                    .max_width(260)
                     .style(container::danger)
                     .into(),
             );
         }
-        items.push(iced::widget::space().width(Length::Fill).into());
         let small = |id: &str, message: Message| -> Element<'_, Message> {
             button(text(i18n.tr(id)).size(14))
                 .style(button::secondary)
                 .on_press(message)
                 .into()
         };
+        let mut nav: Vec<Element<'_, Message>> = Vec::new();
         if self.station.is_some() && !self.showing_queue() {
-            items.push(small("ui-queue", Message::ShowQueue));
+            nav.push(small("ui-queue", Message::ShowQueue));
         }
         if self.signed_in.is_some() && !matches!(self.overlay, Some(Overlay::Dashboard(_))) {
-            items.push(small("ui-dashboard", Message::ShowDashboard));
+            nav.push(small("ui-dashboard", Message::ShowDashboard));
         }
         if self.signed_in.is_some() && !matches!(self.overlay, Some(Overlay::CardStatus(_))) {
-            items.push(small("ui-card-status", Message::ShowCardStatus));
+            nav.push(small("ui-card-status", Message::ShowCardStatus));
         }
         if self
             .signed_in
@@ -712,7 +720,7 @@ impl App {
             .is_some_and(|a| a.role == Role::Supervisor)
             && !matches!(self.overlay, Some(Overlay::Accounts(_)))
         {
-            items.push(small("ui-accounts", Message::ShowAccounts));
+            nav.push(small("ui-accounts", Message::ShowAccounts));
         }
         if self
             .signed_in
@@ -720,14 +728,14 @@ impl App {
             .is_some_and(|a| a.role == Role::Supervisor)
             && !matches!(self.overlay, Some(Overlay::Settings(_)))
         {
-            items.push(small("ui-settings", Message::ShowSettings));
+            nav.push(small("ui-settings", Message::ShowSettings));
         }
         if let Some(account) = &self.signed_in {
-            items.push(text(account.full_name.clone()).size(14).into());
-            items.push(small("ui-sign-out", Message::SignOut));
+            nav.push(text(account.full_name.clone()).size(14).into());
+            nav.push(small("ui-sign-out", Message::SignOut));
         } else if let Screen::Wizard(wizard) = &self.screen {
-            items.push(text(wizard.operator_name().to_owned()).size(14).into());
-            items.push(small("ui-sign-out", Message::SignOut));
+            nav.push(text(wizard.operator_name().to_owned()).size(14).into());
+            nav.push(small("ui-sign-out", Message::SignOut));
         }
         if let Some(problem) = &self.display_problem {
             items.push(text(i18n.text(problem)).size(14).style(text::danger).into());
@@ -755,7 +763,21 @@ impl App {
                 .on_press(Message::ToggleLanguage)
                 .into(),
         );
-        container(row(i18n, items))
+        // At the larger high-contrast scale the buttons do not fit one
+        // line beside the title: they get a line of their own.
+        let bar: Element<'_, Message> = if self.high_contrast {
+            column![
+                row(i18n, items),
+                widget::aligned(i18n, row(i18n, nav).spacing(8)),
+            ]
+            .spacing(6)
+            .into()
+        } else {
+            let at = items.len() - 2 - usize::from(self.display_problem.is_some());
+            items.splice(at..at, nav);
+            row(i18n, items).into()
+        };
+        container(bar)
             .padding([8, 16])
             .width(Length::Fill)
             .style(container::rounded_box)

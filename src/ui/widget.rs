@@ -35,15 +35,17 @@ pub fn theme(high_contrast: bool) -> Theme {
     if high_contrast {
         Theme::custom_with_fn("Pishkhan high contrast", HIGH_CONTRAST, |palette| {
             let mut extended = iced::theme::palette::Extended::generate(palette);
-            // iced's generated secondary (grey buttons) falls short of AA
-            // with white text: darker greys, white text.
+            // iced's generated secondary falls short of AA. Its base is
+            // both the grey buttons' colour (white text on it) and the
+            // colour of secondary text on black: #757575 meets 4.5:1 both
+            // ways. Hover and pressed are darker (white text only).
             let grey = |v: u8| iced::theme::palette::Pair {
                 color: Color::from_rgb8(v, v, v),
                 text: Color::WHITE,
             };
-            extended.secondary.weak = grey(0x2A);
-            extended.secondary.base = grey(0x40);
-            extended.secondary.strong = grey(0x55);
+            extended.secondary.base = grey(0x75);
+            extended.secondary.weak = grey(0x60);
+            extended.secondary.strong = grey(0x50);
             extended
         })
     } else {
@@ -296,6 +298,7 @@ mod tests {
             ("success", HIGH_CONTRAST.success),
             ("warning", HIGH_CONTRAST.warning),
             ("danger", HIGH_CONTRAST.danger),
+            ("secondary", palette.secondary.base.color),
         ] {
             let ratio = colour.relative_contrast(background);
             assert!(ratio >= AA, "{name} on black: {ratio:.2}");
