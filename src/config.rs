@@ -34,6 +34,18 @@ pub struct Config {
     pub upload: UploadConfig,
     pub accounts: AccountsConfig,
     pub fees: FeesConfig,
+    pub display: DisplayConfig,
+}
+
+/// How the window looks (`[display]`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DisplayConfig {
+    /// High contrast (light text on black, yellow actions) with larger
+    /// text and touch targets: small laptop screens in poor light. The
+    /// top bar's button switches it and writes it here, so a kit stays
+    /// in it.
+    pub high_contrast: bool,
 }
 
 /// The fee schedule (`[fees]`), in rials; empty: no fees are recorded.
@@ -587,6 +599,12 @@ min_password_length = 8
 # city_class = 1
 # completion_rials = [3000000, 2500000, 2000000]
 # delivery_rials = 500000
+
+[display]
+# High contrast (light text on black, yellow buttons) with larger text and
+# touch targets, for small screens in poor light; the top bar's "High
+# contrast" button switches it and writes it here.
+high_contrast = false
 "#;
 
 impl Config {
@@ -771,8 +789,10 @@ fn strip_unknown(value: toml::Value, unknown: &mut Vec<String>) -> toml::Value {
                 "upload",
                 "accounts",
                 "fees",
+                "display",
             ],
         ),
+        ("display", &["high_contrast"]),
         (
             "fees",
             &["city_class", "completion_rials", "delivery_rials"],
@@ -965,6 +985,18 @@ mod tests {
         assert_eq!(
             config.enrolment.leap_day_birthday,
             crate::enrolment::jalali::LeapDayBirthday::Esfand29
+        );
+    }
+
+    #[test]
+    fn the_display_section_is_read() {
+        let (config, unknown) = Config::parse("[display]\nhigh_contrast = true\n").expect("parses");
+        assert!(unknown.is_empty(), "{unknown:?}");
+        assert!(config.display.high_contrast);
+        let (_, unknown) = Config::parse("[display]\nhigh_contrats = true\n").expect("parses");
+        assert_eq!(
+            unknown,
+            vec!["unknown setting ignored: display.high_contrats".to_owned()]
         );
     }
 }

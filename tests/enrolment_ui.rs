@@ -63,6 +63,8 @@ mod provision;
 /// A mobile team's route and card handover.
 #[path = "enrolment_ui/handover.rs"]
 mod handover;
+#[path = "enrolment_ui/accommodations.rs"]
+mod accommodations;
 
 struct Harness {
     app: App,
@@ -222,6 +224,27 @@ impl Harness {
         let mut ui = Simulator::with_size(
             pishkhan::ui::settings(),
             Size::new(1280.0, height),
+            self.app.view(),
+        );
+        let snapshot = ui.snapshot(&theme).expect("render");
+        for old in std::fs::read_dir(&out).expect("docs/screens").flatten() {
+            if old.file_name().to_string_lossy().starts_with(name) {
+                std::fs::remove_file(old.path()).expect("remove the old screen");
+            }
+        }
+        assert!(snapshot.matches_image(out.join(name)).expect("written"));
+    }
+
+    /// [`Harness::screen`] as the window draws it at the application's
+    /// scale factor (high contrast draws everything larger): the same
+    /// 1280 pixels wide hold fewer logical pixels.
+    fn screen_scaled(&self, name: &str, height: f32) {
+        let scale = self.app.scale_factor();
+        let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/screens");
+        let theme = self.app.theme();
+        let mut ui = Simulator::with_size(
+            pishkhan::ui::settings(),
+            Size::new(1280.0 / scale, height / scale),
             self.app.view(),
         );
         let snapshot = ui.snapshot(&theme).expect("render");

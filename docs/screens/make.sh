@@ -63,6 +63,9 @@ done
 cargo test --quiet --test enrolment_ui -- --ignored write_exception_form_screens
 cargo test --quiet --test enrolment_ui -- --ignored write_applicant_screens
 cargo test --quiet --test enrolment_ui -- --ignored write_portrait_screens
+# The accommodations strip on the portrait step and a screen in high
+# contrast (drawn at the window's larger scale).
+cargo test --quiet --test enrolment_ui -- --ignored write_accommodation_screens
 # The applicant's receipt (Persian and English on one A5 page), rendered by
 # the receipt crate itself: docs/screens/receipt-fa-en.png
 cargo test --quiet -p pishkhan-receipt --test render -- --ignored write_receipt_screen

@@ -110,6 +110,10 @@ struct Doc {
     exceptions: Vec<ExceptionMeta>,
     slaps: Vec<SlapMeta>,
     scanner: Option<String>,
+    /// The accommodations chosen (drafts written before they existed
+    /// have none).
+    #[serde(default, skip_serializing_if = "super::Accommodations::is_empty")]
+    accommodations: super::Accommodations,
 }
 
 fn impression_of(position: u8) -> Option<Impression> {
@@ -222,6 +226,7 @@ pub fn to_bytes(session: &Session, step: Step) -> Result<Vec<u8>, DraftError> {
         exceptions,
         slaps,
         scanner: session.scanner.clone(),
+        accommodations: session.accommodations.clone(),
     };
     let json = serde_json::to_vec(&doc)?;
     let entries = std::iter::once(("draft.json", json.as_slice()))
@@ -279,6 +284,7 @@ pub fn from_bytes(bytes: &[u8]) -> Result<Restored, DraftError> {
     session.documents = doc.documents;
     session.check_in = doc.check_in;
     session.scanner = doc.scanner;
+    session.accommodations = doc.accommodations;
     if let Some(meta) = doc.portrait {
         session.portrait = Some(Portrait {
             jpeg: take("portrait.jpg".into())?,
@@ -364,4 +370,56 @@ pub fn from_bytes(bytes: &[u8]) -> Result<Restored, DraftError> {
         });
     }
     Ok(Restored { session, step })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::enrolment::{Accommodation, Accommodations};
+
+    /// The description of a draft, as JSON.
+    fn description(bytes: &[u8]) -> serde_json::Value {
+        let files = crate::archive::read(bytes).expect("a tar");
+        serde_json::from_slice(&files["draft.json"]).expect("json")
+    }
+
+    /// A draft with `doc` as its description and no images.
+    fn draft_with(doc: &serde_json::Value) -> Vec<u8> {
+        let json = serde_json::to_vec(doc).expect("json");
+        crate::archive::write([("draft.json", json.as_slice())]).expect("tar")
+    }
+
+    #[test]
+    fn accommodations_round_trip_through_a_draft() {
+        let mut session = Session::new("op", false);
+        session.accommodations = [Accommodation::SeatedPortrait, Accommodation::Carer]
+            .into_iter()
+            .collect();
+        let bytes = to_bytes(&session, Step::Documents).expect("written");
+        assert_eq!(
+            description(&bytes)["accommodations"],
+            serde_json::json!(["seated-portrait", "carer"])
+        );
+        let restored = from_bytes(&bytes).expect("read back");
+        assert_eq!(restored.session.accommodations, session.accommodations);
+        assert_eq!(restored.step, Step::Documents);
+    }
+
+    #[test]
+    fn a_draft_without_accommodations_still_reads() {
+        let session = Session::new("op", false);
+        let bytes = to_bytes(&session, Step::Applicant).expect("written");
+        let mut doc = description(&bytes);
+        assert!(
+            doc.get("accommodations").is_none(),
+            "none chosen: the key is left out, as older versions wrote it"
+        );
+        // A draft of an older version: exactly the keys it wrote.
+        doc.as_object_mut()
+            .expect("object")
+            .remove("accommodations");
+        let restored = from_bytes(&draft_with(&doc)).expect("an old draft reads");
+        assert_eq!(restored.session.accommodations, Accommodations::default());
+        assert_eq!(restored.session.id, session.id);
+    }
 }

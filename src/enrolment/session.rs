@@ -127,6 +127,9 @@ pub struct Session {
     /// The fees charged and the payment's reference, recorded at review
     /// (none when the station has no fee schedule).
     pub payment: Option<super::fees::Payment>,
+    /// Seated or lying portrait, a carer, fingers that cannot be placed,
+    /// no signature: chosen by the operator, recorded in the manifest.
+    pub accommodations: super::Accommodations,
 }
 
 impl Session {
@@ -146,6 +149,7 @@ impl Session {
             slaps: Vec::new(),
             scanner: None,
             payment: None,
+            accommodations: super::Accommodations::default(),
         }
     }
 

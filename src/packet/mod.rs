@@ -93,6 +93,15 @@ pub struct Manifest {
     /// fee schedule.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment: Option<crate::enrolment::fees::Payment>,
+    /// The accommodations the operator chose (seated or lying portrait, a
+    /// carer present, fingers that cannot be placed, signature not
+    /// possible). Absent when none was chosen, and in packets sealed
+    /// before accommodations existed.
+    #[serde(
+        default,
+        skip_serializing_if = "crate::enrolment::Accommodations::is_empty"
+    )]
+    pub accommodations: crate::enrolment::Accommodations,
 }
 
 /// A file in the archive.
@@ -492,6 +501,7 @@ pub fn seal(
         document_photo,
         audit: sealer.audit.to_vec(),
         payment: session.payment.clone(),
+        accommodations: session.accommodations.clone(),
     };
     let manifest_json = serde_json::to_vec_pretty(&manifest)?;
     let manifest_sig = sealer

@@ -86,6 +86,9 @@ pub enum Message {
     /// Periodic refresh of the queue and the link state.
     Refresh,
     ToggleLanguage,
+    /// High contrast and larger targets on or off (kept in the
+    /// configuration).
+    ToggleContrast,
     SignOut,
     /// Periodic poll of devices while a step shows live device output.
     Tick,
@@ -122,6 +125,10 @@ pub struct App {
     /// A mobile team's route screen, kept while the window is open (with
     /// the team's last location).
     pub route: Option<route::Route>,
+    /// High contrast with larger text and targets (`[display]`).
+    pub high_contrast: bool,
+    /// Why the display setting could not be written.
+    display_problem: Option<Text>,
 }
 
 impl App {
@@ -140,6 +147,8 @@ impl App {
                 signed_in: None,
                 last_input: std::time::Instant::now(),
                 route: None,
+                high_contrast: false,
+                display_problem: None,
             },
             Ok((station, devices)) => {
                 let i18n = I18n::new(start.lang.unwrap_or(station.config.language));
@@ -157,6 +166,7 @@ impl App {
                     (None, Ok(true)) => Screen::SignIn(sign_in::SignIn::default()),
                     (None, Err(e)) => Screen::NotConfigured(e.to_string()),
                 };
+                let high_contrast = station.config.display.high_contrast;
                 let mut app = Self {
                     i18n,
                     station: Some((station, devices)),
@@ -170,6 +180,8 @@ impl App {
                     signed_in: None,
                     last_input: std::time::Instant::now(),
                     route: None,
+                    high_contrast,
+                    display_problem: None,
                 };
                 app.refresh_queue();
                 app
@@ -182,7 +194,53 @@ impl App {
     }
 
     pub fn theme(&self) -> Theme {
-        Theme::Light
+        widget::theme(self.high_contrast)
+    }
+
+    /// Larger text and touch targets in high contrast.
+    pub fn scale_factor(&self) -> f32 {
+        widget::scale_factor(self.high_contrast)
+    }
+
+    /// Switches high contrast and writes it to `[display] high_contrast`
+    /// (audited as a settings change by whoever is at the station), so the
+    /// kit starts in it next time.
+    fn toggle_contrast(&mut self) {
+        self.high_contrast = !self.high_contrast;
+        let Some((station, _)) = &self.station else {
+            return;
+        };
+        let actor = match (&self.signed_in, &self.screen) {
+            (Some(account), _) => account.username.clone(),
+            (None, Screen::Wizard(wizard)) => wizard.session.operator.clone(),
+            _ => "station".to_owned(),
+        };
+        let saved = crate::config::edit::ConfigFile::open(&station.data_dir)
+            .map_err(|e| e.to_string())
+            .and_then(|mut file| {
+                file.set("display.high_contrast", self.high_contrast);
+                let entries: Vec<crate::station::AuditEntry> = file
+                    .changes()
+                    .iter()
+                    .map(|c| crate::station::AuditEntry {
+                        actor: actor.clone(),
+                        action: crate::settings::ACTION.to_owned(),
+                        subject: Some(c.key.clone()),
+                        detail: Some(c.detail()),
+                    })
+                    .collect();
+                station
+                    .save_config(&file, &entries)
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            });
+        self.display_problem = match saved {
+            Ok(()) => None,
+            Err(e) => {
+                tracing::error!("saving the display setting failed: {e}");
+                Some(Text::new("err-display-save").arg("detail", e))
+            }
+        };
     }
 
     /// The queue screen is open.
@@ -356,6 +414,7 @@ impl App {
             Message::ToggleLanguage => {
                 self.i18n.set_lang(self.i18n.lang().other());
             }
+            Message::ToggleContrast => self.toggle_contrast(),
             Message::SignOut => self.sign_out(None),
             // --- provisioning and settings (branch `provision`) ---
             Message::Provision(message) => {
@@ -756,31 +815,39 @@ impl App {
 
     fn top_bar(&self) -> Element<'_, Message> {
         let i18n = &self.i18n;
-        let mut items: Vec<Element<'_, Message>> =
-            vec![text(i18n.tr("ui-app-title")).size(22).into()];
+        // The title takes what the buttons leave and wraps there (a narrow
+        // window, the larger high-contrast scale), and the demo badge
+        // wraps at a fixed width: the buttons never leave the screen.
+        let mut items: Vec<Element<'_, Message>> = vec![
+            container(text(i18n.tr("ui-app-title")).size(22))
+                .width(Length::Fill)
+                .align_x(widget::start(i18n))
+                .into(),
+        ];
         if self.station.as_ref().is_some_and(|(s, _)| s.demo) {
             items.push(
                 container(text(i18n.tr("ui-demo-badge")).size(14))
                     .padding([2, 10])
+                    .max_width(260)
                     .style(container::danger)
                     .into(),
             );
         }
-        items.push(iced::widget::space().width(Length::Fill).into());
         let small = |id: &str, message: Message| -> Element<'_, Message> {
             button(text(i18n.tr(id)).size(14))
                 .style(button::secondary)
                 .on_press(message)
                 .into()
         };
+        let mut nav: Vec<Element<'_, Message>> = Vec::new();
         if self.station.is_some() && !self.showing_queue() {
-            items.push(small("ui-queue", Message::ShowQueue));
+            nav.push(small("ui-queue", Message::ShowQueue));
         }
         if self.signed_in.is_some() && !matches!(self.overlay, Some(Overlay::Dashboard(_))) {
-            items.push(small("ui-dashboard", Message::ShowDashboard));
+            nav.push(small("ui-dashboard", Message::ShowDashboard));
         }
         if self.signed_in.is_some() && !matches!(self.overlay, Some(Overlay::CardStatus(_))) {
-            items.push(small("ui-card-status", Message::ShowCardStatus));
+            nav.push(small("ui-card-status", Message::ShowCardStatus));
         }
         if self.signed_in.is_some()
             && self
@@ -797,7 +864,7 @@ impl App {
             .is_some_and(|a| a.role == Role::Supervisor)
             && !matches!(self.overlay, Some(Overlay::Accounts(_)))
         {
-            items.push(small("ui-accounts", Message::ShowAccounts));
+            nav.push(small("ui-accounts", Message::ShowAccounts));
         }
         if self
             .signed_in
@@ -805,22 +872,56 @@ impl App {
             .is_some_and(|a| a.role == Role::Supervisor)
             && !matches!(self.overlay, Some(Overlay::Settings(_)))
         {
-            items.push(small("ui-settings", Message::ShowSettings));
+            nav.push(small("ui-settings", Message::ShowSettings));
         }
         if let Some(account) = &self.signed_in {
-            items.push(text(account.full_name.clone()).size(14).into());
-            items.push(small("ui-sign-out", Message::SignOut));
+            nav.push(text(account.full_name.clone()).size(14).into());
+            nav.push(small("ui-sign-out", Message::SignOut));
         } else if let Screen::Wizard(wizard) = &self.screen {
-            items.push(text(wizard.operator_name().to_owned()).size(14).into());
-            items.push(small("ui-sign-out", Message::SignOut));
+            nav.push(text(wizard.operator_name().to_owned()).size(14).into());
+            nav.push(small("ui-sign-out", Message::SignOut));
         }
+        if let Some(problem) = &self.display_problem {
+            items.push(text(i18n.text(problem)).size(14).style(text::danger).into());
+        }
+        items.push(
+            button(
+                text(i18n.tr(if self.high_contrast {
+                    "ui-normal-contrast"
+                } else {
+                    "ui-high-contrast"
+                }))
+                .size(14),
+            )
+            .style(if self.high_contrast {
+                button::primary
+            } else {
+                button::secondary
+            })
+            .on_press(Message::ToggleContrast)
+            .into(),
+        );
         items.push(
             button(text(i18n.tr("ui-other-language")).size(14))
                 .style(button::secondary)
                 .on_press(Message::ToggleLanguage)
                 .into(),
         );
-        container(row(i18n, items))
+        // At the larger high-contrast scale the buttons do not fit one
+        // line beside the title: they get a line of their own.
+        let bar: Element<'_, Message> = if self.high_contrast {
+            column![
+                row(i18n, items),
+                widget::aligned(i18n, row(i18n, nav).spacing(8)),
+            ]
+            .spacing(6)
+            .into()
+        } else {
+            let at = items.len() - 2 - usize::from(self.display_problem.is_some());
+            items.splice(at..at, nav);
+            row(i18n, items).into()
+        };
+        container(bar)
             .padding([8, 16])
             .width(Length::Fill)
             .style(container::rounded_box)

@@ -65,6 +65,7 @@ pub fn run(start: app::Start) -> iced::Result {
         .title(App::title)
         .subscription(App::subscription)
         .theme(App::theme)
+        .scale_factor(App::scale_factor)
         .font(VAZIRMATN)
         .font(VAZIRMATN_BOLD)
         .default_font(FONT)

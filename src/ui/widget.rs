@@ -6,11 +6,61 @@
 //! `Length::Fill` (iced 0.14 then draws it on the wrong side or not at all);
 //! we keep text at its natural width and let a container align it.
 
+use iced::theme::Palette;
 use iced::widget::{Row, column, container, text, text_input};
-use iced::{Alignment, Element, Length, alignment};
+use iced::{Alignment, Color, Element, Length, Theme, alignment};
 
 use crate::i18n::I18n;
 use crate::text::Text;
+
+/// The high-contrast palette: white text on black, yellow actions, and
+/// signal colours light enough for WCAG AA (4.5:1) on black — for small
+/// laptop screens in poor light (`[display] high_contrast`).
+pub const HIGH_CONTRAST: Palette = Palette {
+    background: Color::BLACK,
+    text: Color::WHITE,
+    primary: Color::from_rgb8(0xFF, 0xD6, 0x00),
+    success: Color::from_rgb8(0x4A, 0xDE, 0x80),
+    warning: Color::from_rgb8(0xFF, 0xA7, 0x26),
+    danger: Color::from_rgb8(0xFF, 0x6B, 0x6B),
+};
+
+/// How much larger everything (text, padding, touch targets) is drawn in
+/// high contrast. Applied to the whole window as iced's scale factor, so
+/// every screen grows alike without sizes of its own.
+pub const HIGH_CONTRAST_SCALE: f32 = 1.25;
+
+/// The window's theme.
+pub fn theme(high_contrast: bool) -> Theme {
+    if high_contrast {
+        Theme::custom_with_fn("Pishkhan high contrast", HIGH_CONTRAST, |palette| {
+            let mut extended = iced::theme::palette::Extended::generate(palette);
+            // iced's generated secondary falls short of AA. Its base is
+            // both the grey buttons' colour (white text on it) and the
+            // colour of secondary text on black: #757575 meets 4.5:1 both
+            // ways. Hover and pressed are darker (white text only).
+            let grey = |v: u8| iced::theme::palette::Pair {
+                color: Color::from_rgb8(v, v, v),
+                text: Color::WHITE,
+            };
+            extended.secondary.base = grey(0x75);
+            extended.secondary.weak = grey(0x60);
+            extended.secondary.strong = grey(0x50);
+            extended
+        })
+    } else {
+        Theme::Light
+    }
+}
+
+/// The window's scale factor.
+pub fn scale_factor(high_contrast: bool) -> f32 {
+    if high_contrast {
+        HIGH_CONTRAST_SCALE
+    } else {
+        1.0
+    }
+}
 
 /// A row whose children run right-to-left in Persian.
 pub fn row<'a, M: 'a>(i18n: &I18n, mut children: Vec<Element<'a, M>>) -> Row<'a, M> {
@@ -108,6 +158,31 @@ pub fn choice<'a, M: Clone + 'a>(
         .into()
 }
 
+/// A large on/off button (a touch target): a tick box and its label, the
+/// whole button clickable, highlighted while on.
+pub fn toggle<'a, M: Clone + 'a>(
+    i18n: &I18n,
+    label: String,
+    on: bool,
+    message: M,
+) -> Element<'a, M> {
+    let tick = iced::widget::checkbox(on)
+        .on_toggle({
+            let message = message.clone();
+            move |_| message.clone()
+        })
+        .size(24);
+    iced::widget::button(row(i18n, vec![tick.into(), text(label).size(18).into()]).spacing(10))
+        .padding([12, 18])
+        .style(if on {
+            iced::widget::button::primary
+        } else {
+            iced::widget::button::secondary
+        })
+        .on_press(message)
+        .into()
+}
+
 /// A "label: value" line at the reading start.
 pub fn detail<'a, M: 'a>(i18n: &I18n, label_id: &str, value: String) -> Element<'a, M> {
     aligned(
@@ -200,4 +275,55 @@ fn date_and_hour(i18n: &I18n, local: chrono::NaiveDateTime) -> String {
         i18n.date(date),
         i18n.digits(&local.format("%H:%M").to_string())
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// WCAG 2.1 AA for normal text.
+    const AA: f32 = 4.5;
+
+    #[test]
+    fn the_high_contrast_theme_meets_wcag_aa() {
+        let theme = theme(true);
+        let palette = theme.extended_palette();
+        assert!(palette.is_dark);
+        let background = palette.background.base.color;
+        assert_eq!(background, Color::BLACK);
+        // Text and every signal colour used as text on the background.
+        for (name, colour) in [
+            ("text", palette.background.base.text),
+            ("primary", HIGH_CONTRAST.primary),
+            ("success", HIGH_CONTRAST.success),
+            ("warning", HIGH_CONTRAST.warning),
+            ("danger", HIGH_CONTRAST.danger),
+            ("secondary", palette.secondary.base.color),
+        ] {
+            let ratio = colour.relative_contrast(background);
+            assert!(ratio >= AA, "{name} on black: {ratio:.2}");
+        }
+        // Text on every button and badge colour.
+        for (name, pair) in [
+            ("primary", palette.primary.base),
+            ("primary strong", palette.primary.strong),
+            ("secondary", palette.secondary.base),
+            ("secondary weak", palette.secondary.weak),
+            ("secondary strong", palette.secondary.strong),
+            ("success", palette.success.base),
+            ("warning", palette.warning.base),
+            ("danger", palette.danger.base),
+            ("weak background", palette.background.weak),
+        ] {
+            let ratio = pair.text.relative_contrast(pair.color);
+            assert!(ratio >= AA, "text on {name}: {ratio:.2}");
+        }
+    }
+
+    #[test]
+    fn high_contrast_is_larger_and_the_default_is_not() {
+        assert_eq!(theme(false), Theme::Light);
+        assert_eq!(scale_factor(false), 1.0);
+        assert!(scale_factor(true) >= 1.25);
+    }
 }

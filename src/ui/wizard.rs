@@ -18,7 +18,7 @@ use iced::{Element, Length, Task};
 use super::widget::{self, row};
 use crate::devices::Devices;
 use crate::enrolment::tenprint::Plan;
-use crate::enrolment::{JalaliDate, Session, Step};
+use crate::enrolment::{Accommodation, JalaliDate, Session, Step};
 use crate::i18n::I18n;
 use crate::station::{Receipt, Station};
 use crate::text::Text;
@@ -34,6 +34,8 @@ pub enum Message {
     Back,
     Next,
     GoTo(Step),
+    /// One click on an accommodation's button: on or off.
+    Accommodation(Accommodation),
     Tick,
 }
 
@@ -489,6 +491,12 @@ impl Wizard {
                 self.leave();
                 *self = Self::new(station, devices, username, name);
             }
+            Message::Accommodation(a) => {
+                if self.receipt.is_none() {
+                    self.session.accommodations.toggle(a);
+                    self.portrait.accommodations_changed(&self.session);
+                }
+            }
             Message::Back => {
                 if let Some(previous) = self.step.previous().filter(|_| self.receipt.is_none()) {
                     self.go_to(previous);
@@ -582,12 +590,65 @@ impl Wizard {
                 }
             }
         };
+        let body: Element<'a, Message> = if self.shows_accommodations() {
+            column![self.accommodations(i18n), body].spacing(16).into()
+        } else {
+            body
+        };
         column![
             self.header(i18n),
             container(scrollable(container(body).padding([16, 24])).height(Length::Fill))
                 .height(Length::Fill),
             self.footer(i18n),
         ]
+        .into()
+    }
+
+    /// The accommodations strip shows from the documents check (the
+    /// operator has the applicant in front of them, before the camera
+    /// starts) through the fingerprints, the steps they change.
+    fn shows_accommodations(&self) -> bool {
+        self.receipt.is_none()
+            && matches!(
+                self.step,
+                Step::Documents | Step::Portrait | Step::Fingerprints
+            )
+    }
+
+    /// One large toggle per accommodation: the portrait's three on the
+    /// first line, fingers and signature on the second.
+    fn accommodations<'a>(&self, i18n: &I18n) -> Element<'a, Message> {
+        let chosen = &self.session.accommodations;
+        let toggles = |list: &[Accommodation]| {
+            widget::aligned(
+                i18n,
+                row(
+                    i18n,
+                    list.iter()
+                        .map(|&a| {
+                            widget::toggle(
+                                i18n,
+                                i18n.tr(a.text_id()),
+                                chosen.contains(a),
+                                Message::Accommodation(a),
+                            )
+                        })
+                        .collect(),
+                )
+                .spacing(10),
+            )
+        };
+        container(
+            column![
+                widget::line(i18n, i18n.tr("accommodations-title")),
+                toggles(&Accommodation::ALL[..3]),
+                toggles(&Accommodation::ALL[3..]),
+            ]
+            .spacing(8),
+        )
+        .padding(12)
+        .width(Length::Fill)
+        .style(container::bordered_box)
         .into()
     }
 

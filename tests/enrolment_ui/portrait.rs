@@ -126,13 +126,13 @@ fn write_portrait_screens() {
             std::thread::sleep(Duration::from_millis(15));
             let _ = h.app.update(Message::Tick);
         }
-        h.screen(&format!("{lang}-3b-portrait-live"), 900.0);
+        h.screen(&format!("{lang}-3b-portrait-live"), 1050.0);
         h.click(&h.tr("portrait-capture-override"));
         h.click(&h.tr(OverrideReason::Posture.text_id()));
         h.click(&h.tr(Posture::Seated.text_id()));
         h.click(&h.tr("portrait-assisted"));
         h.type_into("supervisor-username", "sara");
-        h.screen(&format!("{lang}-3c-portrait-override"), 1250.0);
+        h.screen(&format!("{lang}-3c-portrait-override"), 1400.0);
 
         let mut h = Harness::with_camera("synthetic");
         h.sign_up_and_in();

@@ -448,7 +448,7 @@ fn write_exception_form_screens() {
         let theme = h.app.theme();
         let mut ui = Simulator::with_size(
             pishkhan::ui::settings(),
-            Size::new(1280.0, 1100.0),
+            Size::new(1280.0, 1250.0),
             h.app.view(),
         );
         let snapshot = ui.snapshot(&theme).expect("render");

@@ -16,7 +16,7 @@
 mod dialog;
 mod hand;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use iced::widget::{button, column, container, image, text};
@@ -25,8 +25,9 @@ use pishkhan_camera::Source;
 use pishkhan_scanner::{Finger, Impression, ScanError};
 
 use crate::devices::{CaptureStamp, DeviceEvent, ScannerWorker};
-use crate::enrolment::Session;
+use crate::enrolment::tenprint::ExceptionKind;
 use crate::enrolment::tenprint::{Handled, Plan, Policy, Problem, Refusal, Status, TenPrint};
+use crate::enrolment::{Accommodation, Session};
 use crate::i18n::I18n;
 use crate::station::Station;
 use crate::text::Text;
@@ -63,6 +64,8 @@ pub struct State {
     dialog: Option<Dialog>,
     /// Why the last operator action was refused.
     notice: Option<Refusal>,
+    /// Fingers picked as impossible to place (the accommodation).
+    unplaceable: BTreeSet<Finger>,
 }
 
 #[derive(Debug, Clone)]
@@ -78,6 +81,11 @@ pub enum Message {
     /// Opens the exception form for this finger.
     Exception(Finger),
     WithdrawException(Finger),
+    /// Picks or unpicks a finger that cannot be placed.
+    PickUnplaceable(Finger),
+    /// Opens one exception form (unable to print) for the picked fingers,
+    /// with this reason (in the operator's language) filled in.
+    DeclareUnplaceable(String),
     Resume,
     Shortcut(Shortcut),
     Dialog(DialogMessage),
@@ -214,6 +222,7 @@ impl State {
             previews_seen: 0,
             dialog: None,
             notice: None,
+            unplaceable: BTreeSet::new(),
         }
     }
 
@@ -366,6 +375,27 @@ impl State {
                 self.tenprint.withdraw_exception(finger, session, scanner);
                 self.replace_thumbnails(session);
             }
+            Message::PickUnplaceable(finger) => {
+                if !self.unplaceable.remove(&finger) {
+                    self.unplaceable.insert(finger);
+                }
+            }
+            Message::DeclareUnplaceable(reason) => {
+                let fingers: Vec<Finger> = self
+                    .unplaceable
+                    .iter()
+                    .copied()
+                    .filter(|f| !session.exceptions.contains_key(f))
+                    .collect();
+                if !fingers.is_empty() {
+                    self.dialog = Some(Dialog::exception_for(
+                        fingers,
+                        Some(ExceptionKind::Unprintable),
+                        reason,
+                        camera,
+                    ));
+                }
+            }
             Message::Resume => {
                 self.notice = None;
                 if matches!(self.tenprint.status, Status::Failed(..)) {
@@ -394,11 +424,18 @@ impl State {
                         let result = self.tenprint.force_accept(session, scanner, &supervisor);
                         self.outcome(result, session);
                     }
-                    dialog::Outcome::Exception { finger, exception } => {
+                    dialog::Outcome::Exception { fingers, exception } => {
                         self.dialog = None;
                         self.notice = None;
-                        self.tenprint
-                            .declare_exception(finger, *exception, session, scanner);
+                        for finger in fingers {
+                            self.unplaceable.remove(&finger);
+                            self.tenprint.declare_exception(
+                                finger,
+                                (*exception).clone(),
+                                session,
+                                scanner,
+                            );
+                        }
                         self.replace_thumbnails(session);
                     }
                 }
@@ -658,6 +695,59 @@ impl State {
         )
     }
 
+    /// The accommodation "fingers cannot be placed": pick the fingers,
+    /// then one click opens the exception form for all of them, marked
+    /// unable to print with the reason filled in; the photo and the
+    /// supervisor's approval are asked for as always.
+    fn unplaceable_panel<'a>(&self, session: &Session, i18n: &I18n) -> Element<'a, Message> {
+        let pick = |fingers: &[Finger]| {
+            widget::aligned(
+                i18n,
+                row(
+                    i18n,
+                    fingers
+                        .iter()
+                        .filter(|f| !session.exceptions.contains_key(f))
+                        .map(|&f| {
+                            widget::toggle(
+                                i18n,
+                                i18n.tr(finger_text_id(f)),
+                                self.unplaceable.contains(&f),
+                                Message::PickUnplaceable(f),
+                            )
+                        })
+                        .collect(),
+                )
+                .spacing(8),
+            )
+        };
+        let picked = self
+            .unplaceable
+            .iter()
+            .any(|f| !session.exceptions.contains_key(f));
+        container(
+            column![
+                widget::line(i18n, i18n.tr("ui-unplaceable-title")),
+                pick(&Finger::ALL[..5]),
+                pick(&Finger::ALL[5..]),
+                widget::aligned(
+                    i18n,
+                    button(text(i18n.tr("ui-unplaceable-declare")).size(18))
+                        .padding([12, 18])
+                        .style(button::primary)
+                        .on_press_maybe(picked.then(|| {
+                            Message::DeclareUnplaceable(i18n.tr("ui-unplaceable-reason"))
+                        })),
+                ),
+            ]
+            .spacing(8),
+        )
+        .padding(12)
+        .width(Length::Fill)
+        .style(container::bordered_box)
+        .into()
+    }
+
     fn card<'a>(&self, finger: Finger, session: &Session, i18n: &I18n) -> Element<'a, Message> {
         let current = self.tenprint.is_capturing(finger);
         let threshold = self.tenprint.policy.quality_threshold;
@@ -779,7 +869,14 @@ impl State {
             ]
             .spacing(6)
         };
-        let mut col = column![header, row(i18n, vec![diagram, live]).spacing(16)].spacing(14);
+        let mut col = column![header].spacing(14);
+        if session
+            .accommodations
+            .contains(Accommodation::FingersCannotBePlaced)
+        {
+            col = col.push(self.unplaceable_panel(session, i18n));
+        }
+        let mut col = col.push(row(i18n, vec![diagram, live]).spacing(16));
         if let Some(panel) = self.review_panel(session, i18n) {
             col = col.push(panel);
         } else if let Some(refusal) = &self.notice {

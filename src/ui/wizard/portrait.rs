@@ -55,6 +55,25 @@ struct OverrideForm {
     assisted: bool,
     approval: Approval,
     problem: Option<Text>,
+    /// Filled in from the accommodations.
+    prefilled: bool,
+}
+
+impl OverrideForm {
+    /// Fills in what the session's accommodations say: a seated or lying
+    /// applicant is photographed by override for their posture, assisted
+    /// when a carer is present. Only the supervisor's approval is left.
+    fn prefill(&mut self, session: &Session) {
+        let accommodations = &session.accommodations;
+        if let Some(prefill) = accommodations.override_prefill() {
+            self.reason = Some(prefill.reason);
+            self.posture = prefill.posture;
+            self.prefilled = true;
+        }
+        if accommodations.assisted() {
+            self.assisted = true;
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -275,7 +294,7 @@ impl State {
                     if let Some(analysed) = self.frozen() {
                         let picture =
                             handle(&live::guide(&analysed.frame, Some(&analysed.analysis)));
-                        self.form = Some(OverrideForm {
+                        let mut form = OverrideForm {
                             analysed,
                             picture,
                             reason: None,
@@ -284,7 +303,10 @@ impl State {
                             assisted: false,
                             approval: Approval::default(),
                             problem: None,
-                        });
+                            prefilled: false,
+                        };
+                        form.prefill(session);
+                        self.form = Some(form);
                     }
                 }
             },
@@ -307,6 +329,14 @@ impl State {
                     _ => {}
                 }
             }
+        }
+    }
+
+    /// An accommodation was switched while the override form is open:
+    /// the form follows it.
+    pub fn accommodations_changed(&mut self, session: &Session) {
+        if let Some(form) = &mut self.form {
+            form.prefill(session);
         }
     }
 
@@ -411,7 +441,14 @@ impl State {
             .collect();
         let mut items: Vec<Element<'a, Message>> = vec![
             widget::heading(i18n, i18n.tr("portrait-override-title")),
-            widget::line(i18n, i18n.tr("portrait-override-help")),
+            widget::line(
+                i18n,
+                i18n.tr(if form.prefilled {
+                    "portrait-override-prefilled"
+                } else {
+                    "portrait-override-help"
+                }),
+            ),
             widget::detail(
                 i18n,
                 "portrait-failing",

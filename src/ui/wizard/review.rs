@@ -133,6 +133,18 @@ impl State {
             row(i18n, fingers),
         ]
         .spacing(14);
+        if !session.accommodations.is_empty() {
+            let chosen: Vec<String> = session
+                .accommodations
+                .iter()
+                .map(|a| i18n.tr(a.text_id()))
+                .collect();
+            col = col.push(widget::detail(
+                i18n,
+                "ui-accommodations",
+                chosen.join(i18n.tr("ui-list-separator").as_str()),
+            ));
+        }
         for (finger, e) in &session.exceptions {
             col = col.push(widget::line(
                 i18n,

@@ -23,7 +23,9 @@ use crate::ui::widget::{self, row};
 const MIN_REASON: usize = 3;
 
 pub struct ExceptionForm {
-    finger: Finger,
+    /// One finger, or those the operator picked as impossible to place
+    /// (one reason, photo and approval for all of them).
+    fingers: Vec<Finger>,
     kind: Option<ExceptionKind>,
     reason: String,
     permanent: Option<bool>,
@@ -58,7 +60,7 @@ pub enum Outcome {
         supervisor: String,
     },
     Exception {
-        finger: Finger,
+        fingers: Vec<Finger>,
         exception: Box<FingerException>,
     },
 }
@@ -71,10 +73,21 @@ impl Dialog {
     /// The exception form for `finger`, with the camera started for the
     /// photo.
     pub fn exception(finger: Finger, camera: &Source) -> Self {
+        Self::exception_for(vec![finger], None, String::new(), camera)
+    }
+
+    /// The exception form for `fingers` (at least one), with the kind and
+    /// reason already chosen (the operator can still change them).
+    pub fn exception_for(
+        fingers: Vec<Finger>,
+        kind: Option<ExceptionKind>,
+        reason: String,
+        camera: &Source,
+    ) -> Self {
         Dialog::Exception(Box::new(ExceptionForm {
-            finger,
-            kind: None,
-            reason: String::new(),
+            fingers,
+            kind,
+            reason,
             permanent: None,
             photo: PhotoCapture::start_waist_up(camera),
             approval: Approval::default(),
@@ -129,7 +142,14 @@ impl Dialog {
                 (Text::new("ui-force-title"), items)
             }
             Dialog::Exception(form) => (
-                Text::new("ui-exception-title").arg("finger", i18n.tr(finger_text_id(form.finger))),
+                Text::new("ui-exception-title").arg(
+                    "finger",
+                    form.fingers
+                        .iter()
+                        .map(|f| i18n.tr(finger_text_id(*f)))
+                        .collect::<Vec<_>>()
+                        .join(i18n.tr("ui-list-separator").as_str()),
+                ),
                 form.view(i18n),
             ),
         };
@@ -212,7 +232,7 @@ impl ExceptionForm {
             return Outcome::Open;
         };
         Outcome::Exception {
-            finger: self.finger,
+            fingers: self.fingers.clone(),
             exception: Box::new(FingerException {
                 kind,
                 reason: self.reason.trim().to_owned(),
