@@ -60,11 +60,11 @@ mod card_status;
 #[path = "enrolment_ui/provision.rs"]
 mod provision;
 
+#[path = "enrolment_ui/accommodations.rs"]
+mod accommodations;
 /// A mobile team's route and card handover.
 #[path = "enrolment_ui/handover.rs"]
 mod handover;
-#[path = "enrolment_ui/accommodations.rs"]
-mod accommodations;
 
 struct Harness {
     app: App,

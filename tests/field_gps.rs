@@ -231,3 +231,26 @@ fn command_line_gps_fix_and_visits_record_flags() {
         "{err}"
     );
 }
+
+#[test]
+fn the_virtual_receiver_is_refused_on_a_real_station() {
+    // A station with the authority's key is no demo: a made-up position
+    // must not reach a record.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let recipient = age::x25519::Identity::generate().to_public().to_string();
+    std::fs::write(
+        dir.path().join("pishkhan.toml"),
+        format!(
+            "[authority]\nrecipient = {recipient:?}\n[devices]\ncamera = \"synthetic\"\n\
+             scanner = \"virtual\"\ngps = \"virtual\"\n"
+        ),
+    )
+    .expect("config");
+    let station = Station::open(dir.path()).expect("station");
+    assert!(!station.demo);
+    let e = station
+        .gps_fix(Duration::from_secs(5))
+        .expect_err("virtual refused");
+    assert_eq!(e, LocateError::VirtualOnRealStation);
+    assert_translated(&e, &["[devices] gps"]);
+}

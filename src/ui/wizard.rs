@@ -161,6 +161,9 @@ impl Wizard {
         form.address = visit.address.clone();
         form.request_type = visit.request_type;
         wizard.applicant.walk_in = true;
+        // The needs noted at request time start as the accommodations.
+        wizard.session.accommodations = visit.needs.iter().copied().collect();
+        wizard.portrait.accommodations_changed(&wizard.session);
         wizard.visit = Some(visit.id.clone());
         wizard
     }

@@ -261,3 +261,76 @@ fn write_route_and_handover_screens() {
     h.click("فارسی");
     h.screen("fa-11-handover", 900.0);
 }
+
+#[test]
+fn an_enrolment_started_from_a_visit_is_filled_from_the_list_and_records_the_visit() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("pishkhan.toml"),
+        format!(
+            "[station]\nteam = \"{TEAM}\"\n[devices]\ncamera = \"synthetic\"\n\
+             scanner = \"virtual\"\nvirtual_scanner_delay_ms = 120\n"
+        ),
+    )
+    .expect("config");
+    let mut h = Harness::open(dir);
+    let mut visit = handover_visit("V1", 1, "", NAME);
+    visit.kind = VisitKind::Enrolment;
+    visit.tracking_code = None;
+    visit.last_name = SURNAME.into();
+    visit.birth_date = "1385/06/31".into();
+    visit.needs = vec![pishkhan::field::Need::Seated, pishkhan::field::Need::Carer];
+    visit.request_type = Some(pishkhan::enrolment::RequestType::FirstCard);
+    let list = VisitList {
+        team: TEAM.into(),
+        office: h.station.config.station.office.clone(),
+        generated_at: chrono::Utc::now().to_rfc3339(),
+        visits: vec![visit],
+    };
+    let key = h.station.prereg_key();
+    h.station
+        .with_db(|db| pishkhan::field::cache::save(db, &key, &list, "2026-11-23T06:00:00Z"))
+        .expect("the list on the kit");
+
+    h.sign_up_and_in();
+    h.click(&h.tr("ui-route"));
+    h.click(&h.tr("ui-route-enrol"));
+    assert!(h.app.overlay.is_none(), "back on the wizard");
+    let form = h.wizard().applicant_form();
+    assert_eq!(
+        (form.first_name.as_str(), form.last_name.as_str()),
+        (NAME, SURNAME)
+    );
+    assert_eq!(form.national_code, NATIONAL_CODE);
+    assert_eq!(form.birth_date, "1385/06/31");
+    let chosen = &h.wizard().session.accommodations;
+    use pishkhan::enrolment::Accommodation;
+    assert!(
+        chosen.contains(Accommodation::SeatedPortrait) && chosen.contains(Accommodation::Carer)
+    );
+
+    // What the list does not know is typed from the documents.
+    h.click(&h.tr("gender-female"));
+    h.type_into("father-name", "علی");
+    h.type_into("national-code-repeat", NATIONAL_CODE);
+    h.fill_documents_fields();
+    h.retype("address", "تهران، خیابان آزادی، پلاک ۱۲");
+    h.click(&h.tr("ui-next"));
+    assert_eq!(h.wizard().step, Step::Documents);
+    h.check_documents();
+    h.take_portrait();
+    h.accept_all();
+    h.click(&h.tr("ui-next"));
+    h.click(&h.tr("ui-seal"));
+    assert_eq!(h.wizard().step, Step::Done);
+    assert!(h.sees(&h.tr("ui-visit-recorded-enrolled")));
+    let recorded = h.station.recorded_visits().expect("records");
+    assert_eq!(recorded.len(), 1);
+    assert_eq!(recorded[0].outcome, Outcome::Enrolled);
+    let packet = h
+        .outbox()
+        .into_iter()
+        .find(|e| e.kind.as_deref() == Some("enrolment"))
+        .expect("the enrolment");
+    assert_eq!(recorded[0].packet_id.as_deref(), Some(packet.id.as_str()));
+}
