@@ -19,7 +19,7 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 cargo build --quiet --bin pishkhan
-bin=target/debug/pishkhan
+bin=${CARGO_TARGET_DIR:-target}/debug/pishkhan
 display=:${SCREENS_DISPLAY:-97}
 Xvfb "$display" -screen 0 1280x860x24 -nolisten tcp >/dev/null 2>&1 &
 xvfb=$!

@@ -66,6 +66,18 @@ pub struct EnrolledPrints {
     pub record: String,
 }
 
+/// A card waiting at an office, as the intake serves it to the counter
+/// for a handover (`GET /v1/handover?tracking=`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CardHolder {
+    pub tracking_code: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub national_code: String,
+    pub enrolled: EnrolledPrints,
+}
+
 /// Why templates could not be made or read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TemplateError {

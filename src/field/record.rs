@@ -77,7 +77,11 @@ impl FieldRecord {
         }
         uuid::Uuid::parse_str(&self.record_id)
             .map_err(|e| format!("record id {:?}: {e}", self.record_id))?;
-        super::check_id("the team", &self.team)?;
+        // A handover at an office counter belongs to no team.
+        let at_counter = matches!(&self.event, FieldEvent::Handover(h) if h.visit_id.is_none());
+        if !(at_counter && self.team.is_empty()) {
+            super::check_id("the team", &self.team)?;
+        }
         chrono::DateTime::parse_from_rfc3339(&self.recorded_at)
             .map_err(|e| format!("recorded_at {:?}: {e}", self.recorded_at))?;
         match &self.event {

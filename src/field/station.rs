@@ -210,32 +210,47 @@ impl Station {
         Ok((visit, verifier))
     }
 
-    /// Checks a handover against its visit (a handover visit of the
-    /// team's list, for the same card, not handed over before), seals it
-    /// and queues it with an audit entry, in one transaction.
+    /// Checks a handover — at a visit: against the visit (a handover
+    /// visit of the team's list, for the same card); at the office
+    /// counter (no visit): on its own — then that the card was not handed
+    /// over on this station before, and seals and queues it with an audit
+    /// entry, in one transaction. A counter handover is noted under the
+    /// card's tracking code in place of a visit.
     pub fn record_handover(
         &self,
         operator: &str,
         handover: HandoverRecord,
         test: bool,
     ) -> Result<Recorded, FieldError> {
-        let visit_id = handover
-            .visit_id
-            .clone()
-            .ok_or_else(|| FieldError::Invalid("a handover on a kit names its visit".into()))?;
-        let (visit, _) = self.handover_visit(&visit_id)?;
-        let team = self.team().ok_or(FieldError::NotMobile)?.to_owned();
-        handover.check().map_err(FieldError::Invalid)?;
-        let same = |a: &str, b: &str| {
-            crate::enrolment::TrackingCode::parse(a) == crate::enrolment::TrackingCode::parse(b)
+        let (team, noted_as, card) = match handover.visit_id.clone() {
+            Some(visit_id) => {
+                let (visit, _) = self.handover_visit(&visit_id)?;
+                let team = self.team().ok_or(FieldError::NotMobile)?.to_owned();
+                handover.check().map_err(FieldError::Invalid)?;
+                let card = visit.tracking_code.clone().unwrap_or_default();
+                let same = crate::enrolment::TrackingCode::parse(&card)
+                    == crate::enrolment::TrackingCode::parse(&handover.tracking_code);
+                if !same {
+                    return Err(FieldError::WrongCard {
+                        visit: card,
+                        record: handover.tracking_code,
+                    });
+                }
+                (team, visit_id, card)
+            }
+            None => {
+                handover.check().map_err(FieldError::Invalid)?;
+                let card = crate::enrolment::TrackingCode::parse(&handover.tracking_code)
+                    .map(|c| c.as_str().to_owned())
+                    .unwrap_or_default();
+                (
+                    self.team().unwrap_or_default().to_owned(),
+                    card.clone(),
+                    card,
+                )
+            }
         };
-        let card = visit.tracking_code.clone().unwrap_or_default();
-        if !same(&card, &handover.tracking_code) {
-            return Err(FieldError::WrongCard {
-                visit: card,
-                record: handover.tracking_code,
-            });
-        }
+        let visit_id = noted_as;
         let recorded = Recorded {
             record_id: uuid::Uuid::now_v7().to_string(),
             visit_id: visit_id.clone(),

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use pishkhan_tus::client::{self, Url};
 
+use super::handover::CardHolder;
 use super::{VisitList, cache};
 use crate::config::UploadConfig;
 use crate::prereg::cache::CacheError;
@@ -122,4 +123,92 @@ pub async fn fetch(station: Arc<Station>, config: &UploadConfig) -> Result<Visit
     station.with_db(|db| cache::save(db, &key, &list, &fetched_at))?;
     tracing::info!(team, count = list.visits.len(), "visit list fetched");
     Ok(list)
+}
+
+/// Why a card could not be fetched for a handover at the counter.
+#[derive(Debug, thiserror::Error)]
+pub enum CardError {
+    #[error("the card cannot be fetched: the intake's address is not configured ([upload] url)")]
+    NotConfigured,
+    #[error("the card cannot be fetched: {0}")]
+    Config(String),
+    #[error("the intake cannot be reached ({0})")]
+    Offline(String),
+    #[error("the intake has no accepted enrolment {0}")]
+    NoCard(String),
+    #[error("card {0} was already handed over")]
+    HandedOver(String),
+    #[error("the intake refused the request (HTTP {status}): {detail}")]
+    Refused { status: u16, detail: String },
+    #[error("the intake's answer is not a card: {0}")]
+    BadReply(String),
+}
+
+impl CardError {
+    /// What the operator reads, in their language.
+    pub fn text(&self) -> Text {
+        match self {
+            CardError::NotConfigured => Text::new("err-status-not-configured"),
+            CardError::Config(detail) => {
+                Text::new("err-status-config").arg("detail", detail.clone())
+            }
+            CardError::Offline(_) => Text::new("err-card-offline"),
+            CardError::NoCard(code) => Text::new("err-card-unknown").arg("code", code.clone()),
+            CardError::HandedOver(code) => {
+                Text::new("err-card-handed-over").arg("code", code.clone())
+            }
+            CardError::Refused { detail, .. } => {
+                Text::new("err-card-refused").arg("detail", detail.clone())
+            }
+            CardError::BadReply(detail) => {
+                Text::new("err-card-bad-reply").arg("detail", detail.clone())
+            }
+        }
+    }
+}
+
+/// Fetches, for a handover at the office counter, whose card `code` is and
+/// the enrolled templates (`GET v1/handover?tracking=`).
+pub async fn fetch_card(
+    station: Arc<Station>,
+    config: &UploadConfig,
+    code: &crate::enrolment::TrackingCode,
+) -> Result<CardHolder, CardError> {
+    let client =
+        upload::intake_client(station, config, Duration::from_secs(60)).map_err(|e| match e {
+            UploadError::NotConfigured => CardError::NotConfigured,
+            other => CardError::Config(other.to_string()),
+        })?;
+    let mut url = upload::beside_endpoint(&client.config().endpoint, "v1/handover")
+        .map_err(CardError::Config)?;
+    url.query_pairs_mut().append_pair("tracking", code.as_str());
+    use client::Error as E;
+    let body = client
+        .get(&url, MAX_LIST_BYTES)
+        .await
+        .map_err(|error| match error {
+            E::Network { .. } | E::Timeout(_) => CardError::Offline(error.to_string()),
+            E::NotFound { .. } => CardError::NoCard(code.as_str().to_owned()),
+            // 409 Conflict (which the tus client reads as an offset
+            // conflict): the card was handed over.
+            E::OffsetConflict { .. } => CardError::HandedOver(code.as_str().to_owned()),
+            E::Refused { status, reason } | E::Busy { status, reason, .. } => CardError::Refused {
+                status,
+                detail: reason,
+            },
+            E::ChecksumMismatch { reason } => CardError::BadReply(reason),
+            E::Protocol(detail) => CardError::BadReply(detail),
+            E::Authenticate(detail) | E::Usage(detail) => CardError::Config(detail),
+        })?;
+    let card: CardHolder =
+        serde_json::from_slice(&body).map_err(|e| CardError::BadReply(e.to_string()))?;
+    if crate::enrolment::TrackingCode::parse(&card.tracking_code).as_ref() != Some(code) {
+        return Err(CardError::BadReply(format!(
+            "card {} when {} was asked for",
+            card.tracking_code,
+            code.as_str()
+        )));
+    }
+    tracing::info!(tracking = %code.as_str(), "card fetched for a handover");
+    Ok(card)
 }

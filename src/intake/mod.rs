@@ -419,6 +419,7 @@ impl Intake {
         let lists = self.clone();
         let (by_code, by_details) = (self.clone(), self.clone());
         let teams = self.clone();
+        let cards = self.clone();
         pishkhan_tus::server::router(self.store.clone(), tus)
             .route(
                 "/v1/status",
@@ -438,6 +439,10 @@ impl Intake {
             .route(
                 visits::PATH,
                 get(move |uri, headers| visits::handle(teams.clone(), uri, headers)),
+            )
+            .route(
+                visits::CARD_PATH,
+                get(move |uri, headers| visits::handle_card(cards.clone(), uri, headers)),
             )
             .route(
                 crate::status::STATUS_PATH,

@@ -20,7 +20,7 @@ use rusqlite::{Connection, OptionalExtension};
 
 use super::appointments::{read_stored, write_durably};
 use super::{Intake, IntakeError, file_error};
-use crate::field::handover::EnrolledPrints;
+use crate::field::handover::{CardHolder, EnrolledPrints};
 use crate::field::record::{FieldEvent, FieldRecord};
 use crate::field::{VisitKind, VisitList, check_id};
 
@@ -28,6 +28,9 @@ use crate::field::{VisitKind, VisitList, check_id};
 pub const DIR: &str = "visits";
 /// Where the lists are served.
 pub const PATH: &str = "/v1/visits";
+/// Where a card's holder and templates are served for a handover at an
+/// office counter.
+pub const CARD_PATH: &str = "/v1/handover";
 
 fn list_path(dir: &Path, team: &str) -> PathBuf {
     dir.join(DIR).join(format!("{team}.json"))
@@ -130,12 +133,12 @@ impl Intake {
         Ok(out)
     }
 
-    /// The enrolled templates of the card with `tracking_code`, made from
-    /// its accepted packet; `None` while no accepted packet has that code.
-    pub async fn enrolled_prints(
+    /// The accepted enrolment of the card with `tracking_code`: its packet
+    /// id and transaction; `None` while no accepted packet has that code.
+    async fn accepted_enrolment(
         &self,
         tracking_code: &str,
-    ) -> Result<Option<EnrolledPrints>, IntakeError> {
+    ) -> Result<Option<(String, pishkhan_an2k::Transaction)>, IntakeError> {
         let found: Option<(String, String)> = {
             let db = self
                 .store
@@ -155,16 +158,16 @@ impl Intake {
             return Ok(None);
         };
         let path = object_store::path::Path::from(format!("packets/{station}/{packet_id}.pkp"));
+        let objects = |e: String| IntakeError::Objects(format!("{path}: {e}"));
         let bytes = self
             .store
             .objects
             .get(&path)
             .await
-            .map_err(|e| IntakeError::Objects(format!("{path}: {e}")))?
+            .map_err(|e| objects(e.to_string()))?
             .bytes()
             .await
-            .map_err(|e| IntakeError::Objects(format!("{path}: {e}")))?;
-        let objects = |e: String| IntakeError::Objects(format!("{path}: {e}"));
+            .map_err(|e| objects(e.to_string()))?;
         let sealed =
             crate::packet::SealedFile::parse(&bytes).map_err(|e| objects(e.to_string()))?;
         let opened = self
@@ -178,9 +181,136 @@ impl Intake {
             .get(crate::packet::TRANSACTION_PATH)
             .ok_or_else(|| objects("no ANSI/NIST transaction".into()))?;
         let transaction = pishkhan_an2k::decode(transaction).map_err(|e| objects(e.to_string()))?;
+        Ok(Some((packet_id, transaction)))
+    }
+
+    /// The enrolled templates of the card with `tracking_code`, made from
+    /// its accepted packet; `None` while no accepted packet has that code.
+    pub async fn enrolled_prints(
+        &self,
+        tracking_code: &str,
+    ) -> Result<Option<EnrolledPrints>, IntakeError> {
+        let Some((packet_id, transaction)) = self.accepted_enrolment(tracking_code).await? else {
+            return Ok(None);
+        };
         EnrolledPrints::from_transaction(&packet_id, &transaction)
             .map(Some)
-            .map_err(|e| objects(e.to_string()))
+            .map_err(|e| IntakeError::Objects(format!("packet {packet_id}: {e}")))
+    }
+
+    /// The card with `tracking_code` as the counter needs it for a
+    /// handover: whose it is and the enrolled templates.
+    pub async fn card_holder(
+        &self,
+        tracking_code: &str,
+    ) -> Result<Option<CardHolder>, IntakeError> {
+        let Some((packet_id, transaction)) = self.accepted_enrolment(tracking_code).await? else {
+            return Ok(None);
+        };
+        let enrolled = EnrolledPrints::from_transaction(&packet_id, &transaction)
+            .map_err(|e| IntakeError::Objects(format!("packet {packet_id}: {e}")))?;
+        let type2 = transaction.records.iter().find(|r| r.kind == 2);
+        let text = |field: u16| {
+            type2
+                .and_then(|r| r.text(field))
+                .unwrap_or_default()
+                .to_owned()
+        };
+        use crate::packet::transaction::t2;
+        Ok(Some(CardHolder {
+            tracking_code: tracking_code.to_owned(),
+            first_name: text(t2::FIRST_NAME),
+            last_name: text(t2::LAST_NAME),
+            national_code: text(t2::NATIONAL_CODE),
+            enrolled,
+        }))
+    }
+
+    /// `GET /v1/handover?tracking=CODE`: the card's holder and templates
+    /// for a handover at the station's office counter. 404 while no
+    /// accepted enrolment has the code, 409 once the card was handed over,
+    /// 403 when the card waits at another office than the station's.
+    async fn answer_card(
+        &self,
+        header: impl Fn(&str) -> Option<String>,
+        path_and_query: &str,
+    ) -> Response {
+        let station = match self.signed_get(header, path_and_query) {
+            Ok(station) => station,
+            Err(answer) => return *answer,
+        };
+        let typed = super::query_param(path_and_query, "tracking").unwrap_or_default();
+        let Some(code) = crate::enrolment::TrackingCode::parse(&typed) else {
+            return (
+                StatusCode::BAD_REQUEST,
+                format!("malformed: {typed:?} is not a tracking code"),
+            )
+                .into_response();
+        };
+        let status = match self.applicant_status(&code) {
+            Ok(status) => status,
+            Err(e) => {
+                tracing::error!("status of {code}: {e}");
+                return (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "the status cannot be read",
+                )
+                    .into_response();
+            }
+        };
+        match status.as_ref().map(|s| s.stage) {
+            None | Some(crate::status::Stage::Rejected) => {
+                return (
+                    StatusCode::NOT_FOUND,
+                    format!("no accepted enrolment {code}"),
+                )
+                    .into_response();
+            }
+            Some(crate::status::Stage::HandedOver) => {
+                return (
+                    StatusCode::CONFLICT,
+                    format!("handed-over: card {code} was already handed over"),
+                )
+                    .into_response();
+            }
+            _ => {}
+        }
+        let own = self
+            .store
+            .registry
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .office_of(&station)
+            .map(str::to_owned);
+        let waits_at = status.and_then(|s| s.office);
+        if let (Some(own), Some(waits_at)) = (own, waits_at)
+            && own != waits_at
+        {
+            return (
+                StatusCode::FORBIDDEN,
+                format!("wrong-office: card {code} waits at office {waits_at}, not {own}"),
+            )
+                .into_response();
+        }
+        match self.card_holder(code.as_str()).await {
+            Ok(Some(card)) => {
+                tracing::info!(station, tracking = %code, "card served for a handover");
+                axum::Json(card).into_response()
+            }
+            Ok(None) => (
+                StatusCode::NOT_FOUND,
+                format!("no accepted enrolment {code}"),
+            )
+                .into_response(),
+            Err(e) => {
+                tracing::error!("card {code}: {e}");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "the enrolment cannot be read",
+                )
+                    .into_response()
+            }
+        }
     }
 
     /// `list` with the enrolled templates of each handover visit whose
@@ -263,6 +393,16 @@ impl Intake {
         );
         axum::Json(list).into_response()
     }
+}
+
+pub(super) async fn handle_card(
+    intake: std::sync::Arc<Intake>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+) -> Response {
+    intake
+        .answer_card(super::header_reader(&headers), &super::path_and_query(&uri))
+        .await
 }
 
 pub(super) async fn handle(

@@ -75,6 +75,9 @@ pub enum Message {
     Route(route::Message),
     ShowRoute,
     Handover(handover::Message),
+    /// A card handover at the office counter: find the card.
+    ShowCardLookup,
+    CardLookup(handover::LookupMessage),
     ChangePassword(password::Message),
     /// Keyboard, mouse or touch input: the operator is at the station.
     Input,
@@ -103,6 +106,7 @@ pub enum Overlay {
     CardStatus(card_status::CardStatus),
     Route,
     Handover(Box<handover::Handover>),
+    CardLookup(handover::Lookup),
 }
 
 pub struct App {
@@ -379,10 +383,50 @@ impl App {
                 let event =
                     screen.update(message, station, &devices.scanner, &user.username, location);
                 if let Some(handover::Event::Close) = event {
+                    let to_route = screen.card.visit_id.is_some();
                     if let Some(route) = &mut self.route {
                         route.reload(station);
                     }
-                    self.overlay = Some(Overlay::Route);
+                    self.overlay = to_route.then_some(Overlay::Route);
+                }
+            }
+            Message::ShowCardLookup => {
+                if self.signed_in.is_some() {
+                    self.overlay = Some(Overlay::CardLookup(handover::Lookup::default()));
+                }
+            }
+            Message::CardLookup(message) => {
+                let (Some(Overlay::CardLookup(screen)), Some((station, _))) =
+                    (&mut self.overlay, &self.station)
+                else {
+                    return Task::none();
+                };
+                match screen.update(message) {
+                    None => {}
+                    Some(handover::LookupEvent::Close) => self.overlay = None,
+                    Some(handover::LookupEvent::Found(card)) => {
+                        let screen = handover::Handover::at_counter(station, &card);
+                        self.overlay = Some(Overlay::Handover(Box::new(screen)));
+                    }
+                    Some(handover::LookupEvent::Find(code)) => {
+                        let found =
+                            |result: Result<Box<crate::field::handover::CardHolder>, Text>| {
+                                Message::CardLookup(handover::LookupMessage::Found(result))
+                            };
+                        let Some(intake) = self.intake.clone() else {
+                            return Task::done(found(Err(Text::new("err-status-not-configured"))));
+                        };
+                        let station = station.clone();
+                        return Task::perform(
+                            async move {
+                                crate::field::sync::fetch_card(station, &intake, &code)
+                                    .await
+                                    .map(Box::new)
+                                    .map_err(|e| e.text())
+                            },
+                            found,
+                        );
+                    }
                 }
             }
             Message::Input => {}
@@ -779,6 +823,7 @@ impl App {
                 _ => self.screen_view(),
             },
             Some(Overlay::Handover(screen)) => screen.view(i18n).map(Message::Handover),
+            Some(Overlay::CardLookup(screen)) => screen.view(i18n).map(Message::CardLookup),
             None => self.screen_view(),
         };
         let mut page = column![self.top_bar()];
@@ -848,6 +893,14 @@ impl App {
         }
         if self.signed_in.is_some() && !matches!(self.overlay, Some(Overlay::CardStatus(_))) {
             nav.push(small("ui-card-status", Message::ShowCardStatus));
+        }
+        if self.signed_in.is_some()
+            && !matches!(
+                self.overlay,
+                Some(Overlay::CardLookup(_) | Overlay::Handover(_))
+            )
+        {
+            nav.push(small("ui-card-handover", Message::ShowCardLookup));
         }
         if self.signed_in.is_some()
             && self

@@ -1,5 +1,6 @@
-//! Handing a card over at a visit: the applicant places one or two
-//! fingers, the station compares each with the enrolled template, and the
+//! Handing a card over, at a visit of the team's route or at the office
+//! counter (found by its tracking code, [`Lookup`]): the applicant places
+//! one or two fingers, the station compares each with the enrolled template, and the
 //! card goes over on a match. Without one (every attempt used, no usable
 //! template, fingers that cannot be placed now) a supervisor signs in on
 //! the spot, checks the birth certificate with photo, and approves with a
@@ -12,15 +13,26 @@ use pishkhan_scanner::Finger;
 use super::approval::Approval;
 use super::widget::{self, row};
 use crate::devices::ScannerWorker;
-use crate::field::Visit;
 use crate::field::cache::Recorded;
-use crate::field::handover::{CheckStatus, Fallback, FallbackReason, FingerChecks, MAX_ATTEMPTS};
+use crate::field::handover::{
+    CardHolder, CheckStatus, Fallback, FallbackReason, FingerChecks, MAX_ATTEMPTS, Verifier,
+};
 use crate::i18n::I18n;
 use crate::station::Station;
 use crate::text::Text;
 
+/// The card being handed over and to whom.
+#[derive(Debug, Clone)]
+pub struct Card {
+    pub tracking_code: String,
+    pub name: String,
+    pub national_code: String,
+    /// The visit of the team's route; `None` at the office counter.
+    pub visit_id: Option<String>,
+}
+
 pub struct Handover {
-    pub visit: Visit,
+    pub card: Card,
     /// The finger checks; `None` when there is no template to check with.
     pub checks: Option<FingerChecks>,
     /// Why there is nothing to check with.
@@ -63,6 +75,31 @@ impl Handover {
     /// The handover of `visit_id` of the team's list.
     pub fn open(station: &Station, visit_id: &str) -> Result<Handover, Text> {
         let (visit, verifier) = station.handover_visit(visit_id).map_err(|e| e.text())?;
+        let card = Card {
+            tracking_code: visit.tracking_code.clone().unwrap_or_default(),
+            name: visit.name(),
+            national_code: visit.national_code.clone(),
+            visit_id: Some(visit.id.clone()),
+        };
+        Ok(Self::with(station, card, verifier))
+    }
+
+    /// The handover at the office counter of the card the intake served.
+    pub fn at_counter(station: &Station, holder: &CardHolder) -> Handover {
+        let card = Card {
+            tracking_code: holder.tracking_code.clone(),
+            name: format!("{} {}", holder.first_name, holder.last_name),
+            national_code: holder.national_code.clone(),
+            visit_id: None,
+        };
+        Self::with(station, card, Some(Verifier::open(&holder.enrolled)))
+    }
+
+    fn with(
+        station: &Station,
+        card: Card,
+        verifier: Option<Result<Verifier, crate::field::handover::TemplateError>>,
+    ) -> Handover {
         let timeout = std::time::Duration::from_secs(station.config.devices.capture_timeout_s);
         let (checks, no_templates) = match verifier {
             None => (None, Some(Text::new("ui-handover-no-templates"))),
@@ -76,15 +113,15 @@ impl Handover {
             Some(Ok(verifier)) => (Some(FingerChecks::new(verifier, timeout)), None),
         };
         let finger = checks.as_ref().and_then(FingerChecks::suggested);
-        Ok(Handover {
-            visit,
+        Handover {
+            card,
             checks,
             no_templates,
             finger,
             fallback: None,
             approval: Approval::default(),
             done: None,
-        })
+        }
     }
 
     /// Whether the scanner is being listened to (the app ticks then).
@@ -133,7 +170,8 @@ impl Handover {
             }
             Message::HandOver => {
                 if let Some(checks) = self.checks.as_ref().filter(|c| c.matched()) {
-                    let mut record = checks.record(self.card(), Some(&self.visit.id), None);
+                    let mut record =
+                        checks.record(self.card(), self.card.visit_id.as_deref(), None);
                     record.location = location;
                     self.done = Some(
                         station
@@ -180,7 +218,7 @@ impl Handover {
     }
 
     fn card(&self) -> &str {
-        self.visit.tracking_code.as_deref().unwrap_or_default()
+        &self.card.tracking_code
     }
 
     /// The reasons this handover may give: "no match" only after every
@@ -225,10 +263,12 @@ impl Handover {
             supervisor,
         };
         let mut record = match &self.checks {
-            Some(checks) => checks.record(self.card(), Some(&self.visit.id), Some(fallback)),
+            Some(checks) => {
+                checks.record(self.card(), self.card.visit_id.as_deref(), Some(fallback))
+            }
             None => crate::field::handover::HandoverRecord {
                 tracking_code: self.card().to_owned(),
-                visit_id: Some(self.visit.id.clone()),
+                visit_id: self.card.visit_id.clone(),
                 checks: Vec::new(),
                 fallback: Some(fallback),
                 location: None,
@@ -244,15 +284,15 @@ impl Handover {
     }
 
     pub fn view(&self, i18n: &I18n) -> Element<'_, Message> {
-        let visit = &self.visit;
+        let card = &self.card;
         let code = crate::enrolment::TrackingCode::parse(self.card())
             .map_or_else(|| self.card().to_owned(), |c| c.grouped());
         let mut items: Vec<Element<'_, Message>> = vec![
             widget::heading(
                 i18n,
-                i18n.text(&Text::new("ui-handover-title").arg("name", visit.name())),
+                i18n.text(&Text::new("ui-handover-title").arg("name", card.name.clone())),
             ),
-            widget::detail(i18n, "ui-national-code", i18n.digits(&visit.national_code)),
+            widget::detail(i18n, "ui-national-code", i18n.digits(&card.national_code)),
             widget::detail(i18n, "ui-handover-card", i18n.digits(&code)),
             widget::line(i18n, i18n.tr("ui-handover-help")),
         ];
@@ -266,7 +306,7 @@ impl Handover {
                 )),
                 Err(problem) => items.push(widget::error(i18n, problem)),
             }
-            items.push(close(i18n));
+            items.push(close(i18n, self.card.visit_id.is_some()));
             return page(items);
         }
         if let Some(problem) = &self.no_templates {
@@ -290,7 +330,7 @@ impl Handover {
                 }
             }
         }
-        items.push(close(i18n));
+        items.push(close(i18n, self.card.visit_id.is_some()));
         page(items)
     }
 
@@ -436,10 +476,15 @@ impl Handover {
     }
 }
 
-fn close<'a>(i18n: &I18n) -> Element<'a, Message> {
+fn close<'a>(i18n: &I18n, to_route: bool) -> Element<'a, Message> {
+    let label = if to_route {
+        "ui-handover-close"
+    } else {
+        "ui-handover-close-counter"
+    };
     widget::aligned(
         i18n,
-        button(text(i18n.tr("ui-handover-close")))
+        button(text(i18n.tr(label)))
             .padding([10, 20])
             .style(button::secondary)
             .on_press(Message::Close),
@@ -454,4 +499,97 @@ fn page(items: Vec<Element<'_, Message>>) -> Element<'_, Message> {
     )
     .height(Length::Fill)
     .into()
+}
+
+/// Finding a card at the office counter by the tracking code on the
+/// applicant's receipt; the intake is asked off the interface thread (the
+/// app runs [`LookupEvent::Find`]).
+#[derive(Debug, Default)]
+pub struct Lookup {
+    tracking: String,
+    pub asking: bool,
+    problem: Option<Text>,
+}
+
+#[derive(Debug, Clone)]
+pub enum LookupMessage {
+    Tracking(String),
+    Find,
+    /// The intake answered (or could not be asked).
+    Found(Result<Box<CardHolder>, Text>),
+    Close,
+}
+
+pub enum LookupEvent {
+    Find(crate::enrolment::TrackingCode),
+    Found(Box<CardHolder>),
+    Close,
+}
+
+impl Lookup {
+    pub fn update(&mut self, message: LookupMessage) -> Option<LookupEvent> {
+        match message {
+            LookupMessage::Tracking(v) => self.tracking = v,
+            LookupMessage::Find if !self.asking => {
+                match crate::enrolment::TrackingCode::parse(&self.tracking) {
+                    Some(code) => {
+                        self.asking = true;
+                        self.problem = None;
+                        return Some(LookupEvent::Find(code));
+                    }
+                    None => self.problem = Some(Text::new("err-status-bad-tracking-code")),
+                }
+            }
+            LookupMessage::Find => {}
+            LookupMessage::Found(result) => {
+                self.asking = false;
+                match result {
+                    Ok(card) => return Some(LookupEvent::Found(card)),
+                    Err(problem) => self.problem = Some(problem),
+                }
+            }
+            LookupMessage::Close => return Some(LookupEvent::Close),
+        }
+        None
+    }
+
+    pub fn view(&self, i18n: &I18n) -> Element<'_, LookupMessage> {
+        let find = button(text(i18n.tr(if self.asking {
+            "ui-card-status-asking"
+        } else {
+            "ui-handover-find"
+        })))
+        .padding([10, 20])
+        .on_press_maybe((!self.asking).then_some(LookupMessage::Find));
+        scrollable(
+            container(
+                column![
+                    widget::heading(i18n, i18n.tr("ui-handover-counter-title")),
+                    widget::line(i18n, i18n.tr("ui-handover-counter-help")),
+                    widget::field(
+                        i18n,
+                        "counter-tracking",
+                        "ui-card-status-tracking",
+                        &self.tracking,
+                        LookupMessage::Tracking,
+                        self.problem.as_ref(),
+                    ),
+                    widget::aligned(i18n, find),
+                    widget::aligned(
+                        i18n,
+                        button(text(i18n.tr("ui-card-status-close")))
+                            .padding([8, 20])
+                            .style(button::secondary)
+                            .on_press(LookupMessage::Close),
+                    ),
+                ]
+                .spacing(14)
+                .max_width(760.0),
+            )
+            .center_x(Length::Fill)
+            .padding(32),
+        )
+        .height(Length::Fill)
+        .into()
+    }
 }

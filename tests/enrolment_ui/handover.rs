@@ -16,14 +16,19 @@ const TEAM: &str = "TEH-M1";
 /// Somebody else than the enrolled applicant, at the scanner.
 const STRANGER: u64 = 0x0BAD_5EED;
 
-/// A demo kit of team [`TEAM`], uploading to its embedded intake, with the
-/// virtual ZhianTec module (whose applicant can be changed).
+/// A demo kit of team [`TEAM`] (an office station without `team`),
+/// uploading to its embedded intake, with the virtual ZhianTec module
+/// (whose applicant can be changed).
 fn kit_uploading() -> (Harness, String) {
+    station_uploading(&format!("[station]\nteam = \"{TEAM}\"\n"))
+}
+
+fn station_uploading(station_section: &str) -> (Harness, String) {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(
         dir.path().join("pishkhan.toml"),
         format!(
-            "[station]\nteam = \"{TEAM}\"\n[devices]\ncamera = \"synthetic\"\nscanner = \"zfm\"\n\
+            "{station_section}[devices]\ncamera = \"synthetic\"\nscanner = \"zfm\"\n\
              zfm_port = \"virtual\"\nvirtual_scanner_delay_ms = 10\n"
         ),
     )
@@ -168,7 +173,7 @@ fn a_card_goes_to_its_holder_on_a_match_and_to_somebody_else_only_with_a_supervi
 
     // The holder: the suggested finger matches, the card goes over.
     h.click(&h.tr("ui-route-handover"));
-    assert_eq!(handover_screen(&h).visit.id, "H1");
+    assert_eq!(handover_screen(&h).card.visit_id.as_deref(), Some("H1"));
     check_finger(&mut h);
     assert!(
         handover_screen(&h)
@@ -194,7 +199,7 @@ fn a_card_goes_to_its_holder_on_a_match_and_to_somebody_else_only_with_a_supervi
         .expect("the virtual module")
         .update(|k| k.applicant = STRANGER);
     h.click(&h.tr("ui-route-handover"));
-    assert_eq!(handover_screen(&h).visit.id, "H2");
+    assert_eq!(handover_screen(&h).card.visit_id.as_deref(), Some("H2"));
     for _ in 0..pishkhan::field::handover::MAX_ATTEMPTS {
         check_finger(&mut h);
     }
@@ -333,4 +338,87 @@ fn an_enrolment_started_from_a_visit_is_filled_from_the_list_and_records_the_vis
         .find(|e| e.kind.as_deref() == Some("enrolment"))
         .expect("the enrolment");
     assert_eq!(recorded[0].packet_id.as_deref(), Some(packet.id.as_str()));
+}
+
+#[test]
+fn a_card_is_handed_over_at_the_counter_after_a_match_and_only_once() {
+    let (mut h, _) = station_uploading("");
+    let card = enrolled_card(&h);
+    all_acknowledged(&h);
+    h.sign_up_and_in();
+
+    h.click(&h.tr("ui-card-handover"));
+    assert!(h.sees(&h.tr("ui-handover-counter-title")));
+    // A code with a wrong check digit is named before anything is asked.
+    let mut wrong = card.clone();
+    let last = if wrong.ends_with('0') { '1' } else { '0' };
+    wrong.replace_range(15.., &last.to_string());
+    h.type_into("counter-tracking", &wrong);
+    h.click(&h.tr("ui-handover-find"));
+    assert!(h.sees(&h.tr("err-status-bad-tracking-code")));
+    // A valid code nobody enrolled: the authority says so.
+    let unknown = pishkhan::enrolment::TrackingCode::new(1405, 1, 999_999);
+    h.retype("counter-tracking", unknown.as_str());
+    h.click(&h.tr("ui-handover-find"));
+    let said = h
+        .app
+        .i18n
+        .text(&pishkhan::text::Text::new("err-card-unknown").arg("code", unknown.as_str()));
+    assert!(h.sees(&said), "{said}");
+
+    // The receipt's code, as printed: the card, its holder, the check.
+    let printed = h.app.i18n.digits(
+        &pishkhan::enrolment::TrackingCode::parse(&card)
+            .expect("valid")
+            .grouped(),
+    );
+    h.retype("counter-tracking", &printed);
+    h.click(&h.tr("ui-handover-find"));
+    let screen = handover_screen(&h);
+    assert_eq!(screen.card.visit_id, None);
+    assert_eq!(screen.card.tracking_code, card);
+    assert_eq!(
+        screen.card.national_code,
+        pishkhan::selftest::test_applicant().national_code
+    );
+    check_finger(&mut h);
+    assert!(
+        handover_screen(&h)
+            .checks
+            .as_ref()
+            .expect("templates")
+            .matched()
+    );
+    h.click(&h.tr("ui-handover-hand-over"));
+    assert!(h.sees(&h.tr("ui-handover-recorded")));
+    h.click(&h.tr("ui-handover-close-counter"));
+    assert!(h.app.overlay.is_none());
+
+    // Once the record reached the authority, the card is handed over.
+    all_acknowledged(&h);
+    h.click(&h.tr("ui-card-handover"));
+    h.type_into("counter-tracking", &card);
+    h.click(&h.tr("ui-handover-find"));
+    let said = h
+        .app
+        .i18n
+        .text(&pishkhan::text::Text::new("err-card-handed-over").arg("code", card.as_str()));
+    assert!(h.sees(&said), "{said}");
+    let record = h
+        .outbox()
+        .into_iter()
+        .find(|e| e.kind.as_deref() == Some("visit"))
+        .expect("the handover record");
+    let identity = station::demo_identity(h.dir.path()).expect("identity");
+    let packet::Contents::Field { json, .. } =
+        packet::open_contents(&sealed_file(&h, &record.id), &identity).expect("opens")
+    else {
+        panic!("not a field record");
+    };
+    let record: FieldRecord = serde_json::from_slice(&json).expect("a record");
+    assert_eq!(record.team, "");
+    let FieldEvent::Handover(handover) = &record.event else {
+        panic!("not a handover");
+    };
+    assert!(handover.verified() && handover.visit_id.is_none());
 }
