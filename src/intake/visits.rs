@@ -479,6 +479,54 @@ mod tests {
         assert_eq!(malformed.status(), StatusCode::BAD_REQUEST);
     }
 
+    #[tokio::test]
+    async fn a_card_is_served_to_its_office_until_it_is_handed_over() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let intake = Arc::new(Intake::open(&dir.path().join("intake")).expect("intake"));
+        let key = SigningKey::from_bytes(&[5; 32]);
+        intake
+            .register("kit-1", &key.verifying_key(), "kit")
+            .expect("register");
+        intake.set_office("kit-1", Some("TEH-12")).expect("office");
+        let code = crate::enrolment::TrackingCode::new(1405, 3, 9);
+        let set = |stage: &str, office: Option<&str>| {
+            let db = intake.store.db.lock().expect("db");
+            db.execute(
+                "INSERT INTO applicant_status
+                     (tracking_code, stage, office, packet_id, received_at, updated_at)
+                 VALUES (?1, ?2, ?3, 'p', '2026-11-22T06:00:00Z', '2026-11-22T06:00:00Z')
+                 ON CONFLICT (tracking_code) DO UPDATE SET stage = ?2, office = ?3",
+                rusqlite::params![code.as_str(), stage, office],
+            )
+            .expect("status");
+        };
+        let ask = |path: String| {
+            let intake = intake.clone();
+            let key = key.clone();
+            async move {
+                intake
+                    .answer_card(request_headers("kit-1", &key, &path), &path)
+                    .await
+            }
+        };
+        let path = format!("{CARD_PATH}?tracking={}", code.as_str());
+        assert_eq!(
+            intake.answer_card(|_| None, &path).await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+        let bad = format!("{CARD_PATH}?tracking=12345");
+        assert_eq!(ask(bad).await.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(ask(path.clone()).await.status(), StatusCode::NOT_FOUND);
+        set("ready", Some("ISF-03"));
+        let refused = ask(path.clone()).await;
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+        assert!(body(refused).await.contains("office ISF-03"));
+        set("handed-over", Some("TEH-12"));
+        assert_eq!(ask(path.clone()).await.status(), StatusCode::CONFLICT);
+        set("rejected", None);
+        assert_eq!(ask(path).await.status(), StatusCode::NOT_FOUND);
+    }
+
     #[test]
     fn a_bad_list_file_is_refused_with_the_reason() {
         let dir = tempfile::tempdir().expect("tempdir");
