@@ -66,6 +66,8 @@ cargo test --quiet --test enrolment_ui -- --ignored write_portrait_screens
 # The accommodations strip on the portrait step and a screen in high
 # contrast (drawn at the window's larger scale).
 cargo test --quiet --test enrolment_ui -- --ignored write_accommodation_screens
+# A mobile team's route and a card handover that matched.
+cargo test --quiet --test enrolment_ui -- --ignored write_route_and_handover_screens
 # The applicant's receipt (Persian and English on one A5 page), rendered by
 # the receipt crate itself: docs/screens/receipt-fa-en.png
 cargo test --quiet -p pishkhan-receipt --test render -- --ignored write_receipt_screen
