@@ -217,13 +217,7 @@ impl Intake {
             )
                 .into_response();
         }
-        let registered_office = self
-            .store
-            .registry
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .office_of(&station)
-            .map(str::to_owned);
+        let registered_office = self.registered_office(&station);
         if let Some(own) = registered_office.filter(|own| *own != office) {
             tracing::warn!(
                 station,

@@ -270,6 +270,16 @@ impl Intake {
         })
     }
 
+    /// The office the register ties `station` to, if any.
+    pub(crate) fn registered_office(&self, station: &str) -> Option<String> {
+        self.store
+            .registry
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .office_of(station)
+            .map(str::to_owned)
+    }
+
     /// The key stations check receipts with.
     pub fn verifying_key(&self) -> VerifyingKey {
         self.store.key.verifying_key()

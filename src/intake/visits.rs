@@ -275,13 +275,7 @@ impl Intake {
             }
             _ => {}
         }
-        let own = self
-            .store
-            .registry
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .office_of(&station)
-            .map(str::to_owned);
+        let own = self.registered_office(&station);
         let waits_at = status.and_then(|s| s.office);
         if let (Some(own), Some(waits_at)) = (own, waits_at)
             && own != waits_at
@@ -365,13 +359,7 @@ impl Intake {
                     .into_response();
             }
         };
-        let own = self
-            .store
-            .registry
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .office_of(&station)
-            .map(str::to_owned);
+        let own = self.registered_office(&station);
         if let Some(own) = own.filter(|own| *own != list.office) {
             tracing::warn!(station, team, own, "visit list of another office refused");
             return (

@@ -24,34 +24,11 @@ fn kit_uploading() -> (Harness, String) {
 }
 
 fn station_uploading(station_section: &str) -> (Harness, String) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(
-        dir.path().join("pishkhan.toml"),
-        format!(
-            "{station_section}[devices]\ncamera = \"synthetic\"\nscanner = \"zfm\"\n\
-             zfm_port = \"virtual\"\nvirtual_scanner_delay_ms = 10\n"
-        ),
-    )
-    .expect("config");
-    let station = Arc::new(Station::open(dir.path()).expect("station"));
-    let background = pishkhan::upload::start_background(station.clone())
-        .expect("uploads start")
-        .expect("demo mode embeds an intake");
-    let devices = Devices::from_config(&station.config);
-    let app = App::new(Start {
-        station: Ok((station.clone(), devices.clone())),
-        lang: None,
-        demo_step: None,
-        uploads: Some(background.progress.clone()),
-        intake: Some(background.config.clone()),
-    });
-    let intake_dir = dir.path().join(pishkhan::upload::DEMO_INTAKE_DIR);
-    let h = Harness {
-        app,
-        station,
-        devices,
-        dir,
-    };
+    let h = super::upload::uploading_with(&format!(
+        "{station_section}[devices]\ncamera = \"synthetic\"\nscanner = \"zfm\"\n\
+         zfm_port = \"virtual\"\nvirtual_scanner_delay_ms = 10\n"
+    ));
+    let intake_dir = h.dir.path().join(pishkhan::upload::DEMO_INTAKE_DIR);
     (h, intake_dir.display().to_string())
 }
 
@@ -119,7 +96,25 @@ fn check_finger(h: &mut Harness) {
     assert!(matches!(status, CheckStatus::Compared(_)), "{status:?}");
 }
 
-/// The sealed field record of `visit`, opened with the demo identity.
+/// Checks the suggested finger, which matches, and hands the card over.
+fn hand_over_on_a_match(h: &mut Harness) {
+    check_finger(h);
+    let checks = handover_screen(h).checks.as_ref().expect("templates");
+    assert!(checks.matched(), "{:?}", checks.checks());
+    h.click(&h.tr("ui-handover-hand-over"));
+    assert!(h.sees(&h.tr("ui-handover-recorded")));
+}
+
+/// A queued field record, opened with the demo identity.
+fn opened_record(h: &Harness, id: &str) -> FieldRecord {
+    let identity = station::demo_identity(h.dir.path()).expect("identity");
+    match packet::open_contents(&sealed_file(h, id), &identity).expect("opens") {
+        packet::Contents::Field { json, .. } => serde_json::from_slice(&json).expect("a record"),
+        packet::Contents::Enrolment(_) => panic!("an enrolment, not a field record"),
+    }
+}
+
+/// The sealed field record of `visit`.
 fn field_record(h: &Harness, visit: &str) -> FieldRecord {
     let recorded = h
         .station
@@ -128,12 +123,7 @@ fn field_record(h: &Harness, visit: &str) -> FieldRecord {
         .into_iter()
         .find(|r| r.visit_id == visit)
         .expect("recorded");
-    let sealed = sealed_file(h, &recorded.record_id);
-    let identity = station::demo_identity(h.dir.path()).expect("identity");
-    match packet::open_contents(&sealed, &identity).expect("opens") {
-        packet::Contents::Field { json, .. } => serde_json::from_slice(&json).expect("a record"),
-        packet::Contents::Enrolment(_) => panic!("an enrolment, not a field record"),
-    }
+    opened_record(h, &recorded.record_id)
 }
 
 /// The kit signed in on its route, fetched with two handover visits: H1
@@ -174,16 +164,7 @@ fn a_card_goes_to_its_holder_on_a_match_and_to_somebody_else_only_with_a_supervi
     // The holder: the suggested finger matches, the card goes over.
     h.click(&h.tr("ui-route-handover"));
     assert_eq!(handover_screen(&h).card.visit_id.as_deref(), Some("H1"));
-    check_finger(&mut h);
-    assert!(
-        handover_screen(&h)
-            .checks
-            .as_ref()
-            .expect("templates")
-            .matched()
-    );
-    h.click(&h.tr("ui-handover-hand-over"));
-    assert!(h.sees(&h.tr("ui-handover-recorded")));
+    hand_over_on_a_match(&mut h);
     h.click(&h.tr("ui-handover-close"));
     assert!(matches!(h.app.overlay, Some(Overlay::Route)));
     let record = field_record(&h, "H1");
@@ -381,16 +362,7 @@ fn a_card_is_handed_over_at_the_counter_after_a_match_and_only_once() {
         screen.card.national_code,
         pishkhan::selftest::test_applicant().national_code
     );
-    check_finger(&mut h);
-    assert!(
-        handover_screen(&h)
-            .checks
-            .as_ref()
-            .expect("templates")
-            .matched()
-    );
-    h.click(&h.tr("ui-handover-hand-over"));
-    assert!(h.sees(&h.tr("ui-handover-recorded")));
+    hand_over_on_a_match(&mut h);
     h.click(&h.tr("ui-handover-close-counter"));
     assert!(h.app.overlay.is_none());
 
@@ -409,13 +381,7 @@ fn a_card_is_handed_over_at_the_counter_after_a_match_and_only_once() {
         .into_iter()
         .find(|e| e.kind.as_deref() == Some("visit"))
         .expect("the handover record");
-    let identity = station::demo_identity(h.dir.path()).expect("identity");
-    let packet::Contents::Field { json, .. } =
-        packet::open_contents(&sealed_file(&h, &record.id), &identity).expect("opens")
-    else {
-        panic!("not a field record");
-    };
-    let record: FieldRecord = serde_json::from_slice(&json).expect("a record");
+    let record = opened_record(&h, &record.id);
     assert_eq!(record.team, "");
     let FieldEvent::Handover(handover) = &record.event else {
         panic!("not a handover");

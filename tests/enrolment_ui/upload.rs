@@ -6,12 +6,15 @@ use super::*;
 /// A demo station as `pishkhan` starts it: uploading in the background to
 /// the intake it embeds on loopback, which also answers card status.
 pub(super) fn demo_uploading() -> Harness {
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(
-        dir.path().join("pishkhan.toml"),
+    uploading_with(
         "[devices]\ncamera = \"synthetic\"\nscanner = \"virtual\"\nvirtual_scanner_delay_ms = 120\n",
     )
-    .expect("config");
+}
+
+/// [`demo_uploading`] with the configuration file `config`.
+pub(super) fn uploading_with(config: &str) -> Harness {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("pishkhan.toml"), config).expect("config");
     let station = Arc::new(Station::open(dir.path()).expect("station"));
     assert!(station.demo, "no authority key configured: demo mode");
     let background = pishkhan::upload::start_background(station.clone())
