@@ -97,7 +97,11 @@ impl I18n {
     pub fn text(&self, text: &Text) -> String {
         let mut args = FluentArgs::new();
         for (name, value) in &text.args {
-            args.set(*name, self.digits(value));
+            if text.verbatim.contains(name) {
+                args.set(*name, value.clone());
+            } else {
+                args.set(*name, self.digits(value));
+            }
         }
         self.format(text.id, Some(&args))
     }
@@ -219,6 +223,14 @@ mod tests {
             missing.is_empty(),
             "ids without a translation: {missing:#?}"
         );
+    }
+
+    #[test]
+    fn codes_keep_their_digits() {
+        let i18n = I18n::new(Lang::Fa);
+        let text = Text::new("ui-route-title").code("team", "TEH-M1");
+        let out = i18n.text(&text);
+        assert!(out.contains("TEH-M1") && !out.contains('۱'), "{out}");
     }
 
     #[test]

@@ -11,6 +11,10 @@ use crate::enrolment::jalali::DateError;
 pub struct Text {
     pub id: &'static str,
     pub args: Vec<(&'static str, String)>,
+    /// Arguments shown as given, never with the language's digits: codes
+    /// and names a person types or reads back character by character
+    /// (team and visit codes, packet ids, serial ports).
+    pub verbatim: Vec<&'static str>,
 }
 
 impl Text {
@@ -18,6 +22,7 @@ impl Text {
         Self {
             id,
             args: Vec::new(),
+            verbatim: Vec::new(),
         }
     }
 
@@ -25,6 +30,13 @@ impl Text {
     pub fn arg(mut self, name: &'static str, value: impl Into<String>) -> Self {
         self.args.push((name, value.into()));
         self
+    }
+
+    /// An argument shown exactly as given ([`Text::verbatim`]).
+    #[must_use]
+    pub fn code(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.verbatim.push(name);
+        self.arg(name, value)
     }
 
     pub fn from_date_error(e: &DateError) -> Self {

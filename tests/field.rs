@@ -14,6 +14,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::serve;
 use pishkhan::config::UploadConfig;
 use pishkhan::field::handover::FingerChecks;
 use pishkhan::field::record::FieldEvent;
@@ -24,6 +25,8 @@ use pishkhan::intake::Intake;
 use pishkhan::station::Station;
 use pishkhan::store::outbox;
 use pishkhan::upload::Uploader;
+
+mod common;
 
 const TEAM: &str = "TEH-M1";
 const OFFICE: &str = "TEH-12";
@@ -46,36 +49,11 @@ fn kit_dir() -> tempfile::TempDir {
 }
 
 fn open_intake(dir: &Path, kit: &Path) -> Arc<Intake> {
-    std::fs::write(
-        dir.join("intake.toml"),
-        format!(
-            "listen = \"127.0.0.1:0\"\ntls = false\nidentities = [\"{}\"]\n",
-            kit.join(pishkhan::station::DEMO_IDENTITY_FILE).display()
-        ),
-    )
-    .expect("intake config");
-    let intake = Arc::new(Intake::open(dir).expect("intake opens"));
-    let station = Station::open(kit).expect("station");
-    intake
-        .register(&station.id.to_string(), &station.verifying_key(), "kit 1")
-        .expect("register");
-    intake
-}
-
-async fn serve(intake: &Arc<Intake>) -> (SocketAddr, tokio::task::JoinHandle<std::io::Result<()>>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    (addr, tokio::spawn(intake.clone().serve(listener)))
+    common::open_intake(dir, &common::decrypting_for(kit), &[(kit, None)])
 }
 
 fn upload_to(addr: SocketAddr, intake: &Intake) -> UploadConfig {
-    UploadConfig {
-        url: Some(format!("http://{addr}/files/")),
-        intake_key: Some(hex::encode(intake.verifying_key().as_bytes())),
-        ..UploadConfig::default()
-    }
+    common::upload_to(addr, Some(intake))
 }
 
 /// The authority's list: one visit an enrolment, ten more that end

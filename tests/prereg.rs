@@ -7,6 +7,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
+mod common;
+
+use common::serve;
 use pishkhan::config::UploadConfig;
 use pishkhan::enrolment::RequestType;
 use pishkhan::intake::Intake;
@@ -64,20 +67,7 @@ fn open_intake(dir: &Path, stations: &[(&Path, Option<&str>)]) -> Arc<Intake> {
 
 /// [`open_intake`] with more `intake.toml` lines.
 fn open_intake_with(dir: &Path, stations: &[(&Path, Option<&str>)], extra: &str) -> Arc<Intake> {
-    std::fs::write(
-        dir.join("intake.toml"),
-        format!("listen = \"127.0.0.1:0\"\ntls = false\n{extra}"),
-    )
-    .expect("intake config");
-    let intake = Arc::new(Intake::open(dir).expect("intake opens"));
-    for (station, office) in stations {
-        let st = Station::open(station).expect("station");
-        let id = st.id.to_string();
-        intake
-            .register(&id, &st.verifying_key(), "counter")
-            .expect("register");
-        intake.set_office(&id, *office).expect("office");
-    }
+    let intake = common::open_intake(dir, extra, stations);
     let file = dir.join("list.json");
     std::fs::write(
         &file,
@@ -88,19 +78,8 @@ fn open_intake_with(dir: &Path, stations: &[(&Path, Option<&str>)], extra: &str)
     intake
 }
 
-async fn serve(intake: &Arc<Intake>) -> (SocketAddr, tokio::task::JoinHandle<std::io::Result<()>>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    (addr, tokio::spawn(intake.clone().serve(listener)))
-}
-
 fn upload_to(addr: SocketAddr) -> UploadConfig {
-    UploadConfig {
-        url: Some(format!("http://{addr}/files/")),
-        ..UploadConfig::default()
-    }
+    common::upload_to(addr, None)
 }
 
 /// Every byte of the database files (the WAL holds recent pages).

@@ -9,6 +9,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
+mod common;
+
+use common::serve;
 use pishkhan::config::UploadConfig;
 use pishkhan::enrolment::TrackingCode;
 use pishkhan::intake::Intake;
@@ -41,40 +44,12 @@ fn station_dir() -> tempfile::TempDir {
 /// An intake on plain HTTP that decrypts with `decrypt_for`'s demo
 /// authority key, with `stations` registered.
 fn open_intake(dir: &Path, decrypt_for: &Path, stations: &[&Path]) -> Arc<Intake> {
-    std::fs::write(
-        dir.join("intake.toml"),
-        format!(
-            "listen = \"127.0.0.1:0\"\ntls = false\nidentities = [\"{}\"]\n",
-            decrypt_for
-                .join(pishkhan::station::DEMO_IDENTITY_FILE)
-                .display()
-        ),
-    )
-    .expect("intake config");
-    let intake = Arc::new(Intake::open(dir).expect("intake opens"));
-    for station in stations {
-        let st = Station::open(station).expect("station");
-        intake
-            .register(&st.id.to_string(), &st.verifying_key(), "counter")
-            .expect("register");
-    }
-    intake
-}
-
-async fn serve(intake: &Arc<Intake>) -> (SocketAddr, tokio::task::JoinHandle<std::io::Result<()>>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    (addr, tokio::spawn(intake.clone().serve(listener)))
+    let stations: Vec<(&Path, Option<&str>)> = stations.iter().map(|s| (*s, None)).collect();
+    common::open_intake(dir, &common::decrypting_for(decrypt_for), &stations)
 }
 
 fn upload_to(addr: SocketAddr, intake: &Intake) -> UploadConfig {
-    UploadConfig {
-        url: Some(format!("http://{addr}/files/")),
-        intake_key: Some(hex::encode(intake.verifying_key().as_bytes())),
-        ..UploadConfig::default()
-    }
+    common::upload_to(addr, Some(intake))
 }
 
 /// Seals one enrolment of the self-test applicant, as the window does;

@@ -64,19 +64,19 @@ impl LocateError {
             LocateError::Off => Text::new("err-gps-off"),
             LocateError::VirtualOnRealStation => Text::new("err-gps-virtual-not-demo"),
             LocateError::PortMissing { port } => {
-                Text::new("err-gps-port-missing").arg("port", port.clone())
+                Text::new("err-gps-port-missing").code("port", port.clone())
             }
             LocateError::PortUnusable { port, reason } => Text::new("err-gps-port-unusable")
-                .arg("port", port.clone())
+                .code("port", port.clone())
                 .arg("reason", reason.clone()),
             LocateError::Unplugged { port, .. } => {
-                Text::new("err-gps-unplugged").arg("port", port.clone())
+                Text::new("err-gps-unplugged").code("port", port.clone())
             }
             LocateError::Silent { port, seconds } => Text::new("err-gps-silent")
-                .arg("port", port.clone())
+                .code("port", port.clone())
                 .arg("seconds", seconds.to_string()),
             LocateError::NotNmea { port, baud, .. } => Text::new("err-gps-not-nmea")
-                .arg("port", port.clone())
+                .code("port", port.clone())
                 .arg("baud", baud.to_string()),
             LocateError::NoFix {
                 seconds,

@@ -52,28 +52,28 @@ impl FieldError {
     pub fn text(&self) -> Text {
         match self {
             FieldError::NotMobile => Text::new("err-field-not-mobile"),
-            FieldError::NoList(team) => Text::new("err-field-no-list").arg("team", team.clone()),
+            FieldError::NoList(team) => Text::new("err-field-no-list").code("team", team.clone()),
             FieldError::UnknownVisit(id) => {
-                Text::new("err-field-unknown-visit").arg("visit", id.clone())
+                Text::new("err-field-unknown-visit").code("visit", id.clone())
             }
             FieldError::Invalid(detail) => {
                 Text::new("err-field-invalid").arg("detail", detail.clone())
             }
             FieldError::UnknownPacket(id) => {
-                Text::new("err-field-unknown-packet").arg("packet", id.clone())
+                Text::new("err-field-unknown-packet").code("packet", id.clone())
             }
             FieldError::AlreadyEnrolled { visit, .. } => {
-                Text::new("err-field-already-enrolled").arg("visit", visit.clone())
+                Text::new("err-field-already-enrolled").code("visit", visit.clone())
             }
             FieldError::PacketUsed { visit, .. } => {
-                Text::new("err-field-packet-used").arg("visit", visit.clone())
+                Text::new("err-field-packet-used").code("visit", visit.clone())
             }
             FieldError::NotHandover(id) => {
-                Text::new("err-field-not-handover").arg("visit", id.clone())
+                Text::new("err-field-not-handover").code("visit", id.clone())
             }
             FieldError::HandoverNeedsCheck => Text::new("err-field-handover-needs-check"),
             FieldError::AlreadyHandedOver { visit, .. } => {
-                Text::new("err-field-already-handed-over").arg("visit", visit.clone())
+                Text::new("err-field-already-handed-over").code("visit", visit.clone())
             }
             FieldError::WrongCard { visit, .. } => {
                 Text::new("err-field-wrong-card").arg("code", visit.clone())

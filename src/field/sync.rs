@@ -57,7 +57,7 @@ impl FetchError {
             FetchError::Refused { status, .. } => {
                 Text::new("err-visits-refused").arg("status", status.to_string())
             }
-            FetchError::NoList(team) => Text::new("err-field-no-list").arg("team", team.clone()),
+            FetchError::NoList(team) => Text::new("err-field-no-list").code("team", team.clone()),
             FetchError::BadReply(detail) => {
                 Text::new("err-visits-bad-reply").arg("detail", detail.clone())
             }

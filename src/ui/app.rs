@@ -609,6 +609,12 @@ impl App {
         if let Some(account) = self.signed_in.take() {
             station.sign_out(&account.username, notice.is_some());
         }
+        // A handover's capture stops with the screen.
+        if let (Some(Overlay::Handover(screen)), Some((_, devices))) =
+            (&mut self.overlay, &self.station)
+        {
+            screen.leave(&devices.scanner);
+        }
         self.overlay = None;
         self.screen = Screen::SignIn(
             notice.map_or_else(sign_in::SignIn::default, sign_in::SignIn::with_notice),

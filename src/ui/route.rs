@@ -197,7 +197,7 @@ impl Route {
             rescheduled_to: rescheduled_to.map(JalaliDate::to_ascii),
         };
         self.notice = Some(match station.record_visit(operator, record, false) {
-            Ok(_) => Ok(Text::new("ui-route-recorded").arg("visit", id.to_owned())),
+            Ok(_) => Ok(Text::new("ui-route-recorded").code("visit", id.to_owned())),
             Err(e) => Err(e.text()),
         });
         self.reload(station);
@@ -206,7 +206,7 @@ impl Route {
     pub fn view(&self, i18n: &I18n, team: &str) -> Element<'_, Message> {
         let mut items: Vec<Element<'_, Message>> = vec![widget::heading(
             i18n,
-            i18n.text(&Text::new("ui-route-title").arg("team", team.to_owned())),
+            i18n.text(&Text::new("ui-route-title").code("team", team.to_owned())),
         )];
         let fetch = button(text(i18n.tr(if self.fetching {
             "ui-route-fetching"
