@@ -4,7 +4,7 @@
 //! receipt is lost. The question goes out off the interface thread (the
 //! app runs [`Event::Ask`]); `crate::status` does the asking.
 
-use iced::widget::{button, column, container, scrollable, text};
+use iced::widget::{button, column, container, text};
 use iced::{Element, Length};
 
 use super::widget;
@@ -211,13 +211,7 @@ impl CardStatus {
                     .on_press(Message::Close),
             ),
         ];
-        scrollable(
-            container(column(items).spacing(14).max_width(760.0))
-                .center_x(Length::Fill)
-                .padding(32),
-        )
-        .height(Length::Fill)
-        .into()
+        widget::page(items)
     }
 
     /// The answer under the question that was asked.

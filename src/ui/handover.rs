@@ -561,35 +561,25 @@ impl Lookup {
         })))
         .padding([10, 20])
         .on_press_maybe((!self.asking).then_some(LookupMessage::Find));
-        scrollable(
-            container(
-                column![
-                    widget::heading(i18n, i18n.tr("ui-handover-counter-title")),
-                    widget::line(i18n, i18n.tr("ui-handover-counter-help")),
-                    widget::field(
-                        i18n,
-                        "counter-tracking",
-                        "ui-card-status-tracking",
-                        &self.tracking,
-                        LookupMessage::Tracking,
-                        self.problem.as_ref(),
-                    ),
-                    widget::aligned(i18n, find),
-                    widget::aligned(
-                        i18n,
-                        button(text(i18n.tr("ui-card-status-close")))
-                            .padding([8, 20])
-                            .style(button::secondary)
-                            .on_press(LookupMessage::Close),
-                    ),
-                ]
-                .spacing(14)
-                .max_width(760.0),
-            )
-            .center_x(Length::Fill)
-            .padding(32),
-        )
-        .height(Length::Fill)
-        .into()
+        widget::page(vec![
+            widget::heading(i18n, i18n.tr("ui-handover-counter-title")),
+            widget::line(i18n, i18n.tr("ui-handover-counter-help")),
+            widget::field(
+                i18n,
+                "counter-tracking",
+                "ui-card-status-tracking",
+                &self.tracking,
+                LookupMessage::Tracking,
+                self.problem.as_ref(),
+            ),
+            widget::aligned(i18n, find),
+            widget::aligned(
+                i18n,
+                button(text(i18n.tr("ui-card-status-close")))
+                    .padding([8, 20])
+                    .style(button::secondary)
+                    .on_press(LookupMessage::Close),
+            ),
+        ])
     }
 }

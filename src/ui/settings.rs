@@ -4,7 +4,7 @@
 //! records each in the audit log under the supervisor's name
 //! ([`crate::settings::save`]).
 
-use iced::widget::{button, column, container, scrollable, text};
+use iced::widget::{button, column, text};
 use iced::{Element, Length};
 
 use super::widget::{self, row};
@@ -224,17 +224,7 @@ impl Settings {
                 ],
             ),
         ));
-        scrollable(
-            container(
-                iced::widget::Column::with_children(items)
-                    .spacing(14)
-                    .max_width(760.0),
-            )
-            .center_x(Length::Fill)
-            .padding(32),
-        )
-        .height(Length::Fill)
-        .into()
+        widget::page(items)
     }
 
     fn setting_view<'a>(&'a self, i18n: &I18n, setting: &'static Setting) -> Element<'a, Message> {

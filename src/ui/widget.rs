@@ -248,6 +248,22 @@ pub fn form<'a, M: Clone + 'a>(
         .into()
 }
 
+/// A screen of `items` one under another, centred at the usual form
+/// width and scrolled when taller than the window.
+pub fn page<'a, M: 'a>(items: Vec<Element<'a, M>>) -> Element<'a, M> {
+    iced::widget::scrollable(
+        container(
+            iced::widget::Column::with_children(items)
+                .spacing(14)
+                .max_width(760.0),
+        )
+        .center_x(Length::Fill)
+        .padding(32),
+    )
+    .height(Length::Fill)
+    .into()
+}
+
 /// `1405/09/01 14:05`: an RFC 3339 time in the station's time zone (as
 /// given when it does not parse).
 pub fn local_time(i18n: &I18n, rfc3339: &str) -> String {

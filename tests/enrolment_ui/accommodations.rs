@@ -86,13 +86,7 @@ fn a_seated_applicant_with_a_carer_is_taken_by_override_in_one_click() {
         "no sign-in, no photo"
     );
     assert!(!h.sees(&h.tr("portrait-err-no-reason")));
-    h.type_into("supervisor-username", "sara");
-    h.type_into("supervisor-password", "not the password");
-    h.click(&h.tr("portrait-override-approve"));
-    assert!(h.sees(&h.tr("err-wrong-credentials")));
-    assert!(h.wizard().session.portrait.is_none());
-    h.type_into("supervisor-password", PASSWORD);
-    h.click(&h.tr("portrait-override-approve"));
+    super::portrait::approve_override(&mut h);
     let capture = h
         .wizard()
         .session

@@ -5,6 +5,18 @@
 use super::*;
 use pishkhan::enrolment::portrait::{OverrideReason, Posture};
 
+/// The supervisor approves the open override form: a wrong password is
+/// refused and takes nothing, the right one takes the portrait.
+pub(super) fn approve_override(h: &mut Harness) {
+    h.type_into("supervisor-username", "sara");
+    h.type_into("supervisor-password", "not the password");
+    h.click(&h.tr("portrait-override-approve"));
+    assert!(h.sees(&h.tr("err-wrong-credentials")));
+    assert!(h.wizard().session.portrait.is_none());
+    h.type_into("supervisor-password", PASSWORD);
+    h.click(&h.tr("portrait-override-approve"));
+}
+
 #[test]
 fn a_seated_applicant_is_taken_by_override_and_the_reasons_are_sealed() {
     // The seated synthetic applicant sits low and off-centre, as in a
@@ -42,13 +54,7 @@ fn a_seated_applicant_is_taken_by_override_and_the_reasons_are_sealed() {
     h.click(&h.tr("portrait-assisted"));
     h.type_into("portrait-override-note", "در ویلچر، با کمک همراه");
     // An operator is not a supervisor: a wrong password is refused.
-    h.type_into("supervisor-username", "sara");
-    h.type_into("supervisor-password", "not the password");
-    h.click(&h.tr("portrait-override-approve"));
-    assert!(h.sees(&h.tr("err-wrong-credentials")));
-    assert!(h.wizard().session.portrait.is_none());
-    h.type_into("supervisor-password", PASSWORD);
-    h.click(&h.tr("portrait-override-approve"));
+    approve_override(&mut h);
 
     let capture = h
         .wizard()
