@@ -530,6 +530,17 @@ enum IntakeCommand {
         #[arg(long, value_name = "NAME")]
         office: Option<String>,
     },
+    /// Takes in a station's export folder (`pishkhan queue export`, e.g. a
+    /// kit's USB stick): every packet judged as its upload would be and
+    /// its receipt kept, so that the station's later upload is
+    /// acknowledged at once. Exits 1 if any packet is rejected or damaged.
+    Import {
+        #[arg(long = "from", value_name = "DIR")]
+        from: PathBuf,
+        /// One JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Prints the key stations check receipts with (for `[upload] intake_key`).
     Key,
     /// Prints the HTTPS certificate (PEM) stations pin (`[upload]
@@ -549,7 +560,8 @@ enum CardStageArg {
 enum An2kCommand {
     /// Prints an ANSI/NIST-ITL transaction one item a line.
     Dump { file: PathBuf },
-    /// Runs the reader's checks; exits 1 at the first problem.
+    /// Runs the reader's checks (and, on a station's own transaction, the
+    /// Type-2 field map's); prints every problem and exits 1 if any.
     Check { file: PathBuf },
 }
 
@@ -1288,6 +1300,45 @@ fn intake(dir: &std::path::Path, command: IntakeCommand) -> ExitCode {
             }
             Err(e) => fail(e),
         },
+        IntakeCommand::Import { from, json } => {
+            let runtime = match runtime() {
+                Ok(r) => r,
+                Err(code) => return code,
+            };
+            match runtime.block_on(intake.import(&from)) {
+                Ok(report) => {
+                    if json {
+                        println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+                    } else {
+                        for id in &report.accepted {
+                            println!("{id}  accepted");
+                        }
+                        for id in &report.already_received {
+                            println!("{id}  already received");
+                        }
+                        for (id, why) in &report.rejected {
+                            println!("{id}  REJECTED: {why}");
+                        }
+                        for (id, why) in &report.unreadable {
+                            println!("{id}  UNREADABLE: {why}");
+                        }
+                        println!(
+                            "{} accepted, {} already received, {} rejected, {} unreadable",
+                            report.accepted.len(),
+                            report.already_received.len(),
+                            report.rejected.len(),
+                            report.unreadable.len()
+                        );
+                    }
+                    if report.rejected.is_empty() && report.unreadable.is_empty() {
+                        ExitCode::SUCCESS
+                    } else {
+                        ExitCode::FAILURE
+                    }
+                }
+                Err(e) => fail(e),
+            }
+        }
         IntakeCommand::Appointments { command } => intake_appointments(&intake, command),
         IntakeCommand::Visits { command } => intake_visits(&intake, command),
         IntakeCommand::CardStatus {
@@ -1893,7 +1944,8 @@ fn an2k(command: An2kCommand) -> ExitCode {
             ExitCode::SUCCESS
         }
         An2kCommand::Check { file } => {
-            let problems = pishkhan_an2k::problems(&transaction);
+            let mut problems = pishkhan_an2k::problems(&transaction);
+            problems.extend(pishkhan::packet::type2::problems(&transaction));
             for p in &problems {
                 println!("{}: {p}", file.display());
             }

@@ -265,36 +265,61 @@ pub struct Imported {
     pub refused: Vec<(String, String)>,
 }
 
-/// Takes in the packets of an export folder, idempotently: each must be
-/// listed in the signed index with its hash and carry a valid header
-/// signature.
-pub fn import(station: &Station, dir: &Path) -> Result<Imported, QueueError> {
+/// One packet of an export folder, read and checked: listed in the signed
+/// index with its size and hash, a sealed file holding the listed packet id,
+/// its header signature valid (against the key it names: whoever takes it
+/// in checks that key against what it trusts).
+pub struct ExportedPacket {
+    pub packet_id: String,
+    /// The file's bytes and the parsed file, or why it was refused.
+    pub read: Result<(Vec<u8>, SealedFile), QueueError>,
+}
+
+/// Reads the export folder `dir`: its index (signature checked), then every
+/// packet it lists ([`ExportedPacket`]).
+pub fn read_export(dir: &Path) -> Result<Vec<ExportedPacket>, QueueError> {
     let index = read_index(dir)?;
+    Ok(index
+        .packets
+        .iter()
+        .map(|listed| {
+            let path = dir.join(&listed.file);
+            let read = std::fs::read(&path).map_err(io(&path)).and_then(|bytes| {
+                if bytes.len() as u64 != listed.size
+                    || packet::sha256_hex(&bytes) != listed.sha256
+                {
+                    return Err(QueueError::Packet(PacketError::HashMismatch(
+                        listed.file.clone(),
+                    )));
+                }
+                let file = SealedFile::parse(&bytes)?;
+                if file.header.packet_id != listed.packet_id {
+                    return Err(QueueError::Packet(PacketError::Layout(format!(
+                        "{} holds packet {}",
+                        listed.file, file.header.packet_id
+                    ))));
+                }
+                file.verify(None)?;
+                Ok((bytes, file))
+            });
+            ExportedPacket {
+                packet_id: listed.packet_id.clone(),
+                read,
+            }
+        })
+        .collect())
+}
+
+/// Takes in the packets of an export folder, idempotently
+/// ([`read_export`] checks them).
+pub fn import(station: &Station, dir: &Path) -> Result<Imported, QueueError> {
     let mut report = Imported::default();
-    for listed in &index.packets {
-        let path = dir.join(&listed.file);
-        let checked = std::fs::read(&path).map_err(io(&path)).and_then(|bytes| {
-            if bytes.len() as u64 != listed.size || packet::sha256_hex(&bytes) != listed.sha256 {
-                return Err(QueueError::Packet(PacketError::HashMismatch(
-                    listed.file.clone(),
-                )));
-            }
-            let file = SealedFile::parse(&bytes)?;
-            if file.header.packet_id != listed.packet_id {
-                return Err(QueueError::Packet(PacketError::Layout(format!(
-                    "{} holds packet {}",
-                    listed.file, file.header.packet_id
-                ))));
-            }
-            file.verify(None)?;
-            Ok(file)
-        });
-        let file = match checked {
-            Ok(file) => file,
+    for exported in read_export(dir)? {
+        let listed_id = exported.packet_id;
+        let file = match exported.read {
+            Ok((_, file)) => file,
             Err(e) => {
-                report
-                    .refused
-                    .push((listed.packet_id.clone(), e.to_string()));
+                report.refused.push((listed_id, e.to_string()));
                 continue;
             }
         };
@@ -302,16 +327,16 @@ pub fn import(station: &Station, dir: &Path) -> Result<Imported, QueueError> {
         let inserted =
             station.with_db(|db| outbox::insert(db, &file, outbox::Origin::Imported, None));
         match inserted {
-            Ok(outbox::Inserted::New) => report.added.push(listed.packet_id.clone()),
+            Ok(outbox::Inserted::New) => report.added.push(listed_id.clone()),
             Ok(outbox::Inserted::AlreadyQueued) => {
-                report.already_queued.push(listed.packet_id.clone());
+                report.already_queued.push(listed_id.clone());
             }
             Err(e) => report
                 .refused
-                .push((listed.packet_id.clone(), e.to_string())),
+                .push((listed_id.clone(), e.to_string())),
         }
         if own {
-            tracing::info!("{} was sealed by this station", listed.packet_id);
+            tracing::info!("{} was sealed by this station", listed_id);
         }
     }
     station.with_db(|db| {

@@ -582,9 +582,13 @@ fn sealed_file(h: &Harness, id: &str) -> packet::SealedFile {
 
 /// Parses an ANSI/NIST file with the independent `nistitl` reader (PyPI),
 /// returning its JSON view, or `None` when the reference venv is absent
-/// (allowed only without `PISHKHAN_REQUIRE_REFERENCE=1`).
+/// (allowed only without `PISHKHAN_REQUIRE_REFERENCE=1`). The venv is
+/// `PISHKHAN_REFERENCE_PYTHON`, else the one `installer/dev.sh test` made.
 fn nistitl_parse(path: &Path) -> Option<serde_json::Value> {
-    let Some(python) = std::env::var_os("PISHKHAN_REFERENCE_PYTHON") else {
+    let made = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/reference-venv/bin/python");
+    let python = std::env::var_os("PISHKHAN_REFERENCE_PYTHON")
+        .or_else(|| made.exists().then(|| made.into_os_string()));
+    let Some(python) = python else {
         assert!(
             std::env::var("PISHKHAN_REQUIRE_REFERENCE").as_deref() != Ok("1"),
             "PISHKHAN_REQUIRE_REFERENCE=1 but PISHKHAN_REFERENCE_PYTHON is not set"

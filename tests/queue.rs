@@ -277,10 +277,41 @@ fn queue_verify_catches_a_change_to_any_byte_of_a_packet_or_its_header() {
         pishkhan::queue::verify(&station, &entry, None).ok,
         "restored"
     );
+
+    // Every byte of the sealed file as it is exported (first line, header,
+    // signature, ciphertext), through the check `queue verify` makes of a
+    // stored packet (`SealedFile::verify` with this station's key).
+    let outbox::Stored::V3(file) = station
+        .with_db(|d| outbox::stored(d, &id))
+        .expect("stored")
+    else {
+        panic!("a pishkhan-sealed/3 packet");
+    };
+    let own = station.verifying_key();
+    let mut bytes = file.to_bytes();
+    SealedFile::parse(&bytes)
+        .and_then(|f| f.verify(Some(&own)))
+        .expect("the clean file verifies");
+    for at in 0..bytes.len() {
+        bytes[at] ^= 0x04;
+        let caught = SealedFile::parse(&bytes)
+            .and_then(|f| f.verify(Some(&own)))
+            .is_err();
+        assert!(caught, "byte {at} of {} changed unnoticed", bytes.len());
+        bytes[at] ^= 0x04;
+    }
     drop(station);
 
-    // And through the command, one change in each part.
-    for (column, at) in [("header", 30), ("signature", 7), ("payload", 5000)] {
+    // And through the command: a change in each part, the ciphertext's
+    // first and last bytes among them.
+    let last = column_len(&db, &id, "payload") - 1;
+    for (column, at) in [
+        ("header", 30),
+        ("signature", 7),
+        ("payload", 0),
+        ("payload", 5000),
+        ("payload", last),
+    ] {
         flip(&db, &id, column, at, 0x01);
         let out = run(a.path(), &["queue", "verify"]);
         assert!(!out.status.success(), "{column}");
@@ -292,6 +323,57 @@ fn queue_verify_catches_a_change_to_any_byte_of_a_packet_or_its_header() {
         flip(&db, &id, column, at, 0x01);
     }
     ok(run(a.path(), &["queue", "verify"]));
+}
+
+#[test]
+fn acknowledged_packets_leave_at_start_after_the_configured_days_with_an_audit_line() {
+    let a = station_with_packets(3);
+    let ids: Vec<String> = list(a.path())
+        .iter()
+        .map(|e| e["id"].as_str().expect("id").to_owned())
+        .collect();
+    // One acknowledged 8 days ago, one 6 days ago, one still pending; the
+    // station keeps acknowledged packets 7 days.
+    let conn = rusqlite::Connection::open(a.path().join("pishkhan.db")).expect("db");
+    for (id, days) in [(&ids[0], 8), (&ids[1], 6)] {
+        let at = (chrono::Utc::now() - chrono::Duration::days(days)).to_rfc3339();
+        conn.execute(
+            "UPDATE outbox SET status = 'acknowledged', acknowledged_at = ?2 WHERE id = ?1",
+            [id.as_str(), &at],
+        )
+        .expect("acknowledge");
+    }
+    drop(conn);
+    let config = a.path().join("pishkhan.toml");
+    let text = std::fs::read_to_string(&config).expect("config");
+    std::fs::write(&config, format!("{text}[outbox]\nkeep_acknowledged_days = 7\n"))
+        .expect("config");
+
+    let station = Station::open(a.path()).expect("station");
+    let left: Vec<String> = station
+        .with_db(outbox::list)
+        .expect("outbox")
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(left.len(), 2, "{left:?}");
+    assert!(!left.contains(&ids[0]), "the 8-day-old one is gone");
+    assert!(left.contains(&ids[1]) && left.contains(&ids[2]));
+    let purged: Vec<_> = station
+        .with_db(pishkhan::store::audit::list)
+        .expect("audit")
+        .into_iter()
+        .filter(|e| e.action == "packets-purged")
+        .collect();
+    assert_eq!(purged.len(), 1);
+    assert_eq!(
+        purged[0].detail.as_deref(),
+        Some("1 acknowledged more than 7 days ago")
+    );
+    drop(station);
+    // Opening again purges nothing more.
+    let station = Station::open(a.path()).expect("station");
+    assert_eq!(station.with_db(outbox::list).expect("outbox").len(), 2);
 }
 
 #[test]

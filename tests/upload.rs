@@ -431,3 +431,109 @@ async fn over_https_the_station_trusts_only_the_pinned_intake_certificate() {
     );
     assert_eq!(intake.stored_packets().await.expect("listing").len(), 2);
 }
+
+/// `pishkhan intake import --from DIR`, as a process beside the serving
+/// intake; returns its output and whether it succeeded.
+fn intake_import(intake_dir: &Path, from: &Path) -> (String, bool) {
+    let out = Command::new(env!("CARGO_BIN_EXE_pishkhan"))
+        .env("PISHKHAN_LOG", "warn")
+        .args(["intake", "--dir"])
+        .arg(intake_dir)
+        .args(["import", "--from"])
+        .arg(from)
+        .output()
+        .expect("runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (text, out.status.success())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kit_s_usb_export_taken_in_at_the_intake_is_acknowledged_by_the_later_upload() {
+    let (kit, stranger) = tokio::task::spawn_blocking(|| (station(3), station(1)))
+        .await
+        .expect("stations");
+    let dir = tempfile::tempdir().expect("intake dir");
+    let (intake, addr) = intake(dir.path(), kit.path(), true).await;
+    let export = |from: &Path, to: &Path| {
+        let out = pishkhan(from)
+            .args(["queue", "export", "--to"])
+            .arg(to)
+            .output()
+            .expect("runs");
+        assert!(out.status.success(), "{out:?}");
+    };
+    let usb = tempfile::tempdir().expect("usb");
+    export(kit.path(), usb.path());
+
+    // The stick at the intake: every packet judged and accepted.
+    let (text, ok) = intake_import(dir.path(), usb.path());
+    assert!(ok, "{text}");
+    assert!(
+        text.contains("3 accepted, 0 already received, 0 rejected, 0 unreadable"),
+        "{text}"
+    );
+    assert_eq!(intake.stored_packets().await.expect("listing").len(), 3);
+    assert_eq!(intake.status().expect("status").accepted, 3);
+    // Twice: nothing new.
+    let (text, ok) = intake_import(dir.path(), usb.path());
+    assert!(ok && text.contains("0 accepted, 3 already received"), "{text}");
+
+    // A damaged copy, and a stick from a station the intake does not know.
+    let damaged = tempfile::tempdir().expect("damaged");
+    export(kit.path(), damaged.path());
+    let pkp = std::fs::read_dir(damaged.path())
+        .expect("folder")
+        .map(|e| e.expect("entry").path())
+        .find(|p| p.extension().is_some_and(|x| x == "pkp"))
+        .expect("a packet file");
+    let mut bytes = std::fs::read(&pkp).expect("packet");
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x01;
+    std::fs::write(&pkp, bytes).expect("damage");
+    let (text, ok) = intake_import(dir.path(), damaged.path());
+    assert!(!ok, "{text}");
+    assert!(
+        text.contains("UNREADABLE") && text.contains("2 already received, 0 rejected, 1 unreadable"),
+        "{text}"
+    );
+    let foreign = tempfile::tempdir().expect("foreign");
+    export(stranger.path(), foreign.path());
+    let (text, ok) = intake_import(dir.path(), foreign.path());
+    assert!(!ok, "{text}");
+    assert!(
+        text.contains("REJECTED: unregistered-station") && text.contains("1 rejected"),
+        "{text}"
+    );
+    assert_eq!(intake.stored_packets().await.expect("listing").len(), 3);
+
+    // Back at the office the kit uploads: each packet is acknowledged with
+    // the receipt the import made, and nothing is stored twice.
+    configure_upload(kit.path(), addr, &key_hex(&intake));
+    let station = Arc::new(Station::open(kit.path()).expect("station"));
+    let uploader = Uploader::new(station.clone()).expect("uploader");
+    let sent = tokio::time::timeout(Duration::from_secs(60), uploader.drain())
+        .await
+        .expect("drains in time")
+        .expect("no worker error");
+    assert_eq!(
+        sent.iter()
+            .filter(|s| matches!(s, Sent::Acknowledged { .. }))
+            .count(),
+        3,
+        "{sent:?}"
+    );
+    assert!(
+        station
+            .with_db(outbox::list)
+            .expect("list")
+            .iter()
+            .all(|e| e.status == "acknowledged" && e.exported_at.is_some())
+    );
+    assert_eq!(intake.stored_packets().await.expect("listing").len(), 3);
+    let status = intake.status().expect("status");
+    assert_eq!((status.accepted, status.rejected), (3, 1));
+}

@@ -63,7 +63,7 @@ pub mod records;
 mod syntax;
 
 pub use check::{Problem, check, problems};
-pub use date::Date;
+pub use date::{Date, check_gmt};
 pub use dump::dump;
 pub use location::Location;
 pub use syntax::decode::{ReadError, decode};

@@ -104,6 +104,21 @@ pub enum IntakeError {
     Db(#[from] rusqlite::Error),
     #[error("object store: {0}")]
     Objects(String),
+    #[error("could not record the verdict on packet {packet}: {reason}")]
+    Judging { packet: String, reason: String },
+}
+
+/// What [`Intake::import`] did with each packet of an export folder.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct IntakeImport {
+    /// Accepted now: stored, the receipt kept for the station's upload.
+    pub accepted: Vec<String>,
+    /// Accepted before (uploaded or imported already): nothing changed.
+    pub already_received: Vec<String>,
+    /// Judged and rejected, as an upload would be: reason code and detail.
+    pub rejected: Vec<(String, String)>,
+    /// Not judged: the folder's copy is damaged or is not the listed packet.
+    pub unreadable: Vec<(String, String)>,
 }
 
 fn file_error(path: &Path, reason: impl std::fmt::Display) -> IntakeError {
@@ -397,6 +412,66 @@ impl Intake {
                         .into_response(),
                 )
             })
+    }
+
+    /// Takes in a station's export folder (`pishkhan queue export`: a USB
+    /// stick from a kit that had no network). The folder's index signature
+    /// and every packet's size, hash and header signature are checked
+    /// first; then each packet is judged exactly as an upload from the
+    /// station that sealed it (its header signature, checked against the
+    /// register, says which), and its receipt kept. When that station
+    /// uploads the packet later it gets the same receipt and marks it
+    /// acknowledged; importing twice adds nothing.
+    pub async fn import(&self, dir: &Path) -> Result<IntakeImport, IntakeError> {
+        let packets = crate::queue::read_export(dir).map_err(|e| file_error(dir, e))?;
+        let mut report = IntakeImport::default();
+        for packet in packets {
+            let (bytes, file) = match packet.read {
+                Ok(read) => read,
+                Err(e) => {
+                    report.unreadable.push((packet.packet_id, e.to_string()));
+                    continue;
+                }
+            };
+            let id = file.header.packet_id.clone();
+            let judging = |refusal: pishkhan_tus::server::Refusal| IntakeError::Judging {
+                packet: id.clone(),
+                reason: refusal.reason,
+            };
+            let known = self.store.receipt_of(&id).map_err(judging)?.is_some();
+            let signed = self
+                .store
+                .settle(&id, &file.header.station_id, bytes)
+                .await
+                .map_err(judging)?;
+            let receipt = serde_json::from_str::<receipt::SignedReceipt>(&signed)
+                .ok()
+                .and_then(|s| serde_json::from_str::<receipt::Receipt>(&s.receipt).ok());
+            match receipt {
+                Some(r) if r.status == receipt::Status::Accepted && known => {
+                    report.already_received.push(id);
+                }
+                Some(r) if r.status == receipt::Status::Accepted => report.accepted.push(id),
+                Some(r) => report.rejected.push((
+                    id,
+                    format!(
+                        "{}: {}",
+                        r.reason.map_or("malformed", receipt::Reason::code),
+                        r.detail.unwrap_or_default()
+                    ),
+                )),
+                None => report.rejected.push((id, "no readable receipt".into())),
+            }
+        }
+        tracing::info!(
+            folder = %dir.display(),
+            accepted = report.accepted.len(),
+            already_received = report.already_received.len(),
+            rejected = report.rejected.len(),
+            unreadable = report.unreadable.len(),
+            "export folder imported"
+        );
+        Ok(report)
     }
 
     /// Packets accepted, by the object store's listing (`packets/<station>/<id>.pkp`).

@@ -103,7 +103,7 @@ impl IntakeStore {
         })
     }
 
-    fn receipt_of(&self, packet_id: &str) -> Result<Option<(String, String)>, Refusal> {
+    pub(super) fn receipt_of(&self, packet_id: &str) -> Result<Option<(String, String)>, Refusal> {
         self.db(|db| {
             db.query_row(
                 "SELECT sha256, signed FROM receipts WHERE packet_id = ?1",
@@ -119,7 +119,7 @@ impl IntakeStore {
     }
 
     /// Judges the whole upload and records (or finds) its receipt.
-    async fn settle(
+    pub(super) async fn settle(
         &self,
         packet_id: &str,
         station: &str,

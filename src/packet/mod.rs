@@ -23,6 +23,7 @@
 pub mod legacy;
 pub mod sealed;
 pub mod transaction;
+pub mod type2;
 
 use std::collections::BTreeMap;
 
@@ -383,7 +384,9 @@ pub fn seal(
     let built = transaction::build(&prepared, sealer)?;
     let transaction_bytes = pishkhan_an2k::encode(&built.transaction)?;
     // What we send must read back and pass our own checks.
-    pishkhan_an2k::check(&pishkhan_an2k::decode(&transaction_bytes)?)?;
+    let read_back = pishkhan_an2k::decode(&transaction_bytes)?;
+    pishkhan_an2k::check(&read_back)?;
+    type2::check(&read_back)?;
 
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     let mut parts = vec![part(TRANSACTION_PATH, AN2K_MEDIA_TYPE, &transaction_bytes)];
@@ -703,6 +706,7 @@ impl Opened {
             .ok_or_else(|| PacketError::Missing(TRANSACTION_PATH.into()))?;
         let transaction = pishkhan_an2k::decode(bytes)?;
         pishkhan_an2k::check(&transaction)?;
+        type2::check(&transaction)?;
         Ok(transaction)
     }
 }

@@ -130,7 +130,7 @@ fn request_code(request: RequestType) -> &'static str {
     }
 }
 
-fn document_code(check: crate::enrolment::DocumentCheck) -> String {
+pub(crate) fn document_code(check: crate::enrolment::DocumentCheck) -> String {
     serde_json::to_value(check)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
