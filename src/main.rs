@@ -541,11 +541,37 @@ enum IntakeCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Re-sends the authority asks stations for (served at `/v1/resend`).
+    Resend {
+        #[command(subcommand)]
+        command: ResendCommand,
+    },
     /// Prints the key stations check receipts with (for `[upload] intake_key`).
     Key,
     /// Prints the HTTPS certificate (PEM) stations pin (`[upload]
     /// server_certificate`), making a self-signed one if there is none.
     Certificate,
+}
+
+#[derive(Subcommand)]
+enum ResendCommand {
+    /// Asks the station that sealed an accepted packet to send it again
+    /// (its stored copy was lost or damaged): the station puts it at the
+    /// head of its queue if it still keeps it.
+    Ask {
+        /// The packet id.
+        packet: String,
+        /// Why; the station's queue screen and audit log show it.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Lists the open requests (with --all, fulfilled ones too).
+    List {
+        #[arg(long)]
+        all: bool,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// The stages the back office sets.
@@ -1339,6 +1365,41 @@ fn intake(dir: &std::path::Path, command: IntakeCommand) -> ExitCode {
                 Err(e) => fail(e),
             }
         }
+        IntakeCommand::Resend { command } => match command {
+            ResendCommand::Ask { packet, reason } => match intake.ask_resend(&packet, &reason) {
+                Ok(request) => {
+                    println!(
+                        "{}: station {} will be asked to send it again ({})",
+                        request.packet_id, request.station_id, request.reason
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(e),
+            },
+            ResendCommand::List { all, json } => match intake.resend_requests(None, !all) {
+                Ok(requests) if json => {
+                    println!("{}", serde_json::to_string_pretty(&requests).unwrap_or_default());
+                    ExitCode::SUCCESS
+                }
+                Ok(requests) => {
+                    for r in &requests {
+                        println!(
+                            "{}  {}  asked {}  {}  {}",
+                            r.packet_id,
+                            r.station_id,
+                            r.requested_at,
+                            r.fulfilled_at
+                                .as_deref()
+                                .map_or("open".to_owned(), |at| format!("received again {at}")),
+                            r.reason
+                        );
+                    }
+                    println!("{} request(s)", requests.len());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(e),
+            },
+        },
         IntakeCommand::Appointments { command } => intake_appointments(&intake, command),
         IntakeCommand::Visits { command } => intake_visits(&intake, command),
         IntakeCommand::CardStatus {

@@ -3,8 +3,10 @@
 //! intake (resuming from the intake's offset after a drop or a restart),
 //! checks the intake's signed receipt, and settles the row: acknowledged,
 //! rejected with the reason, or failed with the next attempt time
-//! (exponential backoff with jitter). Runs inside the window and as the
-//! headless `pishkhan upload` daemon; both share the outbox safely.
+//! (exponential backoff with jitter). Packets the authority asks for again
+//! (`GET /v1/resend`, [`Uploader::check_resends`]) go first. Runs inside
+//! the window and as the headless `pishkhan upload` daemon; both share the
+//! outbox safely.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -15,10 +17,12 @@ use pishkhan_tus::client::{self, Client, Trust};
 
 use crate::config::UploadConfig;
 use crate::intake::receipt::{Reason, SignedReceipt, Status};
+use crate::intake::resend::Resends;
 use crate::intake::{PACKET_ID_KEY, auth};
 use crate::packet::sha256_hex;
 use crate::station::Station;
-use crate::store::outbox::{self, Claim, OutboxError, Stored};
+use crate::store::audit;
+use crate::store::outbox::{self, AskedAgain, Claim, OutboxError, Stored};
 
 #[derive(Debug, thiserror::Error)]
 pub enum UploadError {
@@ -32,7 +36,14 @@ pub enum UploadError {
     Outbox(#[from] OutboxError),
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
+    #[error("re-send requests: {0}")]
+    Resends(String),
 }
+
+/// How often a running uploader asks the intake for re-sends.
+pub const RESEND_POLL: Duration = Duration::from_secs(300);
+/// The largest answer to `GET /v1/resend` read.
+const MAX_RESENDS_BYTES: usize = 1024 * 1024;
 
 /// The link as the worker last saw it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -382,10 +393,68 @@ impl Uploader {
         })
     }
 
+    /// Asks the intake (`GET /v1/resend`) which of this station's packets
+    /// the authority needs again, and puts each at the head of the queue
+    /// ([`outbox::ask_again`]), with an audit line for those that will be
+    /// sent again. An intake without re-sends (a plain tus server) answers
+    /// 404: nothing is asked.
+    pub async fn check_resends(&self) -> Result<Vec<(String, AskedAgain)>, UploadError> {
+        let url = beside_endpoint(&self.client.config().endpoint, "v1/resend")
+            .map_err(UploadError::Config)?;
+        let body = match self.client.get(&url, MAX_RESENDS_BYTES).await {
+            Ok(body) => body,
+            Err(client::Error::NotFound { .. }) => return Ok(Vec::new()),
+            Err(e) => return Err(UploadError::Resends(e.to_string())),
+        };
+        let asked: Resends = serde_json::from_slice(&body)
+            .map_err(|e| UploadError::Resends(format!("the intake's answer: {e}")))?;
+        let mut done = Vec::new();
+        for resend in asked.packets {
+            let outcome = self.station.with_db(|db| {
+                let outcome = outbox::ask_again(db, &resend.packet_id, &resend.reason)?;
+                if matches!(outcome, AskedAgain::Queued | AskedAgain::Hurried) {
+                    audit::record(
+                        db,
+                        self.station.signing_key(),
+                        "intake",
+                        "resend-asked",
+                        Some(&resend.packet_id),
+                        Some(&resend.reason),
+                    )?;
+                }
+                Ok(outcome)
+            })?;
+            match outcome {
+                AskedAgain::Gone => tracing::warn!(
+                    packet = %resend.packet_id,
+                    "the authority asks for a packet this station no longer keeps: {}",
+                    resend.reason
+                ),
+                AskedAgain::Queued | AskedAgain::Hurried => tracing::info!(
+                    packet = %resend.packet_id,
+                    "the authority asks for the packet again: {}",
+                    resend.reason
+                ),
+                AskedAgain::AlreadyAsked | AskedAgain::Rejected => {}
+            }
+            done.push((resend.packet_id, outcome));
+        }
+        Ok(done)
+    }
+
+    /// [`Self::check_resends`], a failure only logged: the link may be down,
+    /// and the packets go on either way.
+    async fn check_resends_logged(&self) {
+        if let Err(e) = self.check_resends().await {
+            tracing::info!("re-send requests not fetched: {e}");
+        }
+    }
+
     /// Sends until nothing is left to send: due packets now, failed ones
-    /// when their time comes. Returns when the outbox holds no pending or
-    /// failed format-3 packet.
+    /// when their time comes, after asking the intake for re-sends.
+    /// Returns when the outbox holds no pending or failed format-3 packet.
     pub async fn drain(&self) -> Result<Vec<Sent>, UploadError> {
+        self.check_resends_logged().await;
         let mut done = Vec::new();
         loop {
             match self.send_one().await? {
@@ -408,9 +477,18 @@ impl Uploader {
         }
     }
 
-    /// Runs forever: `concurrency` senders, each polling when idle.
+    /// Runs forever: `concurrency` senders, each polling when idle, and
+    /// the re-send requests fetched at start and every
+    /// [`RESEND_POLL`].
     pub async fn run(self: Arc<Self>) {
         let mut tasks = tokio::task::JoinSet::new();
+        let me = self.clone();
+        tasks.spawn(async move {
+            loop {
+                me.check_resends_logged().await;
+                tokio::time::sleep(RESEND_POLL).await;
+            }
+        });
         for _ in 0..self.config.concurrency.max(1) {
             let me = self.clone();
             tasks.spawn(async move {

@@ -537,3 +537,82 @@ async fn a_kit_s_usb_export_taken_in_at_the_intake_is_acknowledged_by_the_later_
     let status = intake.status().expect("status");
     assert_eq!((status.accepted, status.rejected), (3, 1));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_packet_the_authority_asks_for_again_is_sent_again_and_stored_again() {
+    let st = tokio::task::spawn_blocking(|| station(3))
+        .await
+        .expect("station");
+    let dir = tempfile::tempdir().expect("intake dir");
+    let (intake, addr) = intake(dir.path(), st.path(), true).await;
+    configure_upload(st.path(), addr, &key_hex(&intake));
+    let station = Arc::new(Station::open(st.path()).expect("station"));
+    let uploader = Uploader::new(station.clone()).expect("uploader");
+    assert_eq!(uploader.drain().await.expect("drain").len(), 3);
+
+    // The intake's copy of the second packet is lost.
+    let lost = station.with_db(outbox::list).expect("list")[1].id.clone();
+    let object = dir
+        .path()
+        .join("objects/packets")
+        .join(station.id.to_string())
+        .join(format!("{lost}.pkp"));
+    std::fs::remove_file(&object).expect("the stored copy");
+    let resend = |packet: &str| {
+        Command::new(env!("CARGO_BIN_EXE_pishkhan"))
+            .env("PISHKHAN_LOG", "warn")
+            .args(["intake", "--dir"])
+            .arg(dir.path())
+            .args(["resend", "ask", packet, "--reason", "the stored copy was lost"])
+            .output()
+            .expect("runs")
+    };
+    let unknown = resend("019a0000-0000-7000-8000-000000000000");
+    assert!(!unknown.status.success());
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr).contains("no accepted packet"),
+        "{unknown:?}"
+    );
+    let asked = resend(&lost);
+    assert!(asked.status.success(), "{asked:?}");
+    assert_eq!(intake.resend_requests(None, true).expect("open").len(), 1);
+
+    // The station learns of it, sends that packet again (and only it), and
+    // the intake stores it again and closes the request.
+    let sent = uploader.drain().await.expect("drain");
+    assert!(
+        matches!(sent.as_slice(), [Sent::Acknowledged { id }] if *id == lost),
+        "{sent:?}"
+    );
+    let outbox::Stored::V3(file) = station
+        .with_db(|d| outbox::stored(d, &lost))
+        .expect("kept")
+    else {
+        panic!("format 3");
+    };
+    assert_eq!(
+        std::fs::read(&object).expect("stored again"),
+        file.to_bytes()
+    );
+    assert!(intake.resend_requests(None, true).expect("open").is_empty());
+    let all = intake.resend_requests(None, false).expect("all");
+    assert!(all.len() == 1 && all[0].fulfilled_at.is_some(), "{all:?}");
+    let rows = station.with_db(outbox::list).expect("list");
+    assert!(
+        rows.iter()
+            .all(|e| e.status == "acknowledged" && e.resend_reason.is_none()),
+        "{rows:?}"
+    );
+    let audit = station
+        .with_db(pishkhan::store::audit::list)
+        .expect("audit");
+    assert!(
+        audit.iter().any(|e| e.action == "resend-asked"
+            && e.subject.as_deref() == Some(lost.as_str())
+            && e.detail.as_deref() == Some("the stored copy was lost")),
+        "audited"
+    );
+    assert_eq!(intake.status().expect("status").accepted, 3);
+    // Fulfilled: nothing more is sent.
+    assert!(uploader.drain().await.expect("drain").is_empty());
+}

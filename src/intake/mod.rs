@@ -38,6 +38,7 @@ pub mod appointments;
 pub mod auth;
 pub mod judge;
 pub mod receipt;
+pub mod resend;
 mod store;
 pub mod visits;
 
@@ -266,6 +267,7 @@ impl Intake {
         db.busy_timeout(std::time::Duration::from_secs(5))?;
         db.execute_batch(SCHEMA)?;
         db.execute_batch(applicants::SCHEMA)?;
+        db.execute_batch(resend::SCHEMA)?;
         let lookup = applicants::LookupSecret::load_or_create(&dir.join(applicants::SECRET_FILE))?;
         let objects = object_store(dir, &config.object_store)?;
         let store = Arc::new(IntakeStore {
@@ -505,6 +507,7 @@ impl Intake {
         let (by_code, by_details) = (self.clone(), self.clone());
         let teams = self.clone();
         let cards = self.clone();
+        let resends = self.clone();
         pishkhan_tus::server::router(self.store.clone(), tus)
             .route(
                 "/v1/status",
@@ -524,6 +527,10 @@ impl Intake {
             .route(
                 visits::PATH,
                 get(move |uri, headers| visits::handle(teams.clone(), uri, headers)),
+            )
+            .route(
+                resend::PATH,
+                get(move |uri, headers| resend::handle(resends.clone(), uri, headers)),
             )
             .route(
                 visits::CARD_PATH,

@@ -33,6 +33,11 @@ pub struct IntakeStore {
     pub(super) max_skew: chrono::Duration,
 }
 
+/// Where an accepted packet lives in the object store.
+pub(super) fn packet_path(station: &str, packet_id: &str) -> object_store::path::Path {
+    object_store::path::Path::from(format!("packets/{station}/{packet_id}.pkp"))
+}
+
 fn refuse(e: impl std::fmt::Display) -> Refusal {
     Refusal::internal(e.to_string())
 }
@@ -103,6 +108,40 @@ impl IntakeStore {
         })
     }
 
+    /// Stores the accepted bytes of `packet_id` again if a re-send of it
+    /// is open ([`super::resend`]), and closes the request.
+    async fn fulfil_resend(
+        &self,
+        packet_id: &str,
+        station: &str,
+        bytes: Vec<u8>,
+    ) -> Result<(), Refusal> {
+        let open: Option<String> = self.db(|db| {
+            db.query_row(
+                "SELECT station_id FROM resend_requests
+                 WHERE packet_id = ?1 AND fulfilled_at IS NULL",
+                [packet_id],
+                |r| r.get(0),
+            )
+            .optional()
+        })?;
+        if open.as_deref() != Some(station) {
+            return Ok(());
+        }
+        let path = packet_path(station, packet_id);
+        self.objects.put(&path, bytes.into()).await.map_err(|e| {
+            Refusal::new(StatusCode::SERVICE_UNAVAILABLE, format!("storage: {e}"))
+        })?;
+        self.db(|db| {
+            db.execute(
+                "UPDATE resend_requests SET fulfilled_at = ?2 WHERE packet_id = ?1",
+                rusqlite::params![packet_id, chrono::Utc::now().to_rfc3339()],
+            )
+        })?;
+        tracing::info!(packet = packet_id, station, "re-sent packet stored again");
+        Ok(())
+    }
+
     pub(super) fn receipt_of(&self, packet_id: &str) -> Result<Option<(String, String)>, Refusal> {
         self.db(|db| {
             db.query_row(
@@ -128,7 +167,9 @@ impl IntakeStore {
         let sha256 = sha256_hex(&bytes);
         if let Some((stored_sha, signed)) = self.receipt_of(packet_id)? {
             if stored_sha == sha256 {
-                // The same packet again: the same receipt.
+                // The same packet again: the same receipt. If the authority
+                // asked for it again, its bytes are stored anew first.
+                self.fulfil_resend(packet_id, station, bytes).await?;
                 return Ok(signed);
             }
             return self.sign(&Receipt {
@@ -171,7 +212,7 @@ impl IntakeStore {
             ),
         };
         if status == Status::Accepted {
-            let path = object_store::path::Path::from(format!("packets/{station}/{packet_id}.pkp"));
+            let path = packet_path(station, packet_id);
             self.objects.put(&path, bytes.into()).await.map_err(|e| {
                 Refusal::new(StatusCode::SERVICE_UNAVAILABLE, format!("storage: {e}"))
             })?;

@@ -157,7 +157,7 @@ impl Intake {
         let Some((packet_id, station)) = found else {
             return Ok(None);
         };
-        let path = object_store::path::Path::from(format!("packets/{station}/{packet_id}.pkp"));
+        let path = super::store::packet_path(&station, &packet_id);
         let objects = |e: String| IntakeError::Objects(format!("{path}: {e}"));
         let bytes = self
             .store

@@ -26,6 +26,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/006_account_security.sql"),
     include_str!("migrations/007_receipts.sql"),
     include_str!("migrations/008_field.sql"),
+    include_str!("migrations/009_resend.sql"),
 ];
 
 pub const FILE_NAME: &str = "pishkhan.db";

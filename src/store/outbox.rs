@@ -42,11 +42,14 @@ pub struct Entry {
     /// `enrolment` or `visit` (a field record) when sealed here; `None`
     /// for an imported packet.
     pub kind: Option<String>,
+    /// Why the authority asked for this packet again, until it
+    /// acknowledges it again ([`ask_again`]).
+    pub resend_reason: Option<String>,
 }
 
 const ENTRY_COLUMNS: &str = "id, tracking_code, format, origin, station_id, status, is_test, size, \
      sha256, created_at, attempts, next_attempt_at, last_error, exported_at, acknowledged_at, \
-     reject_reason, kind";
+     reject_reason, kind, resend_reason";
 
 fn entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
     Ok(Entry {
@@ -67,6 +70,7 @@ fn entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
         acknowledged_at: r.get(14)?,
         reject_reason: r.get(15)?,
         kind: r.get(16)?,
+        resend_reason: r.get(17)?,
     })
 }
 
@@ -305,8 +309,9 @@ fn token() -> Result<String, StoreError> {
     Ok(hex::encode(bytes))
 }
 
-/// Takes the oldest packet that is due (`pending`, or `failed` whose next
-/// attempt time has come) for upload.
+/// Takes the packet to upload next: of those due (`pending`, or `failed`
+/// whose next attempt time has come), the ones the authority asked for
+/// again first ([`ask_again`]), then the oldest.
 pub fn claim(conn: &Connection, now: &str) -> Result<Option<Claim>, StoreError> {
     let token = token()?;
     Ok(conn
@@ -316,7 +321,7 @@ pub fn claim(conn: &Connection, now: &str) -> Result<Option<Claim>, StoreError> 
              WHERE id = (SELECT id FROM outbox
                          WHERE status IN ('pending', 'failed') AND format = 3
                            AND (next_attempt_at IS NULL OR next_attempt_at <= ?2)
-                         ORDER BY created_at, seq LIMIT 1)
+                         ORDER BY priority DESC, created_at, seq LIMIT 1)
              RETURNING id, idempotency_key, attempts",
             [&token, now],
             |r| {
@@ -359,7 +364,8 @@ pub fn acknowledge(
     settle(
         conn,
         claim,
-        "status = 'acknowledged', acknowledged_at = ?3, receipt = ?4, last_error = NULL",
+        "status = 'acknowledged', acknowledged_at = ?3, receipt = ?4, last_error = NULL, \
+         priority = 0, resend_reason = NULL",
         &[&at, &receipt],
     )
 }
@@ -422,6 +428,62 @@ pub fn fail(conn: &Connection, claim: &Claim, error: &str, next: &str) -> Result
         "status = 'failed', last_error = ?3, next_attempt_at = ?4",
         &[&error, &next],
     )
+}
+
+/// What [`ask_again`] did with a packet the authority asked for again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AskedAgain {
+    /// It was acknowledged and is still kept: queued again, first in line.
+    Queued,
+    /// It had not been acknowledged yet: now first in line.
+    Hurried,
+    /// Already asked for and waiting: nothing changed.
+    AlreadyAsked,
+    /// The intake rejected it: it waits for a supervisor, not for a resend.
+    Rejected,
+    /// Not in the outbox (deleted after its retention, or never here).
+    Gone,
+}
+
+/// The authority asked for packet `id` again, for `reason`: an
+/// acknowledged row still kept goes back to `pending`, with a fresh upload
+/// (the old one is complete at the intake), and every waiting row moves to
+/// the head of the queue (priority 1, due now).
+pub fn ask_again(conn: &Connection, id: &str, reason: &str) -> Result<AskedAgain, StoreError> {
+    let found: Option<(String, i64)> = conn
+        .query_row(
+            "SELECT status, priority FROM outbox WHERE id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let Some((status, priority)) = found else {
+        return Ok(AskedAgain::Gone);
+    };
+    let outcome = match status.as_str() {
+        "rejected" => return Ok(AskedAgain::Rejected),
+        _ if priority > 0 => return Ok(AskedAgain::AlreadyAsked),
+        "acknowledged" => {
+            conn.execute(
+                "UPDATE outbox SET status = 'pending', priority = 1, resend_reason = ?2,
+                     next_attempt_at = NULL, upload_url = NULL, last_error = NULL,
+                     acknowledged_at = NULL
+                 WHERE id = ?1",
+                [id, reason],
+            )?;
+            AskedAgain::Queued
+        }
+        _ => {
+            conn.execute(
+                "UPDATE outbox SET priority = 1, resend_reason = ?2, next_attempt_at = NULL
+                 WHERE id = ?1",
+                [id, reason],
+            )?;
+            AskedAgain::Hurried
+        }
+    };
+    Ok(outcome)
 }
 
 /// Records that packets were copied to removable media.
@@ -549,6 +611,55 @@ mod tests {
             .collect();
         assert_eq!(statuses, ["acknowledged", "uploading", "rejected"]);
         assert_eq!(pending(&conn).expect("pending"), 1);
+    }
+
+    #[test]
+    fn a_packet_the_authority_asks_for_again_goes_first() {
+        let (_dir, conn) = db();
+        for n in 1..=4 {
+            let seq = take_seq(&conn).expect("seq");
+            insert(&conn, &sealed(n), Origin::Local { seq }, None).expect("insert");
+        }
+        let id = |n: u8| sealed(n).header.packet_id;
+        let now = "2026-11-22T09:00:00+00:00";
+        // 1 and 2 acknowledged, 3 rejected, 4 waiting.
+        for _ in 1..=2 {
+            let c = claim(&conn, now).expect("claim").expect("due");
+            acknowledge(&conn, &c, now, "{}").expect("ack");
+        }
+        let c = claim(&conn, now).expect("claim").expect("due");
+        reject(&conn, &c, "tampered", "bad", None).expect("reject");
+        set_upload_url_unlocked(&conn, &id(2), "http://intake/files/old");
+
+        assert_eq!(ask_again(&conn, &id(2), "lost").expect("ask"), AskedAgain::Queued);
+        assert_eq!(
+            ask_again(&conn, &id(2), "lost").expect("ask"),
+            AskedAgain::AlreadyAsked
+        );
+        assert_eq!(ask_again(&conn, &id(3), "x").expect("ask"), AskedAgain::Rejected);
+        assert_eq!(ask_again(&conn, "no-such", "x").expect("ask"), AskedAgain::Gone);
+        let row = find(&conn, &id(2)).expect("row");
+        assert_eq!(
+            (row.status.as_str(), row.resend_reason.as_deref(), row.acknowledged_at),
+            ("pending", Some("lost"), None)
+        );
+        assert_eq!(upload_url(&conn, &id(2)).expect("url"), None, "a fresh upload");
+        // 2 before the older-waiting 4; acknowledged again, it is ordinary.
+        let first = claim(&conn, now).expect("claim").expect("due");
+        assert_eq!(first.id, id(2));
+        acknowledge(&conn, &first, now, "{}").expect("ack");
+        assert_eq!(find(&conn, &id(2)).expect("row").resend_reason, None);
+        // A waiting packet asked for is hurried past its backoff.
+        let fourth = claim(&conn, now).expect("claim").expect("due");
+        fail(&conn, &fourth, "offline", "2026-11-22T10:00:00+00:00").expect("fail");
+        assert_eq!(claim(&conn, now).expect("claim"), None, "not due yet");
+        assert_eq!(ask_again(&conn, &id(4), "AFIS").expect("ask"), AskedAgain::Hurried);
+        assert_eq!(claim(&conn, now).expect("claim").expect("due now").id, id(4));
+    }
+
+    fn set_upload_url_unlocked(conn: &Connection, id: &str, url: &str) {
+        conn.execute("UPDATE outbox SET upload_url = ?2 WHERE id = ?1", [id, url])
+            .expect("url");
     }
 
     #[test]
