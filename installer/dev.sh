@@ -61,12 +61,13 @@ case "${1:-run}" in
     ;;
   test)
     # The reference implementations the tests check against (NIST NBIS's
-    # WSQ codec and NFIQ 2, IDEMIA's ANSI/NIST-ITL reader), in a venv of their own.
+    # WSQ codec and NFIQ 2, IDEMIA's ANSI/NIST-ITL reader) and an
+    # S3-compatible server (moto), in a venv of their own.
     # The receipt tests render the PDF (poppler) and decode its QR code and
     # barcode (zbar), as a person checking a printed receipt would.
     ensure_packages "The receipt tests" poppler-utils zbar-tools
     venv="$PWD/target/reference-venv"
-    if ! "$venv/bin/python" -c "import wsq, nbis, numpy, PIL, nistitl" 2>/dev/null; then
+    if ! "$venv/bin/python" -c "import wsq, nbis, numpy, PIL, nistitl, moto" 2>/dev/null; then
       python3 -c "import ensurepip, venv" 2>/dev/null ||
         ensure_packages "The tests' reference venv" python3 python3-venv
       echo "Setting up the reference venv (tests/reference/requirements.txt)…"

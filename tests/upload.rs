@@ -616,3 +616,177 @@ async fn a_packet_the_authority_asks_for_again_is_sent_again_and_stored_again() 
     // Fulfilled: nothing more is sent.
     assert!(uploader.drain().await.expect("drain").is_empty());
 }
+
+/// The reference venv's Python if it can import `module` (the venv
+/// `installer/dev.sh test` makes, or `PISHKHAN_REFERENCE_PYTHON`); `None`
+/// (a skip, with a note) when it cannot, which
+/// `PISHKHAN_REQUIRE_REFERENCE=1` turns into a failure.
+fn reference_python_with(module: &str) -> Option<std::path::PathBuf> {
+    let made = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/reference-venv/bin/python");
+    let python = std::env::var_os("PISHKHAN_REFERENCE_PYTHON")
+        .map(std::path::PathBuf::from)
+        .or_else(|| made.exists().then_some(made))
+        .filter(|p| {
+            Command::new(p)
+                .args(["-c", &format!("import {module}")])
+                .status()
+                .is_ok_and(|s| s.success())
+        });
+    if python.is_none() {
+        assert!(
+            std::env::var("PISHKHAN_REQUIRE_REFERENCE").as_deref() != Ok("1"),
+            "PISHKHAN_REQUIRE_REFERENCE=1 but the reference venv cannot import {module}"
+        );
+        eprintln!("SKIPPED: no reference venv with {module} (bash installer/dev.sh test makes it)");
+    }
+    python
+}
+
+/// A child process killed when dropped.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_intake_on_an_s3_bucket_stores_what_stations_upload() {
+    let Some(python) = reference_python_with("moto") else {
+        return;
+    };
+    // An S3-compatible server (moto, the reference venv's) on loopback,
+    // with a bucket.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let _s3 = Killed(
+        Command::new(&python)
+            .args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("moto starts"),
+    );
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let s3 = |script: &str| {
+        let out = Command::new(&python)
+            .arg("-c")
+            .arg(format!(
+                "import boto3, time\n\
+                 c = boto3.client('s3', endpoint_url='{endpoint}', aws_access_key_id='test', \
+                 aws_secret_access_key='test', region_name='us-east-1')\n\
+                 for _ in range(100):\n\
+                 \x20   try:\n\
+                 \x20       c.list_buckets(); break\n\
+                 \x20   except Exception:\n\
+                 \x20       time.sleep(0.1)\n\
+                 {script}"
+            ))
+            .output()
+            .expect("python runs");
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    s3("c.create_bucket(Bucket='pishkhan-test')");
+
+    // The intake stores into s3://pishkhan-test/national, configured by the
+    // usual AWS variables.
+    let st = tokio::task::spawn_blocking(|| station(2))
+        .await
+        .expect("station");
+    let dir = tempfile::tempdir().expect("intake dir");
+    std::fs::write(
+        dir.path().join("intake.toml"),
+        format!(
+            "listen = \"127.0.0.1:0\"\ntls = false\nobject_store = \"s3://pishkhan-test/national\"\n\
+             identities = [\"{}\"]\n",
+            st.path().join("DEMO-authority-identity.txt").display()
+        ),
+    )
+    .expect("intake config");
+    let intake_cmd = |args: &[&str]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_pishkhan"));
+        cmd.env("PISHKHAN_LOG", "warn")
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ENDPOINT", &endpoint)
+            .env("AWS_ALLOW_HTTP", "true")
+            .args(["intake", "--dir"])
+            .arg(dir.path())
+            .args(args);
+        cmd
+    };
+    let registered = intake_cmd(&["register", "--station-dir"])
+        .arg(st.path())
+        .output()
+        .expect("register");
+    assert!(registered.status.success(), "{registered:?}");
+    let mut serve = intake_cmd(&["serve"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("intake starts");
+    let stdout = serve.stdout.take().expect("stdout");
+    let serve = Killed(serve);
+    // "intake listening on http://127.0.0.1:PORT/files/ (receipt key HEX)"
+    let line = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line)
+            .expect("the intake says where it listens");
+        line
+    })
+    .await
+    .expect("read");
+    let addr: SocketAddr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .and_then(|a| a.parse().ok())
+        .unwrap_or_else(|| panic!("{line}"));
+    let key = line
+        .split("receipt key ")
+        .nth(1)
+        .map(|k| k.trim().trim_end_matches(')').to_owned())
+        .unwrap_or_else(|| panic!("{line}"));
+
+    configure_upload(st.path(), addr, &key);
+    let station = Arc::new(Station::open(st.path()).expect("station"));
+    let uploader = Uploader::new(station.clone()).expect("uploader");
+    let sent = tokio::time::timeout(Duration::from_secs(60), uploader.drain())
+        .await
+        .expect("drains in time")
+        .expect("no worker error");
+    assert_eq!(
+        sent.iter()
+            .filter(|s| matches!(s, Sent::Acknowledged { .. }))
+            .count(),
+        2,
+        "{sent:?}"
+    );
+    drop(serve);
+
+    // The bucket holds each packet, byte for byte.
+    let listed = s3(
+        "for o in c.list_objects_v2(Bucket='pishkhan-test', Prefix='national/')['Contents']:\n\
+         \x20   print(o['Key'], o['Size'])",
+    );
+    for entry in station.with_db(outbox::list).expect("list") {
+        let outbox::Stored::V3(file) = station
+            .with_db(|d| outbox::stored(d, &entry.id))
+            .expect("kept")
+        else {
+            panic!("format 3");
+        };
+        let expected = format!(
+            "national/packets/{}/{}.pkp {}",
+            station.id,
+            entry.id,
+            file.to_bytes().len()
+        );
+        assert!(listed.lines().any(|l| l == expected), "{expected} in {listed}");
+    }
+}

@@ -223,8 +223,14 @@ fn object_store(dir: &Path, spec: &str) -> Result<Arc<dyn object_store::ObjectSt
         return Ok(Arc::new(store));
     }
     let url = url::Url::parse(spec).map_err(|e| IntakeError::Objects(format!("{spec}: {e}")))?;
-    let (store, prefix) =
-        object_store::parse_url(&url).map_err(|e| IntakeError::Objects(format!("{spec}: {e}")))?;
+    // The bucket's settings come from the environment, as AWS tools read
+    // them (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION,
+    // AWS_ENDPOINT, AWS_ALLOW_HTTP, …): `parse_url` alone reads none.
+    let options = std::env::vars()
+        .filter(|(key, _)| key.starts_with("AWS_"))
+        .map(|(key, value)| (key.to_ascii_lowercase(), value));
+    let (store, prefix) = object_store::parse_url_opts(&url, options)
+        .map_err(|e| IntakeError::Objects(format!("{spec}: {e}")))?;
     let store: Arc<dyn object_store::ObjectStore> = Arc::from(store);
     Ok(Arc::new(object_store::prefix::PrefixStore::new(
         store, prefix,
