@@ -129,6 +129,9 @@ pub struct UploadConfig {
     pub retry_base_ms: u64,
     /// Longest wait between attempts.
     pub retry_max_ms: u64,
+    /// An upload request that moves no byte for this long is given up
+    /// (and resumed from the intake's offset).
+    pub stall_timeout_ms: u64,
 }
 
 impl Default for UploadConfig {
@@ -141,6 +144,7 @@ impl Default for UploadConfig {
             concurrency: 2,
             retry_base_ms: 5_000,
             retry_max_ms: 600_000,
+            stall_timeout_ms: 20_000,
         }
     }
 }
@@ -578,6 +582,8 @@ chunk_bytes = 1048576
 concurrency = 2
 retry_base_ms = 5000
 retry_max_ms = 600000
+# An upload request that moves no byte for this long is given up and resumed.
+stall_timeout_ms = 20000
 
 [accounts]
 # Wrong passwords in a row before an account locks, and for how long
@@ -682,6 +688,9 @@ impl Config {
         }
         if !(1..=8).contains(&upload.concurrency) {
             return Err("upload.concurrency must be between 1 and 8".into());
+        }
+        if upload.stall_timeout_ms < 500 {
+            return Err("upload.stall_timeout_ms must be at least 500".into());
         }
         if upload.chunk_bytes < 16 * 1024 {
             return Err("upload.chunk_bytes must be at least 16384".into());
@@ -828,6 +837,7 @@ fn strip_unknown(value: toml::Value, unknown: &mut Vec<String>) -> toml::Value {
                 "concurrency",
                 "retry_base_ms",
                 "retry_max_ms",
+                "stall_timeout_ms",
             ],
         ),
         ("station", &["office", "number", "name", "team"]),

@@ -225,7 +225,7 @@ impl Uploader {
         // record in the outbox); inside one attempt, a few quick retries.
         tus.retry.attempts = 3;
         tus.retry.delay = Duration::from_millis(500);
-        tus.stall_timeout = Duration::from_secs(20);
+        tus.stall_timeout = Duration::from_millis(config.stall_timeout_ms);
         let client = signed_client(station.clone(), tus)?;
         Ok(Self {
             _lock: lock,

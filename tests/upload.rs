@@ -48,7 +48,7 @@ fn configure_upload(station: &Path, addr: SocketAddr, intake_key: &str) {
     let mut text = std::fs::read_to_string(&config).expect("config");
     text.push_str(&format!(
         "[upload]\nurl = \"http://{addr}/files/\"\nintake_key = \"{intake_key}\"\n\
-         chunk_bytes = {CHUNK}\nretry_base_ms = 50\nretry_max_ms = 400\n"
+         chunk_bytes = {CHUNK}\nretry_base_ms = 50\nretry_max_ms = 400\nstall_timeout_ms = 1500\n"
     ));
     std::fs::write(config, text).expect("config");
 }
@@ -98,7 +98,22 @@ async fn fifty_packets_through_a_faulty_link_are_each_acknowledged_and_stored_on
     let dir = tempfile::tempdir().expect("intake dir");
     let (intake, addr) = intake(dir.path(), st.path(), true).await;
     let proxy = Proxy::start(addr, Mode::Http).await.expect("proxy");
-    // Resets mid-body, 503s, a truncated answer, a stall, a corrupted chunk.
+    // Resets mid-body, 503s and 500s, truncated answers, stalls past the
+    // station's stall timeout (1.5 s) in a body and in an answer, a
+    // corrupted chunk, all over a link of 2 MiB/s each way.
+    proxy.set_rate_limit(Some(2 * 1024 * 1024));
+    proxy.add(
+        Rule::new(Fault::Stall(At::RequestBody(8_000), Duration::from_secs(4)))
+            .method("PATCH")
+            .skip(80)
+            .times(2),
+    );
+    proxy.add(
+        Rule::new(Fault::Stall(At::Response(10), Duration::from_secs(4)))
+            .method("PATCH")
+            .skip(120)
+            .times(1),
+    );
     proxy.add(
         Rule::new(Fault::Reset(At::RequestBody(5_000)))
             .method("PATCH")
@@ -162,7 +177,7 @@ async fn fifty_packets_through_a_faulty_link_are_each_acknowledged_and_stored_on
         .count();
     assert_eq!(acknowledged, 50, "{sent:?}");
     assert!(
-        proxy.counts().faults >= 10,
+        proxy.counts().faults >= 13,
         "the faults really happened: {:?}",
         proxy.counts()
     );
@@ -354,6 +369,20 @@ fn a_killed_upload_daemon_resumes_from_the_intakes_offset() {
         "sent {resent} bytes after the restart for the {rest} missing"
     );
     assert_eq!(rows(st.path())[0].status, "acknowledged");
+    // The restarted daemon went on with the same upload at the intake (no
+    // new creation), which ended complete.
+    let (uploads, final_offset): (i64, i64) = rusqlite::Connection::open(&intake_db)
+        .and_then(|c| {
+            c.query_row("SELECT COUNT(*), MAX(offset) FROM uploads", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+        })
+        .expect("intake db");
+    assert_eq!(
+        (uploads, final_offset.unsigned_abs()),
+        (1, size),
+        "one upload, resumed to its end"
+    );
     let stored = runtime.block_on(intake.stored_packets()).expect("listing");
     assert_eq!(stored.len(), 1);
 }
