@@ -237,6 +237,21 @@ impl Uploader {
         })
     }
 
+    /// The link as the last request found it.
+    pub fn link(&self) -> Link {
+        self.progress
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .link
+    }
+
+    /// How long a sender waits between probes of an unreachable intake:
+    /// the first retry wait, within 1 s to 1 minute.
+    fn offline_probe(&self) -> Duration {
+        Duration::from_millis(self.config.retry_base_ms)
+            .clamp(Duration::from_secs(1), Duration::from_secs(60))
+    }
+
     fn set_progress(&self, f: impl FnOnce(&mut Progress)) {
         f(&mut self
             .progress
@@ -477,9 +492,10 @@ impl Uploader {
         }
     }
 
-    /// Runs forever: `concurrency` senders, each polling when idle, and
-    /// the re-send requests fetched at start and every
-    /// [`RESEND_POLL`].
+    /// Runs forever: `concurrency` senders, each polling when idle and,
+    /// while the intake cannot be reached, probing it instead of failing
+    /// one packet after another; and the re-send requests fetched at start
+    /// and every [`RESEND_POLL`].
     pub async fn run(self: Arc<Self>) {
         let mut tasks = tokio::task::JoinSet::new();
         let me = self.clone();
@@ -493,6 +509,17 @@ impl Uploader {
             let me = self.clone();
             tasks.spawn(async move {
                 loop {
+                    if me.link() == Link::Offline {
+                        // While the intake cannot be reached, ask it whether
+                        // it is back (tus OPTIONS) rather than fail packet
+                        // after packet: their attempts and backoff stay.
+                        if me.client.options().await.is_err() {
+                            tokio::time::sleep(me.offline_probe()).await;
+                            continue;
+                        }
+                        tracing::info!("the intake can be reached again");
+                        me.set_progress(|p| p.link = Link::Online);
+                    }
                     match me.send_one().await {
                         Ok(Some(_)) => continue,
                         Ok(None) => tokio::time::sleep(Duration::from_secs(2)).await,

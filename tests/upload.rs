@@ -56,6 +56,17 @@ fn configure_upload(station: &Path, addr: SocketAddr, intake_key: &str) {
 /// An intake that decrypts with `station`'s demo authority key, serving on
 /// loopback, and the station registered (unless `register` is false).
 async fn intake(dir: &Path, station: &Path, register: bool) -> (Arc<Intake>, SocketAddr) {
+    let intake = intake_not_serving(dir, station, register);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(intake.clone().serve(listener));
+    (intake, addr)
+}
+
+/// [`intake`] before it serves.
+fn intake_not_serving(dir: &Path, station: &Path, register: bool) -> Arc<Intake> {
     std::fs::write(
         dir.join("intake.toml"),
         format!(
@@ -71,12 +82,7 @@ async fn intake(dir: &Path, station: &Path, register: bool) -> (Arc<Intake>, Soc
             .register(&st.id.to_string(), &st.verifying_key(), "test office")
             .expect("register");
     }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(intake.clone().serve(listener));
-    (intake, addr)
+    intake
 }
 
 fn key_hex(intake: &Intake) -> String {
@@ -818,4 +824,47 @@ async fn an_intake_on_an_s3_bucket_stores_what_stations_upload() {
         );
         assert!(listed.lines().any(|l| l == expected), "{expected} in {listed}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_offline_worker_probes_the_intake_instead_of_failing_every_packet() {
+    let st = tokio::task::spawn_blocking(|| station(6))
+        .await
+        .expect("station");
+    let dir = tempfile::tempdir().expect("intake dir");
+    let intake = intake_not_serving(dir.path(), st.path(), true);
+    // Where the intake will listen, once it is back.
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port");
+    configure_upload(st.path(), addr, &key_hex(&intake));
+    let station = Arc::new(Station::open(st.path()).expect("station"));
+    let uploader = Arc::new(Uploader::new(station.clone()).expect("uploader"));
+    let worker = tokio::spawn(uploader.clone().run());
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while uploader.link() != pishkhan::upload::Link::Offline {
+        assert!(Instant::now() < deadline, "the worker never found the link down");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // A few probes later, at most the packets that were being sent when
+    // the link went (one a sender, two by default) were tried.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let tried = rows(st.path()).iter().filter(|e| e.attempts > 0).count();
+    assert!(
+        (1..=2).contains(&tried),
+        "{tried} packets tried while offline"
+    );
+
+    // The intake comes up: everything goes.
+    let listener = tokio::net::TcpListener::bind(addr).await.expect("bind");
+    tokio::spawn(intake.clone().serve(listener));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !rows(st.path()).iter().all(|e| e.status == "acknowledged") {
+        assert!(Instant::now() < deadline, "{:?}", rows(st.path()));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(uploader.link(), pishkhan::upload::Link::Online);
+    worker.abort();
+    assert_eq!(intake.stored_packets().await.expect("listing").len(), 6);
 }
