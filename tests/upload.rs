@@ -868,3 +868,45 @@ async fn an_offline_worker_probes_the_intake_instead_of_failing_every_packet() {
     worker.abort();
     assert_eq!(intake.stored_packets().await.expect("listing").len(), 6);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receipt_signed_by_another_key_leaves_the_packet_failed_with_a_clear_error() {
+    let st = tokio::task::spawn_blocking(|| station(1))
+        .await
+        .expect("station");
+    let dir = tempfile::tempdir().expect("intake dir");
+    let (intake, addr) = intake(dir.path(), st.path(), true).await;
+    // The station pins another receipt key than the intake's.
+    configure_upload(st.path(), addr, &"ab".repeat(32));
+    let station = Arc::new(Station::open(st.path()).expect("station"));
+    let sent = Uploader::new(station.clone())
+        .expect("uploader")
+        .send_one()
+        .await
+        .expect("no worker error")
+        .expect("one packet");
+    let Sent::Failed { error, .. } = &sent else {
+        panic!("{sent:?}");
+    };
+    assert!(
+        error.contains("signed by another key than the configured intake key"),
+        "{error}"
+    );
+    let row = &rows(st.path())[0];
+    assert_eq!(row.status, "failed");
+    assert_eq!(row.last_error.as_deref(), Some(error.as_str()));
+
+    // With the right key the next attempt gets the same receipt: accepted.
+    let config = st.path().join("pishkhan.toml");
+    let text = std::fs::read_to_string(&config).expect("config");
+    std::fs::write(&config, text.replace(&"ab".repeat(32), &key_hex(&intake))).expect("fix");
+    drop(station);
+    let station = Arc::new(Station::open(st.path()).expect("station"));
+    let sent = Uploader::new(station)
+        .expect("uploader")
+        .drain()
+        .await
+        .expect("drain");
+    assert!(matches!(sent.as_slice(), [Sent::Acknowledged { .. }]), "{sent:?}");
+    assert_eq!(intake.stored_packets().await.expect("listing").len(), 1);
+}
