@@ -495,7 +495,11 @@ fn a_supervisor_requeues_or_dismisses_a_rejected_packet_from_the_command_line() 
         PASSWORD,
     );
     assert!(!out.status.success());
-    assert!(stderr(&out).contains("not a supervisor"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("not a supervisor"),
+        "{}",
+        stderr(&out)
+    );
     let out = resolve(
         dir.path(),
         &[&ids[0], "--requeue", "--supervisor", "sara"],

@@ -665,7 +665,14 @@ mod tests {
         let now = "2026-11-22T09:00:00+00:00";
         let first = claim(&conn, now).expect("claim").expect("due");
         set_upload_url(&conn, &first, "http://intake/files/1").expect("url");
-        reject(&conn, &first, "unregistered-station", "not registered", None).expect("reject");
+        reject(
+            &conn,
+            &first,
+            "unregistered-station",
+            "not registered",
+            None,
+        )
+        .expect("reject");
         let second = claim(&conn, now).expect("claim").expect("due");
         reject(&conn, &second, "tampered", "bad hash", Some("{}")).expect("reject");
         // Only rejected rows are resolved.
@@ -682,7 +689,12 @@ mod tests {
         requeue(&conn, &first.id).expect("requeue");
         let row = find(&conn, &first.id).expect("row");
         assert_eq!(
-            (row.status.as_str(), row.attempts, row.reject_reason, row.last_error),
+            (
+                row.status.as_str(),
+                row.attempts,
+                row.reject_reason,
+                row.last_error
+            ),
             ("pending", 0, None, None)
         );
         assert_eq!(upload_url(&conn, &first.id).expect("url"), None);
@@ -700,7 +712,10 @@ mod tests {
         ));
         // Kept: never claimed, never purged.
         assert!(stored(&conn, &second.id).is_ok());
-        assert_eq!(purge_acknowledged(&conn, "2100-01-01T00:00:00+00:00").expect("purge"), 0);
+        assert_eq!(
+            purge_acknowledged(&conn, "2100-01-01T00:00:00+00:00").expect("purge"),
+            0
+        );
         let next = claim(&conn, now).expect("claim").expect("due");
         assert_eq!(next.id, first.id, "the re-queued packet goes first again");
     }

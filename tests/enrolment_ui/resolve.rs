@@ -97,7 +97,10 @@ fn tampered_unregistered_and_wrong_key_refusals_show_apart_and_a_supervisor_reso
         }
         for id in &ids {
             let label = queue::resolve_label(&h.app.i18n, &row(&h, id));
-            assert!(h.sees(&label), "{lang:?}: each refused row offers {label:?}");
+            assert!(
+                h.sees(&label),
+                "{lang:?}: each refused row offers {label:?}"
+            );
         }
     }
     let _ = h.app.update(Message::ToggleLanguage);
@@ -125,9 +128,7 @@ fn tampered_unregistered_and_wrong_key_refusals_show_apart_and_a_supervisor_reso
     let sent = runtime.block_on(uploader.drain()).expect("drains");
     assert_eq!(
         sent,
-        [Sent::Acknowledged {
-            id: ids[0].clone()
-        }],
+        [Sent::Acknowledged { id: ids[0].clone() }],
         "only the re-queued packet is sent; the others wait for a supervisor"
     );
     let _ = h.app.update(Message::Refresh);
@@ -165,7 +166,10 @@ fn tampered_unregistered_and_wrong_key_refusals_show_apart_and_a_supervisor_reso
         .code("by", "sara")
         .arg("at", pishkhan::ui::widget::local_time(&h.app.i18n, &at))
         .code("note", note);
-    assert!(h.sees(&h.app.i18n.text(&decided)), "the row shows the decision");
+    assert!(
+        h.sees(&h.app.i18n.text(&decided)),
+        "the row shows the decision"
+    );
     assert!(
         !h.sees(&queue::resolve_label(&h.app.i18n, &dismissed)),
         "and no longer asks for a supervisor"
@@ -175,12 +179,13 @@ fn tampered_unregistered_and_wrong_key_refusals_show_apart_and_a_supervisor_reso
         "the tampered packet still does"
     );
     // Kept, ciphertext and all, and never sent.
+    assert!(h.station.with_db(|db| outbox::stored(db, &ids[1])).is_ok());
     assert!(
-        h.station
-            .with_db(|db| outbox::stored(db, &ids[1]))
-            .is_ok()
+        runtime
+            .block_on(uploader.drain())
+            .expect("drains")
+            .is_empty()
     );
-    assert!(runtime.block_on(uploader.drain()).expect("drains").is_empty());
 
     // The audit log holds both decisions and the refused password, and
     // its chain verifies.
