@@ -40,7 +40,7 @@ fn on_day(rfc3339: &str, day: NaiveDate) -> bool {
 pub fn counts(conn: &Connection, today: NaiveDate) -> Result<Counts, StoreError> {
     let mut counts = Counts::default();
     let mut stmt = conn.prepare(
-        "SELECT status, is_test, origin, created_at, acknowledged_at, exported_at, kind FROM outbox",
+        "SELECT status, is_test, origin, created_at, acknowledged_at, exported_at, kind, dismissed_at FROM outbox",
     )?;
     let mut rows = stmt.query([])?;
     while let Some(r) = rows.next()? {
@@ -51,6 +51,8 @@ pub fn counts(conn: &Connection, today: NaiveDate) -> Result<Counts, StoreError>
         let acknowledged_at: Option<String> = r.get(4)?;
         let exported_at: Option<String> = r.get(5)?;
         let kind: Option<String> = r.get(6)?;
+        // A supervisor decided not to send it: no longer waiting for one.
+        let dismissed: bool = r.get::<_, Option<String>>(7)?.is_some();
         // Enrolments sealed here (a visit's record is not an enrolment).
         if !test
             && origin == "local"
@@ -68,10 +70,10 @@ pub fn counts(conn: &Connection, today: NaiveDate) -> Result<Counts, StoreError>
                     counts.acknowledged_today += 1;
                 }
             }
-            "rejected" => counts.rejected += 1,
+            "rejected" if !dismissed => counts.rejected += 1,
             _ => {}
         }
-        if exported_at.is_some() && status != "acknowledged" {
+        if exported_at.is_some() && status != "acknowledged" && !dismissed {
             counts.exported += 1;
         }
     }

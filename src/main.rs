@@ -352,6 +352,25 @@ enum QueueCommand {
         #[arg(long = "from", value_name = "DIR")]
         from: PathBuf,
     },
+    /// A supervisor resolves a packet the intake refused: --requeue sends
+    /// it again from the start (the cause was fixed), --dismiss records
+    /// that it will not be sent (kept, with --note). The password is read
+    /// from PISHKHAN_SUPERVISOR_PASSWORD or the first line of stdin.
+    #[command(group(clap::ArgGroup::new("action").required(true).args(["requeue", "dismiss"])))]
+    Resolve {
+        /// Packet id (or its first 8+ characters) or tracking code.
+        id: String,
+        #[arg(long)]
+        requeue: bool,
+        #[arg(long, requires = "note")]
+        dismiss: bool,
+        /// The approving supervisor's username.
+        #[arg(long)]
+        supervisor: String,
+        /// Why (required with --dismiss; recorded in the audit log).
+        #[arg(long)]
+        note: Option<String>,
+    },
     /// Decrypts a packet with an authority identity, verifies it and writes
     /// its parts to a folder.
     Open {
@@ -947,6 +966,21 @@ fn print_json(value: &impl serde::Serialize) -> ExitCode {
     }
 }
 
+/// A supervisor's password for a command: PISHKHAN_SUPERVISOR_PASSWORD,
+/// else the first line of stdin.
+fn supervisor_password() -> std::io::Result<zeroize::Zeroizing<String>> {
+    match std::env::var("PISHKHAN_SUPERVISOR_PASSWORD") {
+        Ok(p) => Ok(zeroize::Zeroizing::new(p)),
+        Err(_) => {
+            let mut line = zeroize::Zeroizing::new(String::new());
+            std::io::stdin().read_line(&mut line)?;
+            Ok(zeroize::Zeroizing::new(
+                line.trim_end_matches(['\r', '\n']).to_owned(),
+            ))
+        }
+    }
+}
+
 fn receipt_save(
     data_dir: &std::path::Path,
     code: &str,
@@ -957,15 +991,9 @@ fn receipt_save(
         Ok(s) => s,
         Err(code) => return code,
     };
-    let password = match std::env::var("PISHKHAN_SUPERVISOR_PASSWORD") {
-        Ok(p) => zeroize::Zeroizing::new(p),
-        Err(_) => {
-            let mut line = zeroize::Zeroizing::new(String::new());
-            if let Err(e) = std::io::stdin().read_line(&mut line) {
-                return fail(e);
-            }
-            zeroize::Zeroizing::new(line.trim_end_matches(['\r', '\n']).to_owned())
-        }
+    let password = match supervisor_password() {
+        Ok(p) => p,
+        Err(e) => return fail(e),
     };
     let (copy, number) = match station.reprint_receipt(code, supervisor, &password) {
         Ok(found) => found,
@@ -1140,6 +1168,10 @@ fn queue(data_dir: &std::path::Path, command: QueueCommand) -> ExitCode {
                 ("last error", &entry.last_error),
                 ("exported", &entry.exported_at),
                 ("acknowledged", &entry.acknowledged_at),
+                ("reject reason", &entry.reject_reason),
+                ("dismissed", &entry.dismissed_at),
+                ("dismissed by", &entry.dismissed_by),
+                ("dismiss note", &entry.dismiss_note),
             ] {
                 if let Some(value) = value {
                     println!("{label:<15} {value}");
@@ -1236,6 +1268,46 @@ fn queue(data_dir: &std::path::Path, command: QueueCommand) -> ExitCode {
             }
             Err(e) => fail(e),
         },
+        QueueCommand::Resolve {
+            id,
+            requeue,
+            dismiss: _,
+            supervisor,
+            note,
+        } => {
+            let resolution = if requeue {
+                pishkhan::station::Resolution::Requeue
+            } else {
+                pishkhan::station::Resolution::Dismiss {
+                    note: note.unwrap_or_default(),
+                }
+            };
+            let password = match supervisor_password() {
+                Ok(p) => p,
+                Err(e) => return fail(e),
+            };
+            match station.resolve_rejected(&id, &resolution, &supervisor, &password) {
+                Ok(entry) if requeue => {
+                    println!("{}  queued again (was rejected)", entry.id);
+                    ExitCode::SUCCESS
+                }
+                Ok(entry) => {
+                    println!(
+                        "{}  rejected, not to be sent (dismissed by {})",
+                        entry.id,
+                        entry.dismissed_by.as_deref().unwrap_or(&supervisor)
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!(
+                        "pishkhan: {}",
+                        I18n::new(station.config.language).text(&e.text())
+                    );
+                    ExitCode::FAILURE
+                }
+            }
+        }
         QueueCommand::Open {
             id,
             identity: path,
@@ -2036,7 +2108,11 @@ fn print_table(out: &mut impl std::io::Write, entries: &[outbox::Entry]) -> std:
             "{:<36}  {:<16}  {:<12}  {:>9}  {:<5}  {:>8}  {}{}",
             e.id,
             e.tracking_code.as_deref().unwrap_or("(imported)"),
-            e.status,
+            if e.dismissed_at.is_some() {
+                "dismissed"
+            } else {
+                e.status.as_str()
+            },
             e.size,
             e.test,
             e.attempts,

@@ -201,6 +201,63 @@ impl ReprintError {
     }
 }
 
+/// What a supervisor does with a packet the intake refused
+/// ([`Station::resolve_rejected`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolution {
+    /// The cause was fixed (the station registered, its key corrected):
+    /// send it again from the start.
+    Requeue,
+    /// It will not be sent; the note says why. The row and its ciphertext
+    /// are kept.
+    Dismiss { note: String },
+}
+
+impl Resolution {
+    /// The audit action.
+    pub fn action(&self) -> &'static str {
+        match self {
+            Resolution::Requeue => "packet-requeued",
+            Resolution::Dismiss { .. } => "packet-dismissed",
+        }
+    }
+}
+
+/// Why a rejected packet could not be resolved.
+#[derive(Debug, thiserror::Error)]
+pub enum ResolveError {
+    #[error(transparent)]
+    Approval(#[from] ApprovalError),
+    #[error("a dismissal needs a note (at least 3 characters)")]
+    NoNote,
+    #[error(transparent)]
+    Outbox(#[from] outbox::OutboxError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<rusqlite::Error> for ResolveError {
+    fn from(e: rusqlite::Error) -> Self {
+        ResolveError::Store(StoreError::Sqlite(e))
+    }
+}
+
+impl ResolveError {
+    pub fn text(&self) -> Text {
+        match self {
+            ResolveError::Approval(e) => e.text(),
+            ResolveError::NoNote => Text::new("err-resolve-note-required"),
+            ResolveError::Outbox(outbox::OutboxError::NotFound(id)) => {
+                Text::new("err-resolve-not-found").code("id", id.clone())
+            }
+            ResolveError::Outbox(outbox::OutboxError::NotRejected { id, .. }) => {
+                Text::new("err-resolve-not-rejected").code("id", id.clone())
+            }
+            other => Text::new("err-internal").arg("detail", other.to_string()),
+        }
+    }
+}
+
 /// Why an on-the-spot approval was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum ApprovalError {
@@ -894,6 +951,56 @@ impl Station {
             Ok::<_, ReprintError>(number)
         })?;
         Ok((copy, number))
+    }
+
+    /// A supervisor resolves a packet the intake refused (`key`: packet
+    /// id, id prefix or tracking code), with their password on the spot:
+    /// re-queued or dismissed with a note, audited in the same
+    /// transaction. Returns the row as it is now.
+    pub fn resolve_rejected(
+        &self,
+        key: &str,
+        resolution: &Resolution,
+        supervisor: &str,
+        password: &str,
+    ) -> Result<outbox::Entry, ResolveError> {
+        if let Resolution::Dismiss { note } = resolution
+            && note.trim().chars().count() < 3
+        {
+            return Err(ResolveError::NoNote);
+        }
+        let account = self.approve(supervisor.trim(), password)?;
+        let mut guard = self
+            .db
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let tx = guard.transaction()?;
+        let entry = outbox::find(&tx, key)?;
+        let reason = entry.reject_reason.clone().unwrap_or_default();
+        let detail = match resolution {
+            Resolution::Requeue => {
+                outbox::requeue(&tx, &entry.id)?;
+                format!("rejected as {reason}; queued again")
+            }
+            Resolution::Dismiss { note } => {
+                let note = note.trim();
+                let at = chrono::Utc::now().to_rfc3339();
+                outbox::dismiss(&tx, &entry.id, &account.username, &at, note)?;
+                format!("rejected as {reason}; not to be sent: {note}")
+            }
+        };
+        audit::record(
+            &tx,
+            &self.key,
+            &account.username,
+            resolution.action(),
+            Some(&entry.id),
+            Some(&detail),
+        )?;
+        let now = outbox::find(&tx, &entry.id)?;
+        tx.commit()?;
+        tracing::info!(packet = %entry.id, supervisor = %account.username, action = resolution.action(), "rejected packet resolved");
+        Ok(now)
     }
 
     fn sealer<'a>(&'a self, station_id: &'a str, audit: &'a [audit::Event]) -> Sealer<'a> {

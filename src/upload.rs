@@ -110,6 +110,69 @@ pub fn backoff(attempt: u32, base: Duration, max: Duration) -> Duration {
     capped.mul_f64(factor)
 }
 
+/// The reason code a refusal's body starts with (`wrong-key: …`).
+fn refusal_code(body: &str) -> Option<Reason> {
+    Reason::ALL
+        .into_iter()
+        .find(|r| body.starts_with(&format!("{}:", r.code())))
+}
+
+/// A request refusal that is a verdict on this station, final until a
+/// supervisor resolves it: it is not registered, or with another key.
+/// Everything else request authentication says (a clock off by more than
+/// the intake allows, a header missing or unreadable) is retried.
+fn station_refused(reason: Reason) -> bool {
+    matches!(reason, Reason::UnregisteredStation | Reason::WrongKey)
+}
+
+/// What the operator reads for a failed row's stored error (`last_error`):
+/// the intake's clock-skew refusal with its numbers, the other refusals
+/// and receipt problems of ours in their words, anything else (a network
+/// or TLS error) as stored.
+pub fn error_text(stored: &str) -> crate::text::Text {
+    use crate::text::Text;
+    if let Some(skew) = auth::parse_skew(stored) {
+        return Text::new(if skew.ahead {
+            "err-upload-clock-ahead"
+        } else {
+            "err-upload-clock-behind"
+        })
+        .arg("seconds", skew.seconds.to_string())
+        .arg("allowed", skew.allowed.to_string());
+    }
+    if let Some(code) = refusal_code(stored) {
+        let detail = stored[code.code().len() + 1..].trim();
+        return Text::new("err-upload-request-refused")
+            .arg("reason", code.text_id())
+            .code("detail", detail);
+    }
+    if stored == NO_RECEIPT {
+        return Text::new("err-upload-no-receipt");
+    }
+    if let Some(detail) = stored.strip_prefix(BAD_RECEIPT) {
+        return Text::new("err-upload-bad-receipt").code("detail", detail);
+    }
+    Text::new("err-upload-other").code("detail", stored)
+}
+
+const NO_RECEIPT: &str = "the intake gave no receipt";
+const BAD_RECEIPT: &str = "the intake's receipt: ";
+
+/// Whether another process (the `pishkhan upload` service, or another
+/// window) holds this data directory's upload lock ([`LOCK_FILE`]).
+pub fn held_elsewhere(data_dir: &std::path::Path) -> bool {
+    use fs4::fs_std::FileExt;
+    let Ok(file) = std::fs::OpenOptions::new()
+        .write(true)
+        .open(data_dir.join(LOCK_FILE))
+    else {
+        // No lock file: no uploader ever ran here.
+        return false;
+    };
+    // Taken and released at once (the file closes when dropped).
+    matches!(file.try_lock_exclusive(), Ok(false))
+}
+
 /// The client configuration for the intake of `[upload]`: its endpoint
 /// (`url`) and whom to trust (`server_certificate`, a path relative to
 /// `data_dir`, pinned; else the system's roots). Shared by the uploader
@@ -322,7 +385,7 @@ impl Uploader {
             Ok(done) => {
                 self.set_progress(|p| p.link = Link::Online);
                 let Some(completion) = done.completion else {
-                    return self.fail(claim, "the intake gave no receipt");
+                    return self.fail(claim, NO_RECEIPT);
                 };
                 let signed: Result<SignedReceipt, _> = serde_json::from_slice(&completion.receipt);
                 let receipt = signed.map_err(|e| e.to_string()).and_then(|s| {
@@ -332,7 +395,7 @@ impl Uploader {
                 });
                 let (signed, receipt) = match receipt {
                     Ok(pair) => pair,
-                    Err(e) => return self.fail(claim, &format!("the intake's receipt: {e}")),
+                    Err(e) => return self.fail(claim, &format!("{BAD_RECEIPT}{e}")),
                 };
                 let signed_json = serde_json::to_string(&signed).unwrap_or_default();
                 match receipt.status {
@@ -364,19 +427,24 @@ impl Uploader {
                     status: 403,
                     reason,
                 } = error
-                    && let Some(code) = Reason::ALL
-                        .into_iter()
-                        .find(|r| reason.starts_with(&format!("{}:", r.code())))
                 {
-                    // The intake will not take this station's requests:
-                    // kept, visible, until a supervisor resolves it.
+                    // The intake answered: refused the request's
+                    // authentication (`auth`: reason code first).
                     self.set_progress(|p| p.link = Link::Online);
-                    self.station
-                        .with_db(|db| outbox::reject(db, claim, code.code(), reason, None))?;
-                    return Ok(Sent::Rejected {
-                        id: claim.id.clone(),
-                        reason: code.code().to_owned(),
-                    });
+                    if let Some(code) = refusal_code(reason).filter(|r| station_refused(*r)) {
+                        // The intake will not take this station's requests:
+                        // kept, visible, until a supervisor resolves it.
+                        self.station
+                            .with_db(|db| outbox::reject(db, claim, code.code(), reason, None))?;
+                        tracing::warn!(packet = %claim.id, reason = code.code(), "refused by the intake: {reason}");
+                        return Ok(Sent::Rejected {
+                            id: claim.id.clone(),
+                            reason: code.code().to_owned(),
+                        });
+                    }
+                    // A clock to set, a request to repeat: retried, with
+                    // the intake's answer kept as the row's error.
+                    return self.fail(claim, reason);
                 }
                 if matches!(
                     error,
@@ -683,5 +751,88 @@ impl Station {
             method,
             path_and_query,
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap_with_jitter_of_half_either_way() {
+        let base = Duration::from_millis(1_000);
+        let max = Duration::from_millis(60_000);
+        for attempt in 1..=12u32 {
+            let exact = (base * 2u32.pow(attempt - 1)).min(max);
+            let mut seen = std::collections::BTreeSet::new();
+            for _ in 0..200 {
+                let wait = backoff(attempt, base, max);
+                assert!(
+                    wait >= exact / 2 && wait < exact * 3 / 2,
+                    "attempt {attempt}: {wait:?} outside [{:?}, {:?})",
+                    exact / 2,
+                    exact * 3 / 2
+                );
+                seen.insert(wait);
+            }
+            assert!(seen.len() > 50, "attempt {attempt}: jitter varies");
+        }
+        // Growth: on average each attempt waits twice the one before.
+        let mean = |attempt| {
+            (0..400)
+                .map(|_| backoff(attempt, base, max).as_secs_f64())
+                .sum::<f64>()
+                / 400.0
+        };
+        let (first, second, third) = (mean(1), mean(2), mean(3));
+        assert!((0.9..1.1).contains(&first), "{first}");
+        assert!((1.8..2.2).contains(&second), "{second}");
+        assert!((3.6..4.4).contains(&third), "{third}");
+        // The cap holds for any attempt, even absurd ones (no overflow).
+        for attempt in [7, 40, 1_000, u32::MAX] {
+            assert!(backoff(attempt, base, max) < max * 3 / 2);
+        }
+        assert_eq!(backoff(0, Duration::ZERO, max), Duration::ZERO);
+    }
+
+    #[test]
+    fn only_refusals_of_the_station_are_final() {
+        assert!(station_refused(Reason::UnregisteredStation));
+        assert!(station_refused(Reason::WrongKey));
+        assert!(!station_refused(Reason::ClockSkew));
+        assert!(!station_refused(Reason::Malformed));
+        assert_eq!(
+            refusal_code("clock-skew: the station's clock is 3 s behind the intake's"),
+            Some(Reason::ClockSkew)
+        );
+        assert_eq!(refusal_code("connection refused"), None);
+    }
+
+    #[test]
+    fn stored_errors_read_in_the_operators_words() {
+        let skew = "clock-skew: the station's clock is 420 s ahead of the intake's \
+                    (Pishkhan-Date 2026-11-22T09:07:00Z, intake 2026-11-22T09:00:00Z); at most 300 s allowed";
+        let text = error_text(skew);
+        assert_eq!(text.id, "err-upload-clock-ahead");
+        assert_eq!(
+            text.args,
+            [("seconds", "420".to_owned()), ("allowed", "300".to_owned())]
+        );
+        let refused = error_text("malformed: no Pishkhan-Date header");
+        assert_eq!(refused.id, "err-upload-request-refused");
+        assert_eq!(refused.args[0], ("reason", "reason-malformed".to_owned()));
+        assert_eq!(error_text(NO_RECEIPT).id, "err-upload-no-receipt");
+        assert_eq!(
+            error_text("the intake's receipt: the receipt's signature does not verify").id,
+            "err-upload-bad-receipt"
+        );
+        let other = error_text("network: connection refused");
+        assert_eq!(other.id, "err-upload-other");
+        assert_eq!(other.verbatim, ["detail"]);
+        for lang in [crate::i18n::Lang::Fa, crate::i18n::Lang::En] {
+            let i18n = crate::i18n::I18n::new(lang);
+            let shown = i18n.text(&error_text(skew));
+            assert!(!shown.contains("err-"), "{shown}");
+        }
     }
 }

@@ -66,6 +66,12 @@ mod accommodations;
 #[path = "enrolment_ui/handover.rs"]
 mod handover;
 
+#[path = "enrolment_ui/resolve.rs"]
+mod resolve;
+
+#[path = "common/mod.rs"]
+mod common;
+
 struct Harness {
     app: App,
     station: Arc<Station>,

@@ -496,3 +496,170 @@ fn a_v2_packet_waiting_in_an_old_outbox_survives_the_migration_and_opens() {
     let seq = station.with_db(outbox::take_seq).expect("seq");
     assert_eq!(seq, 2);
 }
+
+/// `pishkhan queue resolve ARGS…` with the supervisor's password on stdin.
+fn resolve(dir: &Path, args: &[&str], password: &str) -> Output {
+    use std::io::Write;
+    let mut child = pishkhan(dir)
+        .args(["queue", "resolve"])
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("pishkhan runs");
+    // A command that fails before reading stdin closes it early.
+    let _ = writeln!(child.stdin.take().expect("stdin"), "{password}");
+    child.wait_with_output().expect("pishkhan ends")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn a_supervisor_requeues_or_dismisses_a_rejected_packet_from_the_command_line() {
+    use pishkhan::store::accounts::{self, Role};
+    const PASSWORD: &str = "چهار-اسب-درست";
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("pishkhan.toml"),
+        "language = \"en\"\n[devices]\ncamera = \"synthetic\"\nscanner = \"virtual\"\nvirtual_scanner_delay_ms = 0\n",
+    )
+    .expect("config");
+    ok(run(dir.path(), &["self-test", "--count", "3"]));
+    let ids: Vec<String> = list(dir.path())
+        .iter()
+        .map(|e| e["id"].as_str().expect("id").to_owned())
+        .collect();
+    {
+        let station = Station::open(dir.path()).expect("station");
+        station
+            .with_db(|db| {
+                accounts::create(db, "sara", "سارا مدیری", Role::Supervisor, PASSWORD, None)?;
+                accounts::create(db, "omid", "امید", Role::Operator, PASSWORD, None)
+            })
+            .expect("accounts");
+        // As the uploader leaves packets the intake refused (tests/upload.rs
+        // and the queue screen's test make these against a real intake).
+        station.with_db(|db| {
+            for (id, reason) in [(&ids[0], "unregistered-station"), (&ids[1], "tampered")] {
+                db.execute(
+                    "UPDATE outbox SET status = 'rejected', reject_reason = ?2, attempts = 1,
+                            last_error = ?2 || ': refused', upload_url = 'http://intake/files/1'
+                     WHERE id = ?1",
+                    [id.as_str(), reason],
+                )
+                .expect("rejected");
+            }
+        });
+    }
+
+    // One action, and a note with a dismissal.
+    let out = resolve(dir.path(), &[&ids[0], "--supervisor", "sara"], PASSWORD);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let out = resolve(
+        dir.path(),
+        &[&ids[0], "--requeue", "--dismiss", "--supervisor", "sara"],
+        PASSWORD,
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let out = resolve(
+        dir.path(),
+        &[&ids[1], "--dismiss", "--supervisor", "sara"],
+        PASSWORD,
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    // A supervisor, with the right password.
+    let out = resolve(
+        dir.path(),
+        &[&ids[0], "--requeue", "--supervisor", "omid"],
+        PASSWORD,
+    );
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("not a supervisor"),
+        "{}",
+        stderr(&out)
+    );
+    let out = resolve(
+        dir.path(),
+        &[&ids[0], "--requeue", "--supervisor", "sara"],
+        "wrong",
+    );
+    assert!(!out.status.success());
+    // Only a rejected packet.
+    let out = resolve(
+        dir.path(),
+        &[&ids[2], "--requeue", "--supervisor", "sara"],
+        PASSWORD,
+    );
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("is not a refused packet"),
+        "{}",
+        stderr(&out)
+    );
+    let rows = list(dir.path());
+    assert_eq!(rows[0]["status"], "rejected", "refusals changed nothing");
+
+    // Re-queued by id prefix: pending from the start.
+    let out = ok(resolve(
+        dir.path(),
+        &[&ids[0][..13], "--requeue", "--supervisor", "sara"],
+        PASSWORD,
+    ));
+    assert!(out.contains("queued again"), "{out}");
+    // Dismissed with a note (password from the environment this time).
+    let note = "enrolled again under a new tracking code";
+    let out = ok(pishkhan(dir.path())
+        .env("PISHKHAN_SUPERVISOR_PASSWORD", PASSWORD)
+        .args(["queue", "resolve", &ids[1], "--dismiss", "--note", note])
+        .args(["--supervisor", "sara"])
+        .output()
+        .expect("runs"));
+    assert!(out.contains("not to be sent"), "{out}");
+
+    let rows = list(dir.path());
+    let (requeued, dismissed) = (&rows[0], &rows[1]);
+    assert_eq!(requeued["status"], "pending");
+    assert_eq!(requeued["attempts"], 0);
+    assert!(requeued["reject_reason"].is_null() && requeued["last_error"].is_null());
+    assert_eq!(dismissed["status"], "rejected");
+    assert_eq!(dismissed["reject_reason"], "tampered");
+    assert_eq!(dismissed["dismissed_by"], "sara");
+    assert_eq!(dismissed["dismiss_note"], note);
+    let table = ok(run(dir.path(), &["queue", "list"]));
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with(&ids[1]) && l.contains("dismissed")),
+        "{table}"
+    );
+    // A decision is final: the dismissed packet is not re-queued.
+    let out = resolve(
+        dir.path(),
+        &[&ids[1], "--requeue", "--supervisor", "sara"],
+        PASSWORD,
+    );
+    assert!(!out.status.success());
+    let station = Station::open(dir.path()).expect("station");
+    assert!(
+        station
+            .with_db(|db| outbox::upload_url(db, &ids[0]))
+            .expect("url")
+            .is_none(),
+        "the intake's old upload is forgotten"
+    );
+    let events = station
+        .with_db(pishkhan::store::audit::list)
+        .expect("audit");
+    for (action, id) in [("packet-requeued", &ids[0]), ("packet-dismissed", &ids[1])] {
+        assert!(
+            events.iter().any(|e| e.action == action
+                && e.actor == "sara"
+                && e.subject.as_deref() == Some(id.as_str())),
+            "{action} of {id} audited"
+        );
+    }
+}

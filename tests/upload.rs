@@ -13,6 +13,8 @@ use pishkhan::store::outbox;
 use pishkhan::upload::{Sent, Uploader};
 use pishkhan_tus::fault::{At, Fault, Mode, Proxy, Rule};
 
+mod common;
+
 const CHUNK: u32 = 16 * 1024;
 
 fn pishkhan(dir: &Path) -> Command {
@@ -222,30 +224,15 @@ async fn tampered_unregistered_and_wrong_key_packets_are_rejected_with_distinct_
     let key = key_hex(&intake);
     // C is registered, but with another key than its own.
     let c_id = Station::open(c.path()).expect("c").id.to_string();
-    let stranger = ed25519_dalek::SigningKey::from_bytes(&[7; 32]).verifying_key();
-    intake
-        .register(&c_id, &stranger, "wrong key")
-        .expect("register");
+    common::register_with_a_wrong_key(&intake, &c_id);
 
     // Tamper with one of A's packets after sealing.
     let a_rows = rows(a.path());
     let tampered = a_rows[0].id.clone();
-    {
-        let conn = rusqlite::Connection::open(a.path().join("pishkhan.db")).expect("db");
-        let mut payload: Vec<u8> = conn
-            .query_row(
-                "SELECT payload FROM outbox WHERE id = ?1",
-                [&tampered],
-                |r| r.get(0),
-            )
-            .expect("payload");
-        payload[1000] ^= 0x20;
-        conn.execute(
-            "UPDATE outbox SET payload = ?2 WHERE id = ?1",
-            rusqlite::params![tampered, payload],
-        )
-        .expect("tamper");
-    }
+    common::tamper(
+        &rusqlite::Connection::open(a.path().join("pishkhan.db")).expect("db"),
+        &tampered,
+    );
 
     let mut reasons = Vec::new();
     for st in [&a, &b, &c] {
@@ -909,4 +896,96 @@ async fn a_receipt_signed_by_another_key_leaves_the_packet_failed_with_a_clear_e
         .expect("drain");
     assert!(matches!(sent.as_slice(), [Sent::Acknowledged { .. }]), "{sent:?}");
     assert_eq!(intake.stored_packets().await.expect("listing").len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clock_skew_refusal_is_retried_with_the_clock_message_not_rejected() {
+    let st = tokio::task::spawn_blocking(|| station(1))
+        .await
+        .expect("station");
+    // An intake that allows no difference at all between the clocks: the
+    // station's Pishkhan-Date (whole seconds) is always off by a fraction.
+    let strict = tempfile::tempdir().expect("intake dir");
+    let intake = common::open_intake(
+        strict.path(),
+        &format!(
+            "{}max_clock_skew_s = 0\n",
+            common::decrypting_for(st.path())
+        ),
+        &[(st.path(), None)],
+    );
+    let (addr, server) = common::serve(&intake).await;
+    configure_upload(st.path(), addr, &key_hex(&intake));
+
+    let station = Arc::new(Station::open(st.path()).expect("station"));
+    let uploader = Uploader::new(station.clone()).expect("uploader");
+    let sent = uploader
+        .send_one()
+        .await
+        .expect("an attempt")
+        .expect("one due");
+    let Sent::Failed { error, next, .. } = sent else {
+        panic!("a clock to set is not a verdict on the packet: {sent:?}");
+    };
+    assert!(
+        error.starts_with("clock-skew: the station's clock is "),
+        "{error}"
+    );
+    let row = &rows(st.path())[0];
+    assert_eq!(
+        (row.status.as_str(), row.reject_reason.as_deref()),
+        ("failed", None)
+    );
+    assert_eq!(row.last_error.as_deref(), Some(error.as_str()));
+    assert_eq!(row.next_attempt_at.as_deref(), Some(next.as_str()));
+    assert_eq!(
+        uploader.progress.lock().expect("progress").link,
+        pishkhan::upload::Link::Online,
+        "the intake answered"
+    );
+    // The operator reads what to do, with the numbers.
+    let text = pishkhan::upload::error_text(&error);
+    // Pishkhan-Date drops the fraction of a second: behind the intake.
+    assert_eq!(text.id, "err-upload-clock-behind");
+    assert!(text.args.contains(&("allowed", "0".to_owned())), "{text:?}");
+    let en = pishkhan::i18n::I18n::new(pishkhan::i18n::Lang::En).text(&text);
+    assert!(
+        en.starts_with("The station's clock is ")
+            && en.contains(" s behind the intake's (at most 0 s allowed)")
+            && en.contains("set the station's date and time"),
+        "{en}"
+    );
+    let fa = pishkhan::i18n::I18n::new(pishkhan::i18n::Lang::Fa).text(&text);
+    assert!(
+        fa.contains("عقب‌تر") && fa.contains("حداکثر ۰ ثانیه"),
+        "{fa}"
+    );
+    assert_eq!(intake.status().expect("status").rejected, 0);
+    server.abort();
+    drop(uploader);
+
+    // With the clocks within the tolerance, the same row goes through.
+    let usual = tempfile::tempdir().expect("intake dir");
+    let intake = common::open_intake(
+        usual.path(),
+        &common::decrypting_for(st.path()),
+        &[(st.path(), None)],
+    );
+    let (addr, _server) = common::serve(&intake).await;
+    let config = pishkhan::config::UploadConfig {
+        retry_base_ms: 50,
+        retry_max_ms: 400,
+        ..common::upload_to(addr, Some(&intake))
+    };
+    let uploader = Uploader::with_config(station, config).expect("uploader");
+    let sent = tokio::time::timeout(Duration::from_secs(60), uploader.drain())
+        .await
+        .expect("in time")
+        .expect("drains");
+    assert!(
+        matches!(sent.as_slice(), [Sent::Acknowledged { .. }]),
+        "{sent:?}"
+    );
+    let row = &rows(st.path())[0];
+    assert_eq!((row.status.as_str(), row.attempts), ("acknowledged", 2));
 }

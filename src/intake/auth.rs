@@ -87,11 +87,12 @@ pub fn verify(
     })?;
     let at = chrono::DateTime::parse_from_rfc3339(&date)
         .map_err(|_| malformed("Pishkhan-Date is not RFC 3339"))?;
-    if (now - at.with_timezone(&chrono::Utc)).abs() > max_skew {
-        return Err(malformed(&format!(
-            "Pishkhan-Date {date} is more than {} s from the intake's clock",
-            max_skew.num_seconds()
-        )));
+    let skew = at.with_timezone(&chrono::Utc) - now;
+    if skew.abs() > max_skew {
+        return Err(Unauthenticated {
+            reason: Reason::ClockSkew,
+            detail: skew_detail(skew, max_skew, &date, now),
+        });
     }
     key.verify(
         &message(method, path_and_query, &date, &station),
@@ -102,6 +103,56 @@ pub fn verify(
         detail: format!("the request is not signed by station {station}'s registered key"),
     })?;
     Ok(station)
+}
+
+/// The detail of a [`Reason::ClockSkew`] refusal: readable, and with the
+/// numbers the station shows in its operator's language
+/// ([`parse_skew`]): `the station's clock is 420 s ahead of the intake's
+/// (Pishkhan-Date …, intake …); at most 300 s allowed`.
+fn skew_detail(
+    skew: chrono::Duration,
+    max_skew: chrono::Duration,
+    date: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> String {
+    // Whole seconds, rounded up: a station 0.4 s off a zero tolerance
+    // reads "1 s", not "0 s".
+    let seconds = (skew.num_milliseconds().unsigned_abs()).div_ceil(1000);
+    let side = if skew > chrono::Duration::zero() {
+        "ahead of"
+    } else {
+        "behind"
+    };
+    format!(
+        "the station's clock is {seconds} s {side} the intake's (Pishkhan-Date {date}, intake {}); at most {} s allowed",
+        now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        max_skew.num_seconds()
+    )
+}
+
+/// How far off the station's clock is and how far it may be, in seconds,
+/// from a [`Reason::ClockSkew`] refusal's detail (with or without its
+/// `clock-skew: ` code first); `ahead` is true when the station's clock
+/// is ahead of the intake's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Skew {
+    pub seconds: u64,
+    pub ahead: bool,
+    pub allowed: u64,
+}
+
+pub fn parse_skew(detail: &str) -> Option<Skew> {
+    let detail = detail.strip_prefix("clock-skew: ").unwrap_or(detail);
+    let rest = detail.strip_prefix("the station's clock is ")?;
+    let (seconds, rest) = rest.split_once(" s ")?;
+    let ahead = rest.starts_with("ahead");
+    let (_, allowed) = rest.rsplit_once("at most ")?;
+    let (allowed, _) = allowed.split_once(" s")?;
+    Some(Skew {
+        seconds: seconds.parse().ok()?,
+        ahead,
+        allowed: allowed.parse().ok()?,
+    })
 }
 
 #[cfg(test)]
@@ -136,8 +187,21 @@ mod tests {
             refused.map_err(|e| e.reason),
             Err(Reason::UnregisteredStation)
         );
+        // The intake's clock 10 minutes later: the station's is behind.
         let late = now + chrono::Duration::minutes(10);
-        let refused = verify(get(&headers), "PATCH", "/files/abc", &registry, late, skew);
-        assert_eq!(refused.map_err(|e| e.reason), Err(Reason::Malformed));
+        let refused = verify(get(&headers), "PATCH", "/files/abc", &registry, late, skew)
+            .expect_err("too far");
+        assert_eq!(refused.reason, Reason::ClockSkew);
+        let measured = parse_skew(&refused.detail).expect("the numbers");
+        assert!(!measured.ahead, "{}", refused.detail);
+        assert_eq!(measured.allowed, 300);
+        assert!((599..=601).contains(&measured.seconds), "{measured:?}");
+        let early = now - chrono::Duration::minutes(7);
+        let refused = verify(get(&headers), "PATCH", "/files/abc", &registry, early, skew)
+            .expect_err("too far");
+        let measured = parse_skew(&format!("clock-skew: {}", refused.detail)).expect("numbers");
+        assert!(measured.ahead && (419..=421).contains(&measured.seconds));
+        let missing = verify(|_: &str| None, "PATCH", "/files/abc", &registry, now, skew);
+        assert_eq!(missing.map_err(|e| e.reason), Err(Reason::Malformed));
     }
 }

@@ -33,10 +33,14 @@ pub enum Reason {
     InvalidTransaction,
     /// Another packet with the same id was already received.
     Conflict,
+    /// A request's `Pishkhan-Date` is too far from the intake's clock: not
+    /// a verdict on the packet, the station retries once its clock is set
+    /// ([`crate::intake::auth`]).
+    ClockSkew,
 }
 
 impl Reason {
-    pub const ALL: [Reason; 8] = [
+    pub const ALL: [Reason; 9] = [
         Reason::Malformed,
         Reason::Tampered,
         Reason::UnregisteredStation,
@@ -45,6 +49,7 @@ impl Reason {
         Reason::BadManifest,
         Reason::InvalidTransaction,
         Reason::Conflict,
+        Reason::ClockSkew,
     ];
 
     /// The stable code, as in the receipt.
@@ -58,7 +63,15 @@ impl Reason {
             Reason::BadManifest => "bad-manifest",
             Reason::InvalidTransaction => "invalid-transaction",
             Reason::Conflict => "conflict",
+            Reason::ClockSkew => "clock-skew",
         }
+    }
+
+    /// A refusal of this station or of this packet, which sending again
+    /// cannot change (unlike a clock to set or a request to repeat): the
+    /// row is kept `rejected` until a supervisor resolves it.
+    pub fn is_final(self) -> bool {
+        !matches!(self, Reason::ClockSkew)
     }
 
     /// Translation id of the operator's message.
@@ -72,6 +85,7 @@ impl Reason {
             Reason::BadManifest => "reason-bad-manifest",
             Reason::InvalidTransaction => "reason-invalid-transaction",
             Reason::Conflict => "reason-conflict",
+            Reason::ClockSkew => "reason-clock-skew",
         }
     }
 }

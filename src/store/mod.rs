@@ -27,6 +27,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/007_receipts.sql"),
     include_str!("migrations/008_field.sql"),
     include_str!("migrations/009_resend.sql"),
+    include_str!("migrations/010_resolve.sql"),
 ];
 
 pub const FILE_NAME: &str = "pishkhan.db";

@@ -4,10 +4,16 @@
 //!
 //! ```text
 //! pending ──claim──▶ uploading ──acknowledge──▶ acknowledged ──(retention)──▶ deleted
-//!    ▲                  │   └──────reject─────▶ rejected (the authority refused it)
-//!    │                  └──fail──▶ failed (retried at next_attempt_at)
-//!    └──── recover (at start: a crash left it uploading) ◀┘
+//!  ▲ ▲                  │   └──────reject─────▶ rejected (the authority refused it)
+//!  │ │                  └──fail──▶ failed (retried at next_attempt_at)
+//!  │ └──── recover (at start: a crash left it uploading) ◀┘
+//!  └────── requeue (a supervisor: the cause was fixed) ◀── rejected ──dismiss──▶ rejected, dismissed
 //! ```
+//!
+//! A rejected row waits for a supervisor: [`requeue`] sends it again from
+//! the start; [`dismiss`] records that it will not be sent (who, when, why)
+//! and keeps it, ciphertext included: a dismissed packet is never sent,
+//! exported or deleted by retention.
 //!
 //! Every change is one SQLite transaction (WAL, `synchronous=FULL`), so a
 //! crash or power cut leaves each packet either wholly queued or absent.
@@ -42,14 +48,27 @@ pub struct Entry {
     /// `enrolment` or `visit` (a field record) when sealed here; `None`
     /// for an imported packet.
     pub kind: Option<String>,
+    /// When a supervisor decided that the rejected packet is not sent.
+    pub dismissed_at: Option<String>,
+    /// That supervisor.
+    pub dismissed_by: Option<String>,
+    /// Their note.
+    pub dismiss_note: Option<String>,
     /// Why the authority asked for this packet again, until it
     /// acknowledges it again ([`ask_again`]).
     pub resend_reason: Option<String>,
 }
 
+impl Entry {
+    /// Refused by the intake and not yet dealt with by a supervisor.
+    pub fn needs_resolving(&self) -> bool {
+        self.status == "rejected" && self.dismissed_at.is_none()
+    }
+}
+
 const ENTRY_COLUMNS: &str = "id, tracking_code, format, origin, station_id, status, is_test, size, \
      sha256, created_at, attempts, next_attempt_at, last_error, exported_at, acknowledged_at, \
-     reject_reason, kind, resend_reason";
+     reject_reason, kind, dismissed_at, dismissed_by, dismiss_note, resend_reason";
 
 fn entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
     Ok(Entry {
@@ -70,7 +89,10 @@ fn entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
         acknowledged_at: r.get(14)?,
         reject_reason: r.get(15)?,
         kind: r.get(16)?,
-        resend_reason: r.get(17)?,
+        dismissed_at: r.get(17)?,
+        dismissed_by: r.get(18)?,
+        dismiss_note: r.get(19)?,
+        resend_reason: r.get(20)?,
     })
 }
 
@@ -105,6 +127,8 @@ pub enum OutboxError {
     LockLost(String),
     #[error("the stored packet {id} is damaged: {reason}")]
     Damaged { id: String, reason: String },
+    #[error("packet {id} is {status}, not a rejected packet waiting for a supervisor")]
+    NotRejected { id: String, status: String },
 }
 
 impl From<rusqlite::Error> for OutboxError {
@@ -430,6 +454,61 @@ pub fn fail(conn: &Connection, claim: &Claim, error: &str, next: &str) -> Result
     )
 }
 
+/// The rejected, undismissed row `id`, or why it is not one.
+fn rejected_row(conn: &Connection, id: &str) -> Result<(), OutboxError> {
+    let row: Option<(String, Option<String>)> = conn
+        .query_row(
+            "SELECT status, dismissed_at FROM outbox WHERE id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    match row {
+        None => Err(OutboxError::NotFound(id.to_owned())),
+        Some((status, None)) if status == "rejected" => Ok(()),
+        Some((status, dismissed)) => Err(OutboxError::NotRejected {
+            id: id.to_owned(),
+            status: if dismissed.is_some() {
+                "dismissed".to_owned()
+            } else {
+                status
+            },
+        }),
+    }
+}
+
+/// A supervisor sends a rejected packet again (the cause was fixed, e.g.
+/// the station is now registered): back to `pending`, from the start
+/// (no upload URL, no attempts, no reason, no receipt).
+pub fn requeue(conn: &Connection, id: &str) -> Result<(), OutboxError> {
+    rejected_row(conn, id)?;
+    conn.execute(
+        "UPDATE outbox SET status = 'pending', upload_url = NULL, attempts = 0,
+                next_attempt_at = NULL, last_error = NULL, reject_reason = NULL, receipt = NULL
+         WHERE id = ?1 AND status = 'rejected'",
+        [id],
+    )?;
+    Ok(())
+}
+
+/// A supervisor decides that a rejected packet will not be sent: it stays
+/// `rejected`, kept with its ciphertext, with who decided, when and why.
+pub fn dismiss(
+    conn: &Connection,
+    id: &str,
+    by: &str,
+    at: &str,
+    note: &str,
+) -> Result<(), OutboxError> {
+    rejected_row(conn, id)?;
+    conn.execute(
+        "UPDATE outbox SET dismissed_at = ?2, dismissed_by = ?3, dismiss_note = ?4
+         WHERE id = ?1 AND status = 'rejected'",
+        [id, at, by, note],
+    )?;
+    Ok(())
+}
+
 /// What [`ask_again`] did with a packet the authority asked for again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -685,6 +764,71 @@ mod tests {
         // Delete the newest too: the next number still follows the last.
         conn.execute("DELETE FROM outbox", []).expect("delete");
         assert_eq!(take_seq(&conn).expect("seq"), 3);
+    }
+
+    #[test]
+    fn a_rejected_row_is_requeued_from_the_start_or_dismissed_and_kept() {
+        let (_dir, conn) = db();
+        for n in 1..=3 {
+            let seq = take_seq(&conn).expect("seq");
+            insert(&conn, &sealed(n), Origin::Local { seq }, None).expect("insert");
+        }
+        let now = "2026-11-22T09:00:00+00:00";
+        let first = claim(&conn, now).expect("claim").expect("due");
+        set_upload_url(&conn, &first, "http://intake/files/1").expect("url");
+        reject(
+            &conn,
+            &first,
+            "unregistered-station",
+            "not registered",
+            None,
+        )
+        .expect("reject");
+        let second = claim(&conn, now).expect("claim").expect("due");
+        reject(&conn, &second, "tampered", "bad hash", Some("{}")).expect("reject");
+        // Only rejected rows are resolved.
+        let third = sealed(3).header.packet_id;
+        assert!(matches!(
+            requeue(&conn, &third),
+            Err(OutboxError::NotRejected { .. })
+        ));
+        assert!(matches!(
+            dismiss(&conn, "nope", "sara", now, "n"),
+            Err(OutboxError::NotFound(_))
+        ));
+
+        requeue(&conn, &first.id).expect("requeue");
+        let row = find(&conn, &first.id).expect("row");
+        assert_eq!(
+            (
+                row.status.as_str(),
+                row.attempts,
+                row.reject_reason,
+                row.last_error
+            ),
+            ("pending", 0, None, None)
+        );
+        assert_eq!(upload_url(&conn, &first.id).expect("url"), None);
+        assert_eq!(pending(&conn).expect("pending"), 2);
+
+        dismiss(&conn, &second.id, "sara", now, "re-enrolled as 1405").expect("dismiss");
+        let row = find(&conn, &second.id).expect("row");
+        assert!(!row.needs_resolving());
+        assert_eq!(row.status, "rejected");
+        assert_eq!(row.dismissed_by.as_deref(), Some("sara"));
+        assert_eq!(row.dismiss_note.as_deref(), Some("re-enrolled as 1405"));
+        assert!(matches!(
+            requeue(&conn, &second.id),
+            Err(OutboxError::NotRejected { status, .. }) if status == "dismissed"
+        ));
+        // Kept: never claimed, never purged.
+        assert!(stored(&conn, &second.id).is_ok());
+        assert_eq!(
+            purge_acknowledged(&conn, "2100-01-01T00:00:00+00:00").expect("purge"),
+            0
+        );
+        let next = claim(&conn, now).expect("claim").expect("due");
+        assert_eq!(next.id, first.id, "the re-queued packet goes first again");
     }
 
     #[test]

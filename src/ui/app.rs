@@ -122,6 +122,11 @@ pub struct App {
     queue_rows: Vec<outbox::Entry>,
     /// The queue screen's receipt reprint form.
     reprint: reprint::Reprint,
+    /// The queue screen's resolution of a rejected packet.
+    resolve: queue::Resolve,
+    /// Uploads are configured but another process (the `pishkhan upload`
+    /// service) holds the station's upload lock: it sends, not the window.
+    uploads_elsewhere: bool,
     /// Who is signed in (None on the sign-in screens and in demo shots).
     pub signed_in: Option<Account>,
     /// The last keyboard, mouse or touch input.
@@ -148,6 +153,8 @@ impl App {
                 overlay: None,
                 queue_rows: Vec::new(),
                 reprint: reprint::Reprint::default(),
+                resolve: queue::Resolve::default(),
+                uploads_elsewhere: false,
                 signed_in: None,
                 last_input: std::time::Instant::now(),
                 route: None,
@@ -181,6 +188,8 @@ impl App {
                     overlay: None,
                     queue_rows: Vec::new(),
                     reprint: reprint::Reprint::default(),
+                    resolve: queue::Resolve::default(),
+                    uploads_elsewhere: false,
                     signed_in: None,
                     last_input: std::time::Instant::now(),
                     route: None,
@@ -188,6 +197,7 @@ impl App {
                     display_problem: None,
                 };
                 app.refresh_queue();
+                app.check_uploads_elsewhere();
                 app
             }
         }
@@ -266,6 +276,17 @@ impl App {
         }
     }
 
+    /// Whether the upload service sends for this window: uploads are
+    /// configured, this window does not run them, and another process
+    /// holds the upload lock.
+    fn check_uploads_elsewhere(&mut self) {
+        self.uploads_elsewhere = self.uploads.is_none()
+            && self.station.as_ref().is_some_and(|(station, _)| {
+                station.config.upload.url.is_some()
+                    && crate::upload::held_elsewhere(&station.data_dir)
+            });
+    }
+
     /// The settings screen is open.
     pub fn showing_settings(&self) -> bool {
         self.settings_screen().is_some()
@@ -306,6 +327,12 @@ impl App {
             Message::Queue(queue::Message::Close) => {
                 self.overlay = None;
                 self.reprint = reprint::Reprint::default();
+                self.resolve = queue::Resolve::default();
+            }
+            Message::Queue(message) => {
+                if let Some((station, _)) = &self.station {
+                    self.resolve.update(message, station);
+                }
             }
             Message::Reprint(message) => {
                 if let Some((station, _)) = &self.station {
@@ -450,6 +477,7 @@ impl App {
                 }
             }
             Message::Refresh => {
+                self.check_uploads_elsewhere();
                 // Background work shows on screen: the appointment list's age.
                 if let Screen::Wizard(wizard) = &mut self.screen {
                     wizard.refresh_background();
@@ -764,6 +792,9 @@ impl App {
     pub fn subscription(&self) -> Subscription<Message> {
         let refresh = if self.uploads.is_some() {
             iced::time::every(Duration::from_secs(1)).map(|_| Message::Refresh)
+        } else if self.uploads_elsewhere {
+            // The upload service sends: its progress shows in the queue.
+            iced::time::every(Duration::from_secs(5)).map(|_| Message::Refresh)
         } else {
             Subscription::none()
         };
@@ -808,8 +839,13 @@ impl App {
         let i18n = &self.i18n;
         let progress = self.progress();
         let body: Element<'_, Message> = match &self.overlay {
+            Some(Overlay::Queue) if self.resolve.is_open() => {
+                queue::view(&self.queue_rows, progress.as_ref(), &self.resolve, i18n)
+                    .map(Message::Queue)
+            }
             Some(Overlay::Queue) => column![
-                queue::view(&self.queue_rows, progress.as_ref(), i18n).map(Message::Queue),
+                queue::view(&self.queue_rows, progress.as_ref(), &self.resolve, i18n)
+                    .map(Message::Queue),
                 container(self.reprint.view(i18n).map(Message::Reprint)).padding([0, 24]),
             ]
             .into(),
@@ -1010,6 +1046,7 @@ impl App {
         let i18n = &self.i18n;
         let mut items: Vec<Element<'_, Message>> = Vec::new();
         let link = match progress.map(|p| p.link) {
+            None if self.uploads_elsewhere => "ui-link-elsewhere",
             None => "ui-link-off",
             Some(Link::Unknown) => "ui-link-unknown",
             Some(Link::Online) => "ui-link-online",

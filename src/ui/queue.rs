@@ -1,13 +1,18 @@
 //! The queue screen: every packet in the outbox with its upload status in
 //! the operator's language — waiting, sending (with how much), received by
-//! the authority, or refused with the reason.
+//! the authority, not sent yet (with the last error and the next attempt),
+//! or refused with the reason. A refused packet waits for a supervisor:
+//! "Resolve" opens their sign-in on the spot with the two choices, send it
+//! again (the cause was fixed) or do not send it (with a note).
 
 use iced::widget::{button, column, container, scrollable, text};
 use iced::{Element, Length};
 
+use super::approval::Approval;
 use super::widget;
 use crate::i18n::I18n;
 use crate::intake::receipt::Reason;
+use crate::station::{Resolution, Station};
 use crate::store::outbox::Entry;
 use crate::text::Text;
 use crate::upload::Progress;
@@ -15,6 +20,144 @@ use crate::upload::Progress;
 #[derive(Debug, Clone)]
 pub enum Message {
     Close,
+    /// Opens the supervisor's resolution of the rejected packet (its id).
+    Resolve(String),
+    Username(String),
+    Password(String),
+    Note(String),
+    Requeue,
+    Dismiss,
+    Cancel,
+}
+
+/// The resolution of one rejected packet, while its form is open, and the
+/// outcome of the last one.
+#[derive(Debug, Default)]
+pub struct Resolve {
+    /// The packet id whose form is open.
+    target: Option<String>,
+    note: String,
+    approval: Approval,
+    problem: Option<Text>,
+    /// What the last resolution did.
+    done: Option<Text>,
+}
+
+impl Resolve {
+    /// The form is open (the reprint form hides meanwhile: one
+    /// supervisor sign-in on screen at a time).
+    pub fn is_open(&self) -> bool {
+        self.target.is_some()
+    }
+
+    pub fn update(&mut self, message: Message, station: &Station) {
+        match message {
+            Message::Resolve(id) => {
+                *self = Resolve {
+                    target: Some(id),
+                    ..Resolve::default()
+                };
+            }
+            Message::Username(v) => self.approval.username = v,
+            Message::Password(v) => self.approval.password = v,
+            Message::Note(v) => self.note = v,
+            Message::Requeue => self.resolve(station, &Resolution::Requeue),
+            Message::Dismiss => {
+                let note = self.note.clone();
+                self.resolve(station, &Resolution::Dismiss { note });
+            }
+            Message::Cancel | Message::Close => *self = Resolve::default(),
+        }
+    }
+
+    fn resolve(&mut self, station: &Station, resolution: &Resolution) {
+        let Some(id) = self.target.clone() else {
+            return;
+        };
+        let password = std::mem::take(&mut self.approval.password);
+        match station.resolve_rejected(&id, resolution, &self.approval.username, &password) {
+            Ok(entry) => {
+                let done = match resolution {
+                    Resolution::Requeue => Text::new("ui-resolved-requeued"),
+                    Resolution::Dismiss { .. } => Text::new("ui-resolved-dismissed"),
+                };
+                *self = Resolve {
+                    done: Some(done.code("id", short_id(&entry.id))),
+                    ..Resolve::default()
+                };
+            }
+            Err(e) => {
+                tracing::warn!(packet = %id, "resolving refused: {e}");
+                self.problem = Some(e.text());
+            }
+        }
+    }
+
+    fn view<'a>(&'a self, entries: &[Entry], i18n: &I18n) -> Option<Element<'a, Message>> {
+        let id = self.target.as_deref()?;
+        let entry = entries.iter().find(|e| e.id == id)?;
+        let mut items = vec![
+            widget::heading(i18n, i18n.text(&Text::new("ui-resolve-title"))),
+            widget::detail(i18n, "ui-queue-code", code_of(entry, i18n)),
+            widget::detail(
+                i18n,
+                "ui-queue-status",
+                shown(i18n, &status_text(entry, None)),
+            ),
+            widget::line(i18n, i18n.tr("ui-resolve-help")),
+            widget::field(
+                i18n,
+                "resolve-note",
+                "ui-resolve-note",
+                &self.note,
+                Message::Note,
+                None,
+            ),
+        ];
+        items.extend(
+            self.approval
+                .view(i18n, Message::Username, Message::Password, None),
+        );
+        if let Some(problem) = &self.problem {
+            items.push(widget::error(i18n, problem));
+        }
+        items.push(widget::aligned(
+            i18n,
+            widget::row(
+                i18n,
+                vec![
+                    button(text(i18n.tr("ui-resolve-requeue")))
+                        .padding([8, 20])
+                        .style(button::primary)
+                        .on_press(Message::Requeue)
+                        .into(),
+                    button(text(i18n.tr("ui-resolve-dismiss")))
+                        .padding([8, 20])
+                        .style(button::danger)
+                        .on_press(Message::Dismiss)
+                        .into(),
+                    button(text(i18n.tr("ui-resolve-cancel")))
+                        .padding([8, 20])
+                        .style(button::secondary)
+                        .on_press(Message::Cancel)
+                        .into(),
+                ],
+            )
+            .spacing(12),
+        ));
+        Some(
+            container(column(items).spacing(8))
+                .padding(16)
+                .width(Length::Fill)
+                .style(container::bordered_box)
+                .into(),
+        )
+    }
+}
+
+/// The first 8 characters of a packet id: what `pishkhan queue` takes.
+fn short_id(id: &str) -> String {
+    id.chars().take(8).collect()
 }
 
 /// The status of `entry` as the operator reads it.
@@ -40,43 +183,100 @@ pub fn status_text(entry: &Entry, progress: Option<&Progress>) -> Text {
     }
 }
 
+/// `text` in the operator's language; an argument named `reason` is
+/// itself a translation id (a refusal's reason).
+pub fn shown(i18n: &I18n, text: &Text) -> String {
+    let mut text = text.clone();
+    if let Some((_, reason)) = text.args.iter_mut().find(|(name, _)| *name == "reason") {
+        *reason = i18n.tr(reason);
+        // Already in the operator's words and digits.
+        text.verbatim.push("reason");
+    }
+    i18n.text(&text)
+}
+
+/// The label of the "Resolve" button of `entry`: it names the packet, so
+/// that each refused row has its own.
+pub fn resolve_label(i18n: &I18n, entry: &Entry) -> String {
+    i18n.text(&Text::new("ui-queue-resolve").code("code", code_of(entry, i18n)))
+}
+
+/// What identifies `entry` to the operator: its tracking code (grouped,
+/// in the language's digits) or what kind of packet it is.
+fn code_of(entry: &Entry, i18n: &I18n) -> String {
+    entry.tracking_code.as_deref().map_or_else(
+        || match entry.kind.as_deref() {
+            Some("visit") => i18n.tr("ui-queue-visit-record"),
+            _ => i18n.tr("ui-queue-imported"),
+        },
+        |c| {
+            crate::enrolment::TrackingCode::parse(c)
+                .map_or_else(|| i18n.digits(c), |t| i18n.digits(&t.grouped()))
+        },
+    )
+}
+
 pub fn view<'a>(
     entries: &'a [Entry],
     progress: Option<&Progress>,
+    resolve: &'a Resolve,
     i18n: &I18n,
 ) -> Element<'a, Message> {
     let mut rows: Vec<Element<'a, Message>> = vec![
         widget::heading(i18n, i18n.tr("ui-queue-title")),
         widget::line(i18n, i18n.tr("ui-queue-help")),
     ];
+    if let Some(done) = &resolve.done {
+        rows.push(widget::line(i18n, i18n.text(done)));
+    }
+    if let Some(form) = resolve.view(entries, i18n) {
+        rows.push(form);
+    }
     if entries.is_empty() {
         rows.push(widget::line(i18n, i18n.tr("ui-queue-empty")));
     }
     for entry in entries.iter().rev() {
-        let mut status = status_text(entry, progress);
-        // A rejection names its reason, itself a translation.
-        if let Some((_, reason)) = status.args.iter_mut().find(|(name, _)| *name == "reason") {
-            *reason = i18n.tr(reason);
-        }
-        let code = entry.tracking_code.as_deref().map_or_else(
-            || match entry.kind.as_deref() {
-                Some("visit") => i18n.tr("ui-queue-visit-record"),
-                _ => i18n.tr("ui-queue-imported"),
-            },
-            |c| {
-                crate::enrolment::TrackingCode::parse(c)
-                    .map_or_else(|| i18n.digits(c), |t| i18n.digits(&t.grouped()))
-            },
-        );
+        let status = status_text(entry, progress);
         let mut card = vec![
-            widget::detail(i18n, "ui-queue-code", code),
-            widget::detail(i18n, "ui-queue-status", i18n.text(&status)),
+            widget::detail(i18n, "ui-queue-code", code_of(entry, i18n)),
+            widget::detail(i18n, "ui-queue-status", shown(i18n, &status)),
         ];
         if entry.attempts > 0 && entry.status != "acknowledged" {
             card.push(widget::detail(
                 i18n,
                 "ui-queue-attempts",
                 i18n.digits(&entry.attempts.to_string()),
+            ));
+        }
+        if entry.status == "failed" {
+            if let Some(error) = &entry.last_error {
+                card.push(widget::detail(
+                    i18n,
+                    "ui-queue-last-error",
+                    shown(i18n, &crate::upload::error_text(error)),
+                ));
+            }
+            if let Some(next) = &entry.next_attempt_at {
+                card.push(widget::detail(
+                    i18n,
+                    "ui-queue-next-attempt",
+                    widget::local_time(i18n, next),
+                ));
+            }
+        }
+        if let (Some(at), Some(by)) = (&entry.dismissed_at, &entry.dismissed_by) {
+            let dismissed = Text::new("ui-queue-dismissed")
+                .code("by", by.clone())
+                .arg("at", widget::local_time(i18n, at))
+                .code("note", entry.dismiss_note.clone().unwrap_or_default());
+            card.push(widget::line(i18n, i18n.text(&dismissed)));
+        } else if entry.needs_resolving() && resolve.target.as_deref() != Some(entry.id.as_str()) {
+            card.push(widget::aligned(
+                i18n,
+                button(text(resolve_label(i18n, entry)))
+                    .padding([6, 16])
+                    .style(button::secondary)
+                    .on_press(Message::Resolve(entry.id.clone())),
             ));
         }
         rows.push(
@@ -126,6 +326,9 @@ mod tests {
             acknowledged_at: None,
             reject_reason: reason.map(str::to_owned),
             kind: Some("enrolment".into()),
+            dismissed_at: None,
+            dismissed_by: None,
+            dismiss_note: None,
         }
     }
 

@@ -65,3 +65,29 @@ pub fn upload_to(addr: SocketAddr, intake: Option<&Intake>) -> UploadConfig {
         ..UploadConfig::default()
     }
 }
+
+/// Changes one byte of the stored ciphertext of packet `id` in the
+/// station database `conn`, as if it had been altered after sealing: the
+/// intake refuses it as `tampered`.
+pub fn tamper(conn: &rusqlite::Connection, id: &str) {
+    let mut payload: Vec<u8> = conn
+        .query_row("SELECT payload FROM outbox WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })
+        .expect("payload");
+    payload[1000] ^= 0x20;
+    conn.execute(
+        "UPDATE outbox SET payload = ?2 WHERE id = ?1",
+        rusqlite::params![id, payload],
+    )
+    .expect("tamper");
+}
+
+/// Registers `station_id` at `intake` with a key that is not the
+/// station's: its requests are refused as `wrong-key`.
+pub fn register_with_a_wrong_key(intake: &Intake, station_id: &str) {
+    let stranger = ed25519_dalek::SigningKey::from_bytes(&[7; 32]).verifying_key();
+    intake
+        .register(station_id, &stranger, "wrong key")
+        .expect("register");
+}
