@@ -75,6 +75,30 @@ case "${1:-run}" in
       "$venv/bin/pip" install -q --disable-pip-version-check -r tests/reference/requirements.txt
     fi
     export PISHKHAN_REFERENCE_PYTHON="$venv/bin/python"
+    # The reference tus server (tus.io's @tus/server over @tus/file-store,
+    # tests/reference/node) that the tus client's interoperability test
+    # uploads to, installed from the committed lockfile under
+    # target/reference-node; npm ci runs again only when the lockfile changed.
+    command -v node >/dev/null && command -v npm >/dev/null ||
+      ensure_packages "The tests' reference tus server" nodejs npm
+    node -e 'const [a, b] = process.versions.node.split(".").map(Number);
+      process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)' || {
+      echo "The tests' reference tus server needs Node.js 20.19 or later; node is $(node --version)" >&2
+      exit 1
+    }
+    node_ref="$PWD/target/reference-node"
+    if ! cmp -s tests/reference/node/package-lock.json "$node_ref/installed-lock.json"; then
+      echo "Setting up the reference tus server (tests/reference/node)…"
+      rm -rf "$node_ref"
+      mkdir -p "$node_ref"
+      cp tests/reference/node/{package.json,package-lock.json,.npmrc} "$node_ref/"
+      npm ci --prefix "$node_ref" --no-audit --no-fund --loglevel=error >/dev/null
+      # The lockfile this install was made from, copied last: an install
+      # that failed half-way is made again next time.
+      cp tests/reference/node/package-lock.json "$node_ref/installed-lock.json"
+    fi
+    cp tests/reference/node/tus-server.mjs "$node_ref/"
+    export PISHKHAN_REFERENCE_TUS_SERVER="$node_ref/tus-server.mjs"
     export PISHKHAN_REQUIRE_REFERENCE=1
     cargo fmt --all -- --check
     cargo clippy --locked --workspace --all-targets -- -D warnings
