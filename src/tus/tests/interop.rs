@@ -173,6 +173,9 @@ fn metadata() -> Metadata {
         .unwrap()
         .with("office", "پیشخوان تهران ۷")
         .unwrap()
+        // Sent as the bare key (no value), which the spec allows.
+        .with("note", "")
+        .unwrap()
 }
 
 #[tokio::test]
@@ -221,10 +224,12 @@ async fn upload_with_metadata_in_chunks_is_stored_byte_identical() {
     // A plain tus server gives no receipt.
     assert_eq!(outcome.completion, None);
 
-    // The server decoded our Upload-Metadata (Base64 values, UTF-8 text)…
+    // The server decoded our Upload-Metadata (Base64 values, UTF-8 text,
+    // a key without a value)…
     let info = node.info(&outcome.url);
     assert!(info.contains(r#""packet":"0192f0a1.pkt""#), "{info}");
     assert!(info.contains(r#""office":"پیشخوان تهران ۷""#), "{info}");
+    assert!(info.contains(r#""note":null"#), "{info}");
     // …and we read its HEAD: offset, length and the metadata as sent.
     let status = client.status(&outcome.url).await.unwrap();
     assert_eq!(
@@ -449,4 +454,26 @@ async fn corrupted_chunk_is_stored_as_is() {
         .filter(|&i| stored[i] != payload[i])
         .collect();
     assert_eq!(differ, [CHUNK + 100]);
+}
+
+#[tokio::test]
+async fn idle_past_the_servers_keep_alive() {
+    let Some(node) = NodeServer::start() else {
+        return;
+    };
+    let client = client(node.addr, 0);
+    let payload = data(2 * CHUNK);
+    let url = client
+        .create(payload.len() as u64, &metadata())
+        .await
+        .unwrap();
+    client.patch(&url, 0, &payload[..CHUNK]).await.unwrap();
+    // Node closes an idle connection after 5 s (http.Server's
+    // keepAliveTimeout); the next request must not pick it up.
+    tokio::time::sleep(Duration::from_millis(5500)).await;
+    client
+        .patch(&url, CHUNK as u64, &payload[CHUNK..])
+        .await
+        .unwrap();
+    assert_eq!(node.stored(&url), payload);
 }
