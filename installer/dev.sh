@@ -79,8 +79,10 @@ case "${1:-run}" in
     # tests/reference/node) that the tus client's interoperability test
     # uploads to, installed from the committed lockfile under
     # target/reference-node; npm ci runs again only when the lockfile changed.
-    command -v node >/dev/null && command -v npm >/dev/null ||
-      ensure_packages "The tests' reference tus server" nodejs npm
+    # (Debian's nodejs comes without npm; NodeSource's bundles it, and
+    # conflicts with Debian's npm package.)
+    command -v node >/dev/null || ensure_packages "The tests' reference tus server" nodejs
+    command -v npm >/dev/null || ensure_packages "The tests' reference tus server" npm
     node -e 'const [a, b] = process.versions.node.split(".").map(Number);
       process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)' || {
       echo "The tests' reference tus server needs Node.js 20.19 or later; node is $(node --version)" >&2
