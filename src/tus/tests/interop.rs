@@ -185,7 +185,7 @@ async fn options_reports_core_and_its_extensions() {
     };
     let info = client(node.addr, 0).options().await.unwrap();
     assert_eq!(info.versions, ["1.0.0"]);
-    // What @tus/file-store 2.1 implements: creation and termination, which
+    // What @tus/server 1.10 with @tus/file-store 1.5 implement: creation and termination, which
     // we use; no checksum (see the module's notes).
     assert_eq!(
         info.extensions,
