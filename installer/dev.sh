@@ -76,6 +76,32 @@ case "${1:-run}" in
       "$venv/bin/pip" install -q --disable-pip-version-check -r tests/reference/requirements.txt
     fi
     export PISHKHAN_REFERENCE_PYTHON="$venv/bin/python"
+    # The reference tus server (tus.io's @tus/server over @tus/file-store,
+    # tests/reference/node) that the tus client's interoperability test
+    # uploads to, installed from the committed lockfile under
+    # target/reference-node; npm ci runs again only when the lockfile changed.
+    # (Debian's nodejs comes without npm; NodeSource's bundles it, and
+    # conflicts with Debian's npm package.)
+    command -v node >/dev/null || ensure_packages "The tests' reference tus server" nodejs
+    command -v npm >/dev/null || ensure_packages "The tests' reference tus server" npm
+    # @tus/server 1.x runs on Node.js 16 and later (Debian 12 has 18).
+    node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 16 ? 0 : 1)' || {
+      echo "The tests' reference tus server needs Node.js 16 or later; node is $(node --version)" >&2
+      exit 1
+    }
+    node_ref="$PWD/target/reference-node"
+    if ! cmp -s tests/reference/node/package-lock.json "$node_ref/installed-lock.json"; then
+      echo "Setting up the reference tus server (tests/reference/node)…"
+      rm -rf "$node_ref"
+      mkdir -p "$node_ref"
+      cp tests/reference/node/{package.json,package-lock.json,.npmrc} "$node_ref/"
+      npm ci --prefix "$node_ref" --no-audit --no-fund --loglevel=error >/dev/null
+      # The lockfile this install was made from, copied last: an install
+      # that failed half-way is made again next time.
+      cp tests/reference/node/package-lock.json "$node_ref/installed-lock.json"
+    fi
+    cp tests/reference/node/tus-server.mjs "$node_ref/"
+    export PISHKHAN_REFERENCE_TUS_SERVER="$node_ref/tus-server.mjs"
     export PISHKHAN_REQUIRE_REFERENCE=1
     cargo fmt --all -- --check
     cargo clippy --locked --workspace --all-targets -- -D warnings
