@@ -355,6 +355,7 @@ status-uploading = Sending
 status-uploading-percent = Sending: { $percent }%
 status-acknowledged = Received by the authority
 status-failed = Not sent yet; will try again
+status-resend = The authority asked for it again ({ $why }): sent before the others
 status-rejected = Refused: { $reason }
 reason-malformed = the packet is damaged or incomplete
 reason-tampered = the packet was changed after sealing

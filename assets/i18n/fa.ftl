@@ -355,6 +355,7 @@ status-uploading = در حال ارسال
 status-uploading-percent = در حال ارسال: ٪{ $percent }
 status-acknowledged = دریافت‌شده توسط مرجع
 status-failed = هنوز ارسال نشده؛ دوباره تلاش می‌شود
+status-resend = مرجع دوباره آن را خواسته است ({ $why })؛ پیش از بقیه فرستاده می‌شود
 status-rejected = رد شد: { $reason }
 reason-malformed = بسته آسیب‌دیده یا ناقص است
 reason-tampered = بسته پس از مهر و موم تغییر کرده است

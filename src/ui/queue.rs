@@ -179,6 +179,8 @@ pub fn status_text(entry: &Entry, progress: Option<&Progress>) -> Text {
             Text::new("status-rejected").arg("reason", reason)
         }
         ("failed", _) => Text::new("status-failed"),
+        ("pending", _) if entry.resend_reason.is_some() => Text::new("status-resend")
+            .code("why", entry.resend_reason.clone().unwrap_or_default()),
         _ => Text::new("status-pending"),
     }
 }
@@ -329,6 +331,7 @@ mod tests {
             dismissed_at: None,
             dismissed_by: None,
             dismiss_note: None,
+            resend_reason: None,
         }
     }
 
@@ -370,5 +373,22 @@ mod tests {
             status_text(&entry("acknowledged", None), None).id,
             "status-acknowledged"
         );
+    }
+
+    #[test]
+    fn a_packet_the_authority_asked_for_again_says_so_with_the_reason() {
+        let asked = Entry {
+            resend_reason: Some("stored copy lost".into()),
+            ..entry("pending", None)
+        };
+        let text = status_text(&asked, None);
+        assert_eq!(text.id, "status-resend");
+        let en = I18n::new(Lang::En).text(&text);
+        assert!(
+            en.contains("asked for it again") && en.contains("stored copy lost"),
+            "{en}"
+        );
+        let fa = I18n::new(Lang::Fa).text(&text);
+        assert!(fa.contains("stored copy lost") && fa != en, "{fa}");
     }
 }
