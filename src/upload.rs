@@ -505,7 +505,7 @@ impl Uploader {
                         Some(&resend.reason),
                     )?;
                 }
-                Ok(outcome)
+                Ok::<_, crate::store::StoreError>(outcome)
             })?;
             match outcome {
                 AskedAgain::Gone => tracing::warn!(

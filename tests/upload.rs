@@ -864,7 +864,12 @@ async fn a_receipt_signed_by_another_key_leaves_the_packet_failed_with_a_clear_e
     let dir = tempfile::tempdir().expect("intake dir");
     let (intake, addr) = intake(dir.path(), st.path(), true).await;
     // The station pins another receipt key than the intake's.
-    configure_upload(st.path(), addr, &"ab".repeat(32));
+    let other = hex::encode(
+        ed25519_dalek::SigningKey::from_bytes(&[9; 32])
+            .verifying_key()
+            .as_bytes(),
+    );
+    configure_upload(st.path(), addr, &other);
     let station = Arc::new(Station::open(st.path()).expect("station"));
     let sent = Uploader::new(station.clone())
         .expect("uploader")
@@ -886,7 +891,7 @@ async fn a_receipt_signed_by_another_key_leaves_the_packet_failed_with_a_clear_e
     // With the right key the next attempt gets the same receipt: accepted.
     let config = st.path().join("pishkhan.toml");
     let text = std::fs::read_to_string(&config).expect("config");
-    std::fs::write(&config, text.replace(&"ab".repeat(32), &key_hex(&intake))).expect("fix");
+    std::fs::write(&config, text.replace(&other, &key_hex(&intake))).expect("fix");
     drop(station);
     let station = Arc::new(Station::open(st.path()).expect("station"));
     let sent = Uploader::new(station)
