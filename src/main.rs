@@ -1406,7 +1406,10 @@ fn intake(dir: &std::path::Path, command: IntakeCommand) -> ExitCode {
             match runtime.block_on(intake.import(&from)) {
                 Ok(report) => {
                     if json {
-                        println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+                        println!(
+                            "{}",
+                            serde_json::to_string_pretty(&report).unwrap_or_default()
+                        );
                     } else {
                         for id in &report.accepted {
                             println!("{id}  accepted");
@@ -1450,7 +1453,10 @@ fn intake(dir: &std::path::Path, command: IntakeCommand) -> ExitCode {
             },
             ResendCommand::List { all, json } => match intake.resend_requests(None, !all) {
                 Ok(requests) if json => {
-                    println!("{}", serde_json::to_string_pretty(&requests).unwrap_or_default());
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(&requests).unwrap_or_default()
+                    );
                     ExitCode::SUCCESS
                 }
                 Ok(requests) => {

@@ -285,8 +285,7 @@ pub fn read_export(dir: &Path) -> Result<Vec<ExportedPacket>, QueueError> {
         .map(|listed| {
             let path = dir.join(&listed.file);
             let read = std::fs::read(&path).map_err(io(&path)).and_then(|bytes| {
-                if bytes.len() as u64 != listed.size
-                    || packet::sha256_hex(&bytes) != listed.sha256
+                if bytes.len() as u64 != listed.size || packet::sha256_hex(&bytes) != listed.sha256
                 {
                     return Err(QueueError::Packet(PacketError::HashMismatch(
                         listed.file.clone(),
@@ -331,9 +330,7 @@ pub fn import(station: &Station, dir: &Path) -> Result<Imported, QueueError> {
             Ok(outbox::Inserted::AlreadyQueued) => {
                 report.already_queued.push(listed_id.clone());
             }
-            Err(e) => report
-                .refused
-                .push((listed_id.clone(), e.to_string())),
+            Err(e) => report.refused.push((listed_id.clone(), e.to_string())),
         }
         if own {
             tracing::info!("{} was sealed by this station", listed_id);

@@ -281,9 +281,7 @@ fn queue_verify_catches_a_change_to_any_byte_of_a_packet_or_its_header() {
     // Every byte of the sealed file as it is exported (first line, header,
     // signature, ciphertext), through the check `queue verify` makes of a
     // stored packet (`SealedFile::verify` with this station's key).
-    let outbox::Stored::V3(file) = station
-        .with_db(|d| outbox::stored(d, &id))
-        .expect("stored")
+    let outbox::Stored::V3(file) = station.with_db(|d| outbox::stored(d, &id)).expect("stored")
     else {
         panic!("a pishkhan-sealed/3 packet");
     };
@@ -346,8 +344,11 @@ fn acknowledged_packets_leave_at_start_after_the_configured_days_with_an_audit_l
     drop(conn);
     let config = a.path().join("pishkhan.toml");
     let text = std::fs::read_to_string(&config).expect("config");
-    std::fs::write(&config, format!("{text}[outbox]\nkeep_acknowledged_days = 7\n"))
-        .expect("config");
+    std::fs::write(
+        &config,
+        format!("{text}[outbox]\nkeep_acknowledged_days = 7\n"),
+    )
+    .expect("config");
 
     let station = Station::open(a.path()).expect("station");
     let left: Vec<String> = station

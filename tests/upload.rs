@@ -502,7 +502,10 @@ async fn a_kit_s_usb_export_taken_in_at_the_intake_is_acknowledged_by_the_later_
     assert_eq!(intake.status().expect("status").accepted, 3);
     // Twice: nothing new.
     let (text, ok) = intake_import(dir.path(), usb.path());
-    assert!(ok && text.contains("0 accepted, 3 already received"), "{text}");
+    assert!(
+        ok && text.contains("0 accepted, 3 already received"),
+        "{text}"
+    );
 
     // A damaged copy, and a stick from a station the intake does not know.
     let damaged = tempfile::tempdir().expect("damaged");
@@ -519,7 +522,8 @@ async fn a_kit_s_usb_export_taken_in_at_the_intake_is_acknowledged_by_the_later_
     let (text, ok) = intake_import(dir.path(), damaged.path());
     assert!(!ok, "{text}");
     assert!(
-        text.contains("UNREADABLE") && text.contains("2 already received, 0 rejected, 1 unreadable"),
+        text.contains("UNREADABLE")
+            && text.contains("2 already received, 0 rejected, 1 unreadable"),
         "{text}"
     );
     let foreign = tempfile::tempdir().expect("foreign");
@@ -585,7 +589,13 @@ async fn a_packet_the_authority_asks_for_again_is_sent_again_and_stored_again() 
             .env("PISHKHAN_LOG", "warn")
             .args(["intake", "--dir"])
             .arg(dir.path())
-            .args(["resend", "ask", packet, "--reason", "the stored copy was lost"])
+            .args([
+                "resend",
+                "ask",
+                packet,
+                "--reason",
+                "the stored copy was lost",
+            ])
             .output()
             .expect("runs")
     };
@@ -606,9 +616,7 @@ async fn a_packet_the_authority_asks_for_again_is_sent_again_and_stored_again() 
         matches!(sent.as_slice(), [Sent::Acknowledged { id }] if *id == lost),
         "{sent:?}"
     );
-    let outbox::Stored::V3(file) = station
-        .with_db(|d| outbox::stored(d, &lost))
-        .expect("kept")
+    let outbox::Stored::V3(file) = station.with_db(|d| outbox::stored(d, &lost)).expect("kept")
     else {
         panic!("format 3");
     };
@@ -687,7 +695,14 @@ async fn an_intake_on_an_s3_bucket_stores_what_stations_upload() {
         .port();
     let _s3 = Killed(
         Command::new(&python)
-            .args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port.to_string()])
+            .args([
+                "-m",
+                "moto.server",
+                "-H",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+            ])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
@@ -809,7 +824,10 @@ async fn an_intake_on_an_s3_bucket_stores_what_stations_upload() {
             entry.id,
             file.to_bytes().len()
         );
-        assert!(listed.lines().any(|l| l == expected), "{expected} in {listed}");
+        assert!(
+            listed.lines().any(|l| l == expected),
+            "{expected} in {listed}"
+        );
     }
 }
 
@@ -831,7 +849,10 @@ async fn an_offline_worker_probes_the_intake_instead_of_failing_every_packet() {
 
     let deadline = Instant::now() + Duration::from_secs(30);
     while uploader.link() != pishkhan::upload::Link::Offline {
-        assert!(Instant::now() < deadline, "the worker never found the link down");
+        assert!(
+            Instant::now() < deadline,
+            "the worker never found the link down"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     // A few probes later, at most the packets that were being sent when
@@ -899,7 +920,10 @@ async fn a_receipt_signed_by_another_key_leaves_the_packet_failed_with_a_clear_e
         .drain()
         .await
         .expect("drain");
-    assert!(matches!(sent.as_slice(), [Sent::Acknowledged { .. }]), "{sent:?}");
+    assert!(
+        matches!(sent.as_slice(), [Sent::Acknowledged { .. }]),
+        "{sent:?}"
+    );
     assert_eq!(intake.stored_packets().await.expect("listing").len(), 1);
 }
 

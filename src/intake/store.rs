@@ -129,9 +129,10 @@ impl IntakeStore {
             return Ok(());
         }
         let path = packet_path(station, packet_id);
-        self.objects.put(&path, bytes.into()).await.map_err(|e| {
-            Refusal::new(StatusCode::SERVICE_UNAVAILABLE, format!("storage: {e}"))
-        })?;
+        self.objects
+            .put(&path, bytes.into())
+            .await
+            .map_err(|e| Refusal::new(StatusCode::SERVICE_UNAVAILABLE, format!("storage: {e}")))?;
         self.db(|db| {
             db.execute(
                 "UPDATE resend_requests SET fulfilled_at = ?2 WHERE packet_id = ?1",

@@ -199,9 +199,8 @@ impl<'a> Check<'a> {
 
     fn all(&mut self) {
         if self.record.idc() != Some(TYPE2_IDC) {
-            let what = format!(
-                "the Type-2 must have IDC {TYPE2_IDC}, which the image records' T2C name"
-            );
+            let what =
+                format!("the Type-2 must have IDC {TYPE2_IDC}, which the image records' T2C name");
             self.problem(self.at(2), what);
         }
         let map = self.single(3, true);
@@ -226,9 +225,7 @@ impl<'a> Check<'a> {
         for tag in [t2::FIRST_NAME, t2::LAST_NAME, t2::FATHER_NAME] {
             self.value(tag, true, not_empty);
         }
-        self.value(t2::GENDER, true, |v| {
-            one_of(v, &["F", "M"], "gender")
-        });
+        self.value(t2::GENDER, true, |v| one_of(v, &["F", "M"], "gender"));
         self.birth_dates();
         self.value(t2::PLACE_OF_BIRTH, map4, not_empty);
         self.items(t2::BIRTH_CERTIFICATE, map4, 4, |item, v| {
@@ -245,7 +242,11 @@ impl<'a> Check<'a> {
         });
         self.value(t2::ADDRESS, true, not_empty);
         self.value(t2::LANDLINE, false, |v| {
-            stored_as(v, normalise_landline(v).ok(), "landline (0, area code, 8 digits)")
+            stored_as(
+                v,
+                normalise_landline(v).ok(),
+                "landline (0, area code, 8 digits)",
+            )
         });
         self.value(t2::MOBILE, true, |v| {
             stored_as(v, normalise_mobile(v).ok(), "mobile (09 and 9 digits)")
@@ -346,7 +347,10 @@ fn one_of(v: &str, codes: &[&str], what: &str) -> Result<(), String> {
     if codes.contains(&v) {
         Ok(())
     } else {
-        Err(format!("{v:?} is not a {what}: one of {}", codes.join(", ")))
+        Err(format!(
+            "{v:?} is not a {what}: one of {}",
+            codes.join(", ")
+        ))
     }
 }
 
@@ -426,9 +430,11 @@ mod tests {
         r.push(t2::OPERATOR, Value::item("reza"));
         r.push(
             t2::DOCUMENT_CHECKS,
-            Value::subfields(DocumentCheck::ALL.iter().map(|c| {
-                vec![super::super::transaction::document_code(*c), "Y".into()]
-            })),
+            Value::subfields(
+                DocumentCheck::ALL
+                    .iter()
+                    .map(|c| vec![super::super::transaction::document_code(*c), "Y".into()]),
+            ),
         );
         r.push(t2::STARTED, Value::item("20261122083000Z"));
         Transaction {
@@ -456,7 +462,9 @@ mod tests {
         assert_eq!(problems(&ours()), vec![]);
         let mut foreign = ours();
         foreign.records[0].fields.retain(|f| f.tag != 13);
-        foreign.records[1].fields.retain(|f| f.tag != t2::NATIONAL_CODE);
+        foreign.records[1]
+            .fields
+            .retain(|f| f.tag != t2::NATIONAL_CODE);
         assert!(!is_ours(&foreign));
         assert_eq!(problems(&foreign), vec![]);
     }
@@ -465,19 +473,51 @@ mod tests {
     fn each_field_s_rule_names_the_field_and_the_value() {
         let cases: [(u16, Option<&str>, &str); 14] = [
             (3, Some("5"), "field map version \"5\""),
-            (t2::NATIONAL_CODE, Some("079041990"), "\"079041990\" is not 10 ASCII digits"),
-            (t2::NATIONAL_CODE, Some("۰۷۹۰۴۱۹۹۰۴"), "is not 10 ASCII digits"),
+            (
+                t2::NATIONAL_CODE,
+                Some("079041990"),
+                "\"079041990\" is not 10 ASCII digits",
+            ),
+            (
+                t2::NATIONAL_CODE,
+                Some("۰۷۹۰۴۱۹۹۰۴"),
+                "is not 10 ASCII digits",
+            ),
             (t2::FIRST_NAME, None, "mandatory field missing"),
             (t2::GENDER, Some("X"), "\"X\" is not a gender"),
-            (t2::BIRTH_DATE_JALALI, Some("13851231"), "is not a Jalali date"),
-            (t2::BIRTH_DATE_GREGORIAN, Some("20060923"), "is not the Jalali 13850631 (that is 20060922)"),
-            (t2::BIRTH_DATE_GREGORIAN, Some("20060231"), "day 31 out of range"),
+            (
+                t2::BIRTH_DATE_JALALI,
+                Some("13851231"),
+                "is not a Jalali date",
+            ),
+            (
+                t2::BIRTH_DATE_GREGORIAN,
+                Some("20060923"),
+                "is not the Jalali 13850631 (that is 20060922)",
+            ),
+            (
+                t2::BIRTH_DATE_GREGORIAN,
+                Some("20060231"),
+                "day 31 out of range",
+            ),
             (t2::POSTAL_CODE, Some("134511345"), "is not a postal code"),
             (t2::MOBILE, Some("9123456789"), "is not a mobile"),
-            (t2::REQUEST_TYPE, Some("RENEW"), "\"RENEW\" is not a request type"),
+            (
+                t2::REQUEST_TYPE,
+                Some("RENEW"),
+                "\"RENEW\" is not a request type",
+            ),
             (t2::PRIORITY_GROUP, None, "mandatory field missing"),
-            (t2::TRACKING_CODE, Some("1405000100042999"), "is not a tracking code"),
-            (t2::STARTED, Some("20261122243000Z"), "time 24:30:00 out of range"),
+            (
+                t2::TRACKING_CODE,
+                Some("1405000100042999"),
+                "is not a tracking code",
+            ),
+            (
+                t2::STARTED,
+                Some("20261122243000Z"),
+                "time 24:30:00 out of range",
+            ),
         ];
         for (tag, value, expected) in cases {
             let tx = with(tag, value.map(Value::item));
@@ -503,7 +543,9 @@ mod tests {
         let checks = twice.records[1].get(t2::DOCUMENT_CHECKS).cloned().unwrap();
         let mut subfields = checks.as_text().unwrap().to_vec();
         subfields[1] = subfields[0].clone();
-        twice.records[1].fields.retain(|f| f.tag != t2::DOCUMENT_CHECKS);
+        twice.records[1]
+            .fields
+            .retain(|f| f.tag != t2::DOCUMENT_CHECKS);
         twice.records[1].push(t2::DOCUMENT_CHECKS, Value::Text(subfields));
         let found = problems(&twice)
             .iter()

@@ -710,19 +710,36 @@ mod tests {
         reject(&conn, &c, "tampered", "bad", None).expect("reject");
         set_upload_url_unlocked(&conn, &id(2), "http://intake/files/old");
 
-        assert_eq!(ask_again(&conn, &id(2), "lost").expect("ask"), AskedAgain::Queued);
+        assert_eq!(
+            ask_again(&conn, &id(2), "lost").expect("ask"),
+            AskedAgain::Queued
+        );
         assert_eq!(
             ask_again(&conn, &id(2), "lost").expect("ask"),
             AskedAgain::AlreadyAsked
         );
-        assert_eq!(ask_again(&conn, &id(3), "x").expect("ask"), AskedAgain::Rejected);
-        assert_eq!(ask_again(&conn, "no-such", "x").expect("ask"), AskedAgain::Gone);
+        assert_eq!(
+            ask_again(&conn, &id(3), "x").expect("ask"),
+            AskedAgain::Rejected
+        );
+        assert_eq!(
+            ask_again(&conn, "no-such", "x").expect("ask"),
+            AskedAgain::Gone
+        );
         let row = find(&conn, &id(2)).expect("row");
         assert_eq!(
-            (row.status.as_str(), row.resend_reason.as_deref(), row.acknowledged_at),
+            (
+                row.status.as_str(),
+                row.resend_reason.as_deref(),
+                row.acknowledged_at
+            ),
             ("pending", Some("lost"), None)
         );
-        assert_eq!(upload_url(&conn, &id(2)).expect("url"), None, "a fresh upload");
+        assert_eq!(
+            upload_url(&conn, &id(2)).expect("url"),
+            None,
+            "a fresh upload"
+        );
         // 2 before the older-waiting 4; acknowledged again, it is ordinary.
         let first = claim(&conn, now).expect("claim").expect("due");
         assert_eq!(first.id, id(2));
@@ -732,8 +749,14 @@ mod tests {
         let fourth = claim(&conn, now).expect("claim").expect("due");
         fail(&conn, &fourth, "offline", "2026-11-22T10:00:00+00:00").expect("fail");
         assert_eq!(claim(&conn, now).expect("claim"), None, "not due yet");
-        assert_eq!(ask_again(&conn, &id(4), "AFIS").expect("ask"), AskedAgain::Hurried);
-        assert_eq!(claim(&conn, now).expect("claim").expect("due now").id, id(4));
+        assert_eq!(
+            ask_again(&conn, &id(4), "AFIS").expect("ask"),
+            AskedAgain::Hurried
+        );
+        assert_eq!(
+            claim(&conn, now).expect("claim").expect("due now").id,
+            id(4)
+        );
     }
 
     fn set_upload_url_unlocked(conn: &Connection, id: &str, url: &str) {

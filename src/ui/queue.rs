@@ -179,8 +179,9 @@ pub fn status_text(entry: &Entry, progress: Option<&Progress>) -> Text {
             Text::new("status-rejected").arg("reason", reason)
         }
         ("failed", _) => Text::new("status-failed"),
-        ("pending", _) if entry.resend_reason.is_some() => Text::new("status-resend")
-            .code("why", entry.resend_reason.clone().unwrap_or_default()),
+        ("pending", _) if entry.resend_reason.is_some() => {
+            Text::new("status-resend").code("why", entry.resend_reason.clone().unwrap_or_default())
+        }
         _ => Text::new("status-pending"),
     }
 }
