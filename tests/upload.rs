@@ -784,11 +784,10 @@ async fn an_intake_on_an_s3_bucket_stores_what_stations_upload() {
         .and_then(|rest| rest.split('/').next())
         .and_then(|a| a.parse().ok())
         .unwrap_or_else(|| panic!("{line}"));
-    let key = line
-        .split("receipt key ")
-        .nth(1)
-        .map(|k| k.trim().trim_end_matches(')').to_owned())
-        .unwrap_or_else(|| panic!("{line}"));
+    let key = line.split("receipt key ").nth(1).map_or_else(
+        || panic!("{line}"),
+        |k| k.trim().trim_end_matches(')').to_owned(),
+    );
 
     configure_upload(st.path(), addr, &key);
     let station = Arc::new(Station::open(st.path()).expect("station"));
