@@ -251,3 +251,52 @@ fn the_status_bar_names_the_upload_service_while_it_holds_the_uploads() {
     let _ = h.app.update(Message::Refresh);
     assert!(h.sees(&h.tr("ui-link-off")));
 }
+
+#[test]
+fn a_packet_the_intake_refused_for_the_clock_shows_what_to_do_and_when_it_is_tried_again() {
+    let mut h = Harness::with_devices(
+        "synthetic",
+        "scanner = \"virtual\"\nvirtual_scanner_delay_ms = 0",
+    );
+    pishkhan::selftest::run_once(&h.station, &h.devices).expect("sealed");
+    // An intake that allows no difference between the clocks at all.
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let intake_dir = tempfile::tempdir().expect("intake dir");
+    let intake = common::open_intake(
+        intake_dir.path(),
+        &format!(
+            "{}max_clock_skew_s = 0\n",
+            common::decrypting_for(h.dir.path())
+        ),
+        &[(h.dir.path(), None)],
+    );
+    let (addr, _server) = runtime.block_on(common::serve(&intake));
+    let uploader = Uploader::with_config(h.station.clone(), common::upload_to(addr, Some(&intake)))
+        .expect("uploader");
+    let sent = runtime
+        .block_on(uploader.send_one())
+        .expect("an attempt")
+        .expect("one due");
+    let Sent::Failed { error, next, .. } = sent else {
+        panic!("retried, not rejected: {sent:?}");
+    };
+    let _ = h.app.update(Message::ShowQueue);
+    for lang in [Lang::Fa, Lang::En] {
+        if h.app.i18n.lang() != lang {
+            let _ = h.app.update(Message::ToggleLanguage);
+        }
+        let problem = queue::shown(&h.app.i18n, &pishkhan::upload::error_text(&error));
+        assert!(
+            problem.contains(&h.app.i18n.digits("0")),
+            "{lang:?}: the allowed difference, in the language's digits: {problem}"
+        );
+        assert!(h.sees(&problem), "{lang:?}: the queue shows {problem:?}");
+        let when = pishkhan::ui::widget::local_time(&h.app.i18n, &next);
+        assert!(
+            h.sees(&when),
+            "{lang:?}: and when it is tried again ({when})"
+        );
+        assert!(h.sees(&h.tr("status-failed")));
+        assert!(!h.sees(&h.tr("ui-resolve-title")));
+    }
+}

@@ -113,7 +113,11 @@ fn write_queue_screens() {
         )
         .expect("reject");
         db.execute(
-            "UPDATE outbox SET status = 'failed', attempts = 3 WHERE id = ?1",
+            "UPDATE outbox SET status = 'failed', attempts = 3,
+                    last_error = 'clock-skew: the station''s clock is 420 s ahead of the intake''s \
+                    (Pishkhan-Date 2026-11-22T09:07:00Z, intake 2026-11-22T09:00:00Z); at most 300 s allowed',
+                    next_attempt_at = '2026-11-22T09:02:30+00:00'
+             WHERE id = ?1",
             [&ids[2]],
         )
         .expect("fail");
