@@ -87,6 +87,25 @@ fn intake_not_serving(dir: &Path, station: &Path, register: bool) -> Arc<Intake>
     intake
 }
 
+/// Points the station in `dir` at `addr` (receipt key `key`), sends its
+/// whole outbox within a minute and checks that `count` packets were
+/// acknowledged; returns the station.
+async fn upload_all(dir: &Path, addr: SocketAddr, key: &str, count: usize) -> Arc<Station> {
+    configure_upload(dir, addr, key);
+    let station = Arc::new(Station::open(dir).expect("station"));
+    let uploader = Uploader::new(station.clone()).expect("uploader");
+    let sent = tokio::time::timeout(Duration::from_secs(60), uploader.drain())
+        .await
+        .expect("drains in time")
+        .expect("no worker error");
+    let acknowledged = sent
+        .iter()
+        .filter(|s| matches!(s, Sent::Acknowledged { .. }))
+        .count();
+    assert_eq!(acknowledged, count, "{sent:?}");
+    station
+}
+
 fn key_hex(intake: &Intake) -> String {
     hex::encode(intake.verifying_key().as_bytes())
 }
@@ -538,20 +557,7 @@ async fn a_kit_s_usb_export_taken_in_at_the_intake_is_acknowledged_by_the_later_
 
     // Back at the office the kit uploads: each packet is acknowledged with
     // the receipt the import made, and nothing is stored twice.
-    configure_upload(kit.path(), addr, &key_hex(&intake));
-    let station = Arc::new(Station::open(kit.path()).expect("station"));
-    let uploader = Uploader::new(station.clone()).expect("uploader");
-    let sent = tokio::time::timeout(Duration::from_secs(60), uploader.drain())
-        .await
-        .expect("drains in time")
-        .expect("no worker error");
-    assert_eq!(
-        sent.iter()
-            .filter(|s| matches!(s, Sent::Acknowledged { .. }))
-            .count(),
-        3,
-        "{sent:?}"
-    );
+    let station = upload_all(kit.path(), addr, &key_hex(&intake), 3).await;
     assert!(
         station
             .with_db(outbox::list)
@@ -789,20 +795,7 @@ async fn an_intake_on_an_s3_bucket_stores_what_stations_upload() {
         |k| k.trim().trim_end_matches(')').to_owned(),
     );
 
-    configure_upload(st.path(), addr, &key);
-    let station = Arc::new(Station::open(st.path()).expect("station"));
-    let uploader = Uploader::new(station.clone()).expect("uploader");
-    let sent = tokio::time::timeout(Duration::from_secs(60), uploader.drain())
-        .await
-        .expect("drains in time")
-        .expect("no worker error");
-    assert_eq!(
-        sent.iter()
-            .filter(|s| matches!(s, Sent::Acknowledged { .. }))
-            .count(),
-        2,
-        "{sent:?}"
-    );
+    let station = upload_all(st.path(), addr, &key, 2).await;
     drop(serve);
 
     // The bucket holds each packet, byte for byte.

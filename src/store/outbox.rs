@@ -607,6 +607,16 @@ mod tests {
         (dir, conn)
     }
 
+    /// [`db`] with packets `sealed(1..=count)` queued, in that order.
+    fn queued(count: u8) -> (tempfile::TempDir, Connection) {
+        let (dir, conn) = db();
+        for n in 1..=count {
+            let seq = take_seq(&conn).expect("seq");
+            insert(&conn, &sealed(n), Origin::Local { seq }, None).expect("insert");
+        }
+        (dir, conn)
+    }
+
     #[test]
     fn insert_is_idempotent_and_refuses_a_different_packet_with_the_same_id() {
         let (_dir, conn) = db();
@@ -637,11 +647,7 @@ mod tests {
 
     #[test]
     fn rows_walk_the_upload_states_and_only_the_holder_settles() {
-        let (_dir, conn) = db();
-        for n in 1..=3 {
-            let seq = take_seq(&conn).expect("seq");
-            insert(&conn, &sealed(n), Origin::Local { seq }, None).expect("insert");
-        }
+        let (_dir, conn) = queued(3);
         let now = "2026-11-22T09:00:00+00:00";
         let first = claim(&conn, now).expect("claim").expect("due");
         assert_eq!(first.id, sealed(1).header.packet_id);
@@ -694,11 +700,7 @@ mod tests {
 
     #[test]
     fn a_packet_the_authority_asks_for_again_goes_first() {
-        let (_dir, conn) = db();
-        for n in 1..=4 {
-            let seq = take_seq(&conn).expect("seq");
-            insert(&conn, &sealed(n), Origin::Local { seq }, None).expect("insert");
-        }
+        let (_dir, conn) = queued(4);
         let id = |n: u8| sealed(n).header.packet_id;
         let now = "2026-11-22T09:00:00+00:00";
         // 1 and 2 acknowledged, 3 rejected, 4 waiting.
@@ -766,11 +768,7 @@ mod tests {
 
     #[test]
     fn retention_deletes_old_acknowledged_packets_but_never_reuses_a_number() {
-        let (_dir, conn) = db();
-        for n in 1..=2 {
-            let seq = take_seq(&conn).expect("seq");
-            insert(&conn, &sealed(n), Origin::Local { seq }, None).expect("insert");
-        }
+        let (_dir, conn) = queued(2);
         let c = claim(&conn, "2026-11-22T09:00:00+00:00")
             .expect("claim")
             .expect("due");
@@ -791,11 +789,7 @@ mod tests {
 
     #[test]
     fn a_rejected_row_is_requeued_from_the_start_or_dismissed_and_kept() {
-        let (_dir, conn) = db();
-        for n in 1..=3 {
-            let seq = take_seq(&conn).expect("seq");
-            insert(&conn, &sealed(n), Origin::Local { seq }, None).expect("insert");
-        }
+        let (_dir, conn) = queued(3);
         let now = "2026-11-22T09:00:00+00:00";
         let first = claim(&conn, now).expect("claim").expect("due");
         set_upload_url(&conn, &first, "http://intake/files/1").expect("url");
