@@ -253,9 +253,14 @@ pub fn view<'a>(
         }
         if entry.status == "failed" {
             if let Some(error) = &entry.last_error {
-                card.push(widget::detail(
+                // A sentence or two: under its label, with the card's
+                // width to wrap in (beside it, the label was squeezed).
+                card.push(widget::aligned(
                     i18n,
-                    "ui-queue-last-error",
+                    text(format!("{}:", i18n.tr("ui-queue-last-error"))).style(text::secondary),
+                ));
+                card.push(widget::line(
+                    i18n,
                     shown(i18n, &crate::upload::error_text(error)),
                 ));
             }
