@@ -20,7 +20,7 @@ use crate::station::Station;
 use crate::store::accounts::{Account, DraftKey, Role};
 use crate::store::outbox;
 use crate::text::Text;
-use crate::upload::{Link, Progress};
+use crate::upload::Progress;
 use std::sync::Mutex;
 
 /// How the window starts.
@@ -852,7 +852,7 @@ impl App {
             Some(Overlay::Accounts(screen)) => screen.view(i18n).map(Message::Accounts),
             Some(Overlay::Dashboard(screen)) => match &self.station {
                 Some((_, devices)) => screen
-                    .view(i18n, devices, progress.as_ref())
+                    .view(i18n, devices, progress.as_ref(), self.uploads_elsewhere)
                     .map(Message::Dashboard),
                 None => self.screen_view(),
             },
@@ -1045,13 +1045,7 @@ impl App {
     fn status_bar(&self, progress: Option<&Progress>) -> Element<'_, Message> {
         let i18n = &self.i18n;
         let mut items: Vec<Element<'_, Message>> = Vec::new();
-        let link = match progress.map(|p| p.link) {
-            None if self.uploads_elsewhere => "ui-link-elsewhere",
-            None => "ui-link-off",
-            Some(Link::Unknown) => "ui-link-unknown",
-            Some(Link::Online) => "ui-link-online",
-            Some(Link::Offline) => "ui-link-offline",
-        };
+        let link = dashboard::link_id(progress, self.uploads_elsewhere);
         items.push(text(i18n.tr(link)).size(13).into());
         if let Some((_, sent, total)) = progress.and_then(|p| p.current.as_ref()) {
             let percent = (sent * 100 / (*total).max(1)).to_string();

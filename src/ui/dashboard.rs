@@ -29,6 +29,19 @@ pub struct Dashboard {
     pub clock: Clock,
 }
 
+/// The link as the status bar and the dashboard name it: `progress` of
+/// this window's uploader, or none; `elsewhere`: the upload service sends
+/// instead of this window.
+pub fn link_id(progress: Option<&Progress>, elsewhere: bool) -> &'static str {
+    match progress.map(|p| p.link) {
+        None if elsewhere => "ui-link-elsewhere",
+        None => "ui-link-off",
+        Some(Link::Unknown) => "ui-link-unknown",
+        Some(Link::Online) => "ui-link-online",
+        Some(Link::Offline) => "ui-link-offline",
+    }
+}
+
 #[derive(Debug, Clone)]
 pub enum Message {
     Refresh,
@@ -91,11 +104,14 @@ impl Dashboard {
         None
     }
 
+    /// `uploads_elsewhere`: the upload service, not this window, sends
+    /// the station's packets.
     pub fn view<'a>(
         &'a self,
         i18n: &I18n,
         devices: &Devices,
         progress: Option<&Progress>,
+        uploads_elsewhere: bool,
     ) -> Element<'a, Message> {
         let today = i18n.date(crate::enrolment::JalaliDate::today());
         let mut items: Vec<Element<'a, Message>> = vec![widget::heading(
@@ -107,7 +123,7 @@ impl Dashboard {
             Err(problem) => items.push(widget::error(i18n, problem)),
         }
         items.push(widget::line(i18n, i18n.tr("ui-dashboard-health")));
-        items.extend(self.health(i18n, devices, progress));
+        items.extend(self.health(i18n, devices, progress, uploads_elsewhere));
         items.push(widget::aligned(
             i18n,
             widget::row(
@@ -134,6 +150,7 @@ impl Dashboard {
         i18n: &I18n,
         devices: &Devices,
         progress: Option<&Progress>,
+        uploads_elsewhere: bool,
     ) -> Vec<Element<'a, Message>> {
         let camera = match devices.camera {
             pishkhan_camera::Source::Device(n) => {
@@ -142,12 +159,7 @@ impl Dashboard {
             _ => i18n.tr("ui-dashboard-camera-synthetic"),
         };
         let scanner = devices.scanner.info().name.clone();
-        let link = match progress.map(|p| p.link) {
-            None => "ui-link-off",
-            Some(Link::Unknown) => "ui-link-unknown",
-            Some(Link::Online) => "ui-link-online",
-            Some(Link::Offline) => "ui-link-offline",
-        };
+        let link = link_id(progress, uploads_elsewhere);
         let mut lines = vec![
             (widget::detail(i18n, "ui-dashboard-camera", camera), false),
             (widget::detail(i18n, "ui-dashboard-scanner", scanner), false),

@@ -247,6 +247,13 @@ fn the_status_bar_names_the_upload_service_while_it_holds_the_uploads() {
     assert!(!h.sees(&h.tr("ui-link-off")));
     let queued = format!("{} {}", h.tr("ui-queue-length"), h.app.i18n.digits("0"));
     assert!(h.sees(&queued), "the queue length still shows");
+    // The dashboard's link line says the same.
+    h.sign_up_and_in();
+    h.click(&h.tr("ui-dashboard"));
+    let link_line = format!("{}:", h.tr("ui-dashboard-link"));
+    assert!(h.sees(&link_line), "the dashboard is open");
+    assert!(!h.sees(&h.tr("ui-link-off")), "nowhere 'not configured'");
+    assert!(h.sees(&h.tr("ui-link-elsewhere")));
     drop(service);
     let _ = h.app.update(Message::Refresh);
     assert!(h.sees(&h.tr("ui-link-off")));
