@@ -65,6 +65,7 @@ mod syntax;
 pub use check::{Problem, check, problems};
 pub use date::{Date, check_gmt};
 pub use dump::dump;
+pub use field::Fields;
 pub use location::Location;
 pub use syntax::decode::{ReadError, decode};
 pub use syntax::encode::{EncodeError, encode};

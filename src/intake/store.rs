@@ -108,6 +108,20 @@ impl IntakeStore {
         })
     }
 
+    /// Writes an accepted packet to the object store ([`packet_path`]).
+    async fn put_packet(
+        &self,
+        station: &str,
+        packet_id: &str,
+        bytes: Vec<u8>,
+    ) -> Result<(), Refusal> {
+        self.objects
+            .put(&packet_path(station, packet_id), bytes.into())
+            .await
+            .map(|_| ())
+            .map_err(|e| Refusal::new(StatusCode::SERVICE_UNAVAILABLE, format!("storage: {e}")))
+    }
+
     /// Stores the accepted bytes of `packet_id` again if a re-send of it
     /// is open ([`super::resend`]), and closes the request.
     async fn fulfil_resend(
@@ -128,11 +142,7 @@ impl IntakeStore {
         if open.as_deref() != Some(station) {
             return Ok(());
         }
-        let path = packet_path(station, packet_id);
-        self.objects
-            .put(&path, bytes.into())
-            .await
-            .map_err(|e| Refusal::new(StatusCode::SERVICE_UNAVAILABLE, format!("storage: {e}")))?;
+        self.put_packet(station, packet_id, bytes).await?;
         self.db(|db| {
             db.execute(
                 "UPDATE resend_requests SET fulfilled_at = ?2 WHERE packet_id = ?1",
@@ -213,10 +223,7 @@ impl IntakeStore {
             ),
         };
         if status == Status::Accepted {
-            let path = packet_path(station, packet_id);
-            self.objects.put(&path, bytes.into()).await.map_err(|e| {
-                Refusal::new(StatusCode::SERVICE_UNAVAILABLE, format!("storage: {e}"))
-            })?;
+            self.put_packet(station, packet_id, bytes).await?;
         }
         let receipt = Receipt {
             format: receipt::FORMAT.into(),

@@ -26,7 +26,7 @@
 //! - 2.052 every document check exactly once, `Y` or `N`;
 //! - 2.053 a GMT time stamp; 2.054 one name a subfield.
 
-use pishkhan_an2k::{Date, Location, Problem, Record, Transaction};
+use pishkhan_an2k::{Date, Fields, Location, Problem, Record, Transaction};
 
 use super::transaction::{DOMAIN, TYPE2_IDC, t2};
 use crate::enrolment::birth_certificate::{
@@ -86,8 +86,7 @@ pub fn problems(tx: &Transaction) -> Vec<Problem> {
         }],
         [(index, record)] => {
             let mut check = Check {
-                record,
-                index: *index,
+                fields: Fields::new(record, *index),
                 out: Vec::new(),
             };
             check.all();
@@ -100,57 +99,43 @@ pub fn problems(tx: &Transaction) -> Vec<Problem> {
     }
 }
 
+/// The Type-2's fields (the reader's accessors) and the problems found.
 struct Check<'a> {
-    record: &'a Record,
-    index: usize,
+    fields: Fields<'a>,
     out: Vec<Problem>,
 }
 
 impl<'a> Check<'a> {
     fn at(&self, tag: u16) -> Location {
-        Location::field(self.index, 2, tag)
+        self.fields.at(tag)
     }
 
     fn problem(&mut self, at: Location, what: impl Into<String>) {
-        self.out.push(Problem {
-            at,
-            what: what.into(),
-        });
+        let problem = self.fields.problem(at, what);
+        self.out.push(problem);
+    }
+
+    /// Keeps the value, or records the problem.
+    fn note<T>(&mut self, result: Result<T, Problem>) -> Option<T> {
+        result.map_err(|p| self.out.push(p)).ok()
     }
 
     /// The subfields of field `tag`; `None` (and a problem when
     /// `required`) when it is absent.
     fn subfields(&mut self, tag: u16, required: bool) -> Option<&'a [Vec<String>]> {
-        match self.record.get(tag) {
-            Some(value) => match value.as_text() {
-                Some(s) => Some(s),
-                None => {
-                    self.problem(self.at(tag), "binary data in a text field");
-                    None
-                }
-            },
-            None => {
-                if required {
-                    self.problem(self.at(tag), "mandatory field missing");
-                }
-                None
-            }
+        let found = self.note(self.fields.subfields(tag))?;
+        if found.is_none() && required {
+            self.problem(self.at(tag), "mandatory field missing");
         }
+        found
     }
 
     /// Field `tag` as one value of one item.
     fn single(&mut self, tag: u16, required: bool) -> Option<&'a str> {
-        match self.subfields(tag, required)? {
-            [items] if items.len() == 1 => Some(items[0].as_str()),
-            s => {
-                let what = format!(
-                    "expected a single value, found {} subfield(s) of {} item(s)",
-                    s.len(),
-                    s.iter().map(Vec::len).max().unwrap_or(0)
-                );
-                self.problem(self.at(tag), what);
-                None
-            }
+        if required {
+            self.note(self.fields.required(tag))
+        } else {
+            self.note(self.fields.single(tag)).flatten()
         }
     }
 
@@ -198,7 +183,7 @@ impl<'a> Check<'a> {
     }
 
     fn all(&mut self) {
-        if self.record.idc() != Some(TYPE2_IDC) {
+        if self.fields.record.idc() != Some(TYPE2_IDC) {
             let what =
                 format!("the Type-2 must have IDC {TYPE2_IDC}, which the image records' T2C name");
             self.problem(self.at(2), what);
@@ -322,7 +307,7 @@ impl<'a> Check<'a> {
             1 => one_of(v, &known, "document check"),
             _ => one_of(v, &["Y", "N"], "document check result"),
         });
-        if self.record.get(t2::DOCUMENT_CHECKS).is_none() {
+        if self.fields.record.get(t2::DOCUMENT_CHECKS).is_none() {
             return;
         }
         for code in &known {
